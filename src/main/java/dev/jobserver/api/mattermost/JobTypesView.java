@@ -1,0 +1,29 @@
+package dev.jobserver.api.mattermost;
+
+import dev.jobserver.engine.JobHandler;
+import dev.jobserver.engine.JobTypeSettings;
+import dev.jobserver.job.JobIds;
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import java.util.Collection;
+
+/** The job types list (extension endpoint). */
+final class JobTypesView {
+  private JobTypesView() {}
+
+  static String list(Collection<JobHandler> handlers) {
+    JsonArrayBuilder a = Json.createArrayBuilder();
+    for (JobHandler h : handlers) {
+      JobTypeSettings s = h.settings();
+      a.add(Json.createObjectBuilder()
+          .add("type", h.type())
+          .add("description", h.description())
+          .add("task_id", JobIds.taipyTaskId(h.type()))
+          .add("timeout_ms", s.timeout().toMillis())
+          .add("max_attempts", s.maxAttempts())
+          .add("backoff_ms", s.backoff().toMillis())
+          .add("max_concurrent", s.maxConcurrent()));
+    }
+    return a.build().toString();
+  }
+}

@@ -1,0 +1,311 @@
+package dev.jobserver.api.mattermost;
+
+import static dev.jobserver.api.mattermost.MattermostErrors.invalidBodyParam;
+import static dev.jobserver.api.mattermost.MattermostErrors.invalidStatus;
+import static dev.jobserver.api.mattermost.MattermostErrors.invalidUrlParam;
+import static dev.jobserver.api.mattermost.MattermostErrors.notFound;
+
+import dev.jobserver.api.common.ApiException;
+import dev.jobserver.api.common.Bodies;
+import dev.jobserver.engine.JobTypeRegistry;
+import dev.jobserver.job.IdForm;
+import dev.jobserver.job.IllegalTransitionException;
+import dev.jobserver.job.Job;
+import dev.jobserver.job.JobFilter;
+import dev.jobserver.job.JobIds;
+import dev.jobserver.job.JobNotFoundException;
+import dev.jobserver.job.JobResultInfo;
+import dev.jobserver.job.JobResults;
+import dev.jobserver.job.JobService;
+import dev.jobserver.job.JobStatus;
+import dev.jobserver.job.JobTypes;
+import dev.jobserver.security.Caller;
+import dev.jobserver.security.Roles;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** The Mattermost REST v4 jobs API. Translates HTTP to {@link JobService} and back. */
+@Path("v4/jobs")
+@RequestScoped
+@Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed(Roles.MANAGE_JOBS)
+@Tag(name = "v4 jobs (Mattermost)")
+public class MattermostJobsResource {
+
+  private static final String OK = "{\"status\":\"OK\"}";
+
+  @Inject private JobService jobs;
+  @Inject private JobTypeRegistry types;
+  @Inject private JobResults results;
+  @Context private SecurityContext security;
+
+  @GET
+  @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
+  @Operation(summary = "List jobs", description = "Newest create_at first (ties: id descending). "
+      + "Roles manage_jobs or read_jobs.")
+  @APIResponse(responseCode = "200", description = "An array of jobs (empty when none match)",
+      content = @Content(mediaType = "application/json",
+          schema = @Schema(type = SchemaType.ARRAY, implementation = JobSchema.class)))
+  @APIResponse(responseCode = "400", description = "Unknown job_type "
+      + "(api.context.invalid_url_param.app_error) or status (api.job.status.invalid)",
+      content = @Content(schema = @Schema(implementation = AppErrorSchema.class)))
+  public Response list(
+      @Parameter(description = "Page number, from 0; a bad value means 0") @QueryParam("page") String page,
+      @Parameter(description = "Jobs per page, default 60, at most 200; a bad value means 60")
+          @QueryParam("per_page") String perPage,
+      @Parameter(description = "Only jobs of this type") @QueryParam("job_type") String jobType,
+      @Parameter(description = "Only jobs in this status: pending, in_progress, success, error,"
+          + " cancel_requested, canceled or warning") @QueryParam("status") String status) {
+    List<String> typeFilter = List.of();
+    if (jobType != null && !jobType.isEmpty()) {
+      if (!types.contains(jobType)) {
+        throw invalidUrlParam("job_type", "unknown job type: " + jobType);
+      }
+      typeFilter = List.of(jobType);
+    }
+    List<JobStatus> statusFilter = List.of();
+    if (status != null && !status.isEmpty()) {
+      statusFilter = JobStatus.fromMattermost(status);
+      if (statusFilter.isEmpty()) {
+        throw invalidStatus("unknown status: " + status);
+      }
+    }
+    return json(MattermostJobView.list(jobs.list(new JobFilter(typeFilter, statusFilter),
+        MattermostParams.page(page), MattermostParams.perPage(perPage))));
+  }
+
+  @POST
+  @Consumes(MediaType.WILDCARD)
+  @Operation(summary = "Create a job", description = "Queues a job of a registered type; it runs "
+      + "as soon as a worker is free. Body {\"type\": ..., \"data\": {string: string}}; an optional "
+      + "integer \"priority\" (extension, default 0) runs it before lower ones.")
+  @RequestBody(required = true, content = @Content(mediaType = "application/json",
+      schema = @Schema(implementation = CreateJobSchema.class)))
+  @APIResponse(responseCode = "201", description = "The new job, status pending",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = JobSchema.class)))
+  @APIResponse(responseCode = "400", description = "Bad JSON or non-string data values "
+      + "(api.context.invalid_body_param.app_error); unknown type "
+      + "(api.job.unable_to_create_job.incorrect_job_type)",
+      content = @Content(schema = @Schema(implementation = AppErrorSchema.class)))
+  @APIResponse(responseCode = "413", description = "Body over 1 MiB")
+  public Response create(InputStream in) throws IOException {
+    JsonObject body = Bodies.jsonObject(Bodies.read(in))
+        .orElseThrow(() -> invalidBodyParam("job", "the body must be a JSON object"));
+    JsonValue typeValue = body.get("type");
+    if (typeValue == null || typeValue.getValueType() != JsonValue.ValueType.STRING) {
+      throw incorrectType("type must be a string naming a registered job type");
+    }
+    String type = ((JsonString) typeValue).getString();
+    Map<String, String> data = new LinkedHashMap<>();
+    JsonValue dataValue = body.get("data");
+    if (dataValue != null && dataValue.getValueType() != JsonValue.ValueType.NULL) {
+      if (dataValue.getValueType() != JsonValue.ValueType.OBJECT) {
+        throw invalidBodyParam("job", "data must be an object of string values");
+      }
+      for (Map.Entry<String, JsonValue> e : dataValue.asJsonObject().entrySet()) {
+        if (e.getValue().getValueType() != JsonValue.ValueType.STRING) {
+          throw invalidBodyParam("job", "data." + e.getKey() + " must be a string");
+        }
+        data.put(e.getKey(), ((JsonString) e.getValue()).getString());
+      }
+    }
+    int priority = 0;
+    JsonValue priorityValue = body.get("priority");
+    if (priorityValue != null && priorityValue.getValueType() != JsonValue.ValueType.NULL) {
+      if (priorityValue.getValueType() != JsonValue.ValueType.NUMBER
+          || !((JsonNumber) priorityValue).isIntegral()
+          || Math.abs(((JsonNumber) priorityValue).longValue()) > 1_000_000) {
+        throw invalidBodyParam("job", "priority must be an integer between -1000000 and 1000000");
+      }
+      priority = ((JsonNumber) priorityValue).intValue();
+    }
+    if (!types.contains(type)) {
+      throw incorrectType("unknown job type: " + type);
+    }
+    Job job = jobs.create(type, data, priority, IdForm.MATTERMOST, false, Caller.actor(security));
+    return Response.status(201).type(MediaType.APPLICATION_JSON)
+        .entity(MattermostJobView.of(job).toString()).build();
+  }
+
+  @GET
+  @Path("types")
+  @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS, Roles.TAIPY_READER, Roles.TAIPY_EDITOR,
+      Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
+  @Tag(name = "job types")
+  @Operation(summary = "List job types (extension)", description = "Every registered job type with "
+      + "its description, settings and its Taipy task id. Any role may read it.")
+  @APIResponse(responseCode = "200", description = "An array of job types")
+  public Response jobTypes() {
+    return json(JobTypesView.list(types.all()));
+  }
+
+  @GET
+  @Path("{id}")
+  @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
+  @Operation(summary = "Get a job")
+  @APIResponse(responseCode = "200", description = "The job",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = JobSchema.class)))
+  @APIResponse(responseCode = "400", description = "Malformed id (api.context.invalid_url_param.app_error)")
+  @APIResponse(responseCode = "404", description = "No such job (app.job.get.app_error)")
+  public Response get(@Parameter(description = "Job id (Mattermost or Taipy form)") @PathParam("id") String id) {
+    return json(MattermostJobView.of(find(id)).toString());
+  }
+
+  @GET
+  @Path("{id}/download")
+  @Produces(MediaType.WILDCARD)
+  @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
+  @Operation(summary = "Download a job's result file", description = "Streams the result of a "
+      + "finished job (e.g. a job_export CSV). A single Range (bytes=a-b, a-, -n) is honoured "
+      + "with 206; an unsatisfiable one is 416.")
+  @APIResponse(responseCode = "200", description = "The whole file")
+  @APIResponse(responseCode = "206", description = "The requested range")
+  @APIResponse(responseCode = "400", description = "The job has no downloadable result (api.job.unable_to_download_job)")
+  @APIResponse(responseCode = "404", description = "No such job")
+  @APIResponse(responseCode = "416", description = "The range is outside the file")
+  public Response download(@PathParam("id") String id, @HeaderParam("Range") String range) {
+    Job job = find(id);
+    JobResultInfo result = job.getStatus().isFinished() ? results.info(id).orElse(null) : null;
+    if (result == null) {
+      throw ApiException.mattermost(400, "api.job.unable_to_download_job",
+          "Unable to download this job.",
+          job.getStatus().isFinished() ? "the job has no result file" : "the job has not finished");
+    }
+    return Downloads.response(result, range, results);
+  }
+
+  @POST
+  @Path("{id}/cancel")
+  @Consumes(MediaType.WILDCARD)
+  @Operation(summary = "Cancel a job", description = "A pending job is canceled at once; a running "
+      + "one becomes cancel_requested and is stopped by the instance running it, then canceled.")
+  @APIResponse(responseCode = "200", description = "{\"status\":\"OK\"}")
+  @APIResponse(responseCode = "404", description = "No such job")
+  @APIResponse(responseCode = "409", description = "The job has finished (jobs.request_cancellation.status.error)")
+  public Response cancel(@PathParam("id") String id) {
+    checkId(id);
+    try {
+      jobs.cancel(id, Caller.actor(security));
+    } catch (JobNotFoundException e) {
+      throw notFound(id);
+    } catch (IllegalTransitionException e) {
+      throw ApiException.mattermost(409, "jobs.request_cancellation.status.error",
+          "Could not request cancellation of the job.", e.getMessage());
+    }
+    return json(OK);
+  }
+
+  @GET
+  @Path("type/{type}")
+  @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
+  @Operation(summary = "List jobs of one type", description = "Newest first, paged as the list.")
+  @APIResponse(responseCode = "200", description = "An array of jobs")
+  @APIResponse(responseCode = "400", description = "Type longer than 32 characters or unknown")
+  public Response byType(@PathParam("type") String type, @QueryParam("page") String page,
+      @QueryParam("per_page") String perPage) {
+    if (!JobTypes.isWellFormed(type) || !types.contains(type)) {
+      throw invalidUrlParam("job_type", "unknown job type: " + type);
+    }
+    return json(MattermostJobView.list(jobs.list(new JobFilter(List.of(type), List.of()),
+        MattermostParams.page(page), MattermostParams.perPage(perPage))));
+  }
+
+  @PATCH
+  @Path("{id}/status")
+  @Consumes(MediaType.WILDCARD)
+  @Operation(summary = "Set a job's status", description = "Without force: in_progress → pending "
+      + "(requeue: the run is stopped and the job runs again), in_progress or pending → "
+      + "cancel_requested (a pending job ends canceled at once), cancel_requested → canceled. With "
+      + "force: true the target may be pending, cancel_requested or canceled from any status.")
+  @RequestBody(required = true, content = @Content(mediaType = "application/json",
+      schema = @Schema(implementation = StatusChangeSchema.class)))
+  @APIResponse(responseCode = "200", description = "{\"status\":\"OK\"}")
+  @APIResponse(responseCode = "400", description = "Missing status (api.context.invalid_body_param.app_error) or a change that is not allowed (api.job.status.invalid)")
+  @APIResponse(responseCode = "404", description = "No such job")
+  public Response changeStatus(@PathParam("id") String id, InputStream in) throws IOException {
+    checkId(id);
+    JsonObject body = Bodies.jsonObject(Bodies.read(in))
+        .orElseThrow(() -> invalidBodyParam("status", "the body must be a JSON object"));
+    JsonValue statusValue = body.get("status");
+    if (statusValue == null || statusValue.getValueType() != JsonValue.ValueType.STRING
+        || ((JsonString) statusValue).getString().isEmpty()) {
+      throw invalidBodyParam("status", "status is missing");
+    }
+    JsonValue forceValue = body.getOrDefault("force", JsonValue.FALSE);
+    if (forceValue.getValueType() != JsonValue.ValueType.TRUE
+        && forceValue.getValueType() != JsonValue.ValueType.FALSE
+        && forceValue.getValueType() != JsonValue.ValueType.NULL) {
+      throw invalidBodyParam("force", "force must be true or false");
+    }
+    boolean force = forceValue.getValueType() == JsonValue.ValueType.TRUE;
+    JobStatus target = switch (((JsonString) statusValue).getString()) {
+      case "pending" -> JobStatus.PENDING;
+      case "cancel_requested" -> JobStatus.CANCEL_REQUESTED;
+      case "canceled" -> JobStatus.CANCELED;
+      case "in_progress" -> JobStatus.RUNNING;
+      case "success" -> JobStatus.COMPLETED;
+      case "error" -> JobStatus.FAILED;
+      case "warning" -> JobStatus.WARNING;
+      default -> throw invalidStatus("unknown status: " + ((JsonString) statusValue).getString());
+    };
+    try {
+      jobs.changeStatus(id, target, force, Caller.actor(security));
+    } catch (JobNotFoundException e) {
+      throw notFound(id);
+    } catch (IllegalTransitionException e) {
+      throw invalidStatus(e.getMessage());
+    }
+    return json(OK);
+  }
+
+  private Job find(String id) {
+    checkId(id);
+    return jobs.find(id).orElseThrow(() -> notFound(id));
+  }
+
+  private static void checkId(String id) {
+    if (!JobIds.isValid(id)) {
+      throw invalidUrlParam("job_id", "not a job id: " + id);
+    }
+  }
+
+  private static ApiException incorrectType(String detail) {
+    return ApiException.mattermost(400, "api.job.unable_to_create_job.incorrect_job_type",
+        "Unable to create the job: incorrect job type.", detail);
+  }
+
+  private static Response json(String body) {
+    return Response.ok(body, MediaType.APPLICATION_JSON).build();
+  }
+}

@@ -1,0 +1,106 @@
+package dev.jobserver.database;
+
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcDataSource;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * The data source class named by {@link JobserverDataSource}: the container pools it; it decides
+ * from the environment at run time which database to reach, so one WAR serves H2 and PostgreSQL.
+ */
+public class ConfiguredDataSource implements DataSource {
+
+  private final DataSource delegate;
+
+  public ConfiguredDataSource() {
+    String url = DatabaseSettings.url();
+    String user = DatabaseSettings.user();
+    String password = DatabaseSettings.password();
+    if (DatabaseSettings.isPostgres(url)) {
+      PGSimpleDataSource pg = new PGSimpleDataSource();
+      pg.setURL(url);
+      if (user != null) {
+        pg.setUser(user);
+      }
+      if (password != null) {
+        pg.setPassword(password);
+      }
+      pg.setReWriteBatchedInserts(true);
+      delegate = pg;
+    } else if (DatabaseSettings.isH2(url)) {
+      JdbcDataSource h2 = new JdbcDataSource();
+      h2.setURL(url);
+      h2.setUser(user == null ? "sa" : user);
+      h2.setPassword(password == null ? "" : password);
+      delegate = h2;
+    } else {
+      throw new IllegalStateException(
+          "JOBSERVER_DB_URL must be a jdbc:postgresql: or jdbc:h2: URL, got " + url);
+    }
+  }
+
+  // Setters the container calls for the attributes of @DataSourceDefinition; the real values
+  // come from the environment, so these are accepted and ignored.
+  public void setUrl(String ignored) {}
+
+  public void setURL(String ignored) {}
+
+  public void setUser(String ignored) {}
+
+  public void setPassword(String ignored) {}
+
+  public void setDescription(String ignored) {}
+
+  @Override
+  public Connection getConnection() throws SQLException {
+    return delegate.getConnection();
+  }
+
+  @Override
+  public Connection getConnection(String username, String password) throws SQLException {
+    return delegate.getConnection();
+  }
+
+  @Override
+  public PrintWriter getLogWriter() throws SQLException {
+    return delegate.getLogWriter();
+  }
+
+  @Override
+  public void setLogWriter(PrintWriter out) throws SQLException {
+    delegate.setLogWriter(out);
+  }
+
+  @Override
+  public void setLoginTimeout(int seconds) throws SQLException {
+    delegate.setLoginTimeout(seconds);
+  }
+
+  @Override
+  public int getLoginTimeout() throws SQLException {
+    return delegate.getLoginTimeout();
+  }
+
+  @Override
+  public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+    return Logger.getLogger("dev.jobserver.database");
+  }
+
+  @Override
+  public <T> T unwrap(Class<T> iface) throws SQLException {
+    if (iface.isInstance(this)) {
+      return iface.cast(this);
+    }
+    return delegate.unwrap(iface);
+  }
+
+  @Override
+  public boolean isWrapperFor(Class<?> iface) throws SQLException {
+    return iface.isInstance(this) || delegate.isWrapperFor(iface);
+  }
+}

@@ -1,0 +1,68 @@
+package dev.jobserver.database;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.Resource;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import java.sql.Connection;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import liquibase.Scope;
+import liquibase.command.CommandScope;
+import liquibase.command.core.UpdateCommandStep;
+import liquibase.command.core.helpers.DbUrlConnectionArgumentsCommandStep;
+import liquibase.database.Database;
+import liquibase.database.DatabaseFactory;
+import liquibase.database.jvm.JdbcConnection;
+import liquibase.resource.ClassLoaderResourceAccessor;
+
+/**
+ * Brings the schema up to date with the Liquibase changelogs before anything else touches the
+ * database: every other startup bean depends on this one.
+ */
+@Singleton
+@Startup
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class DatabaseMigration {
+
+  public static final String CHANGELOG = "liquibase/db.changelog-master.xml";
+  private static final Logger LOG = Logger.getLogger(DatabaseMigration.class.getName());
+
+  @Resource(lookup = JobserverDataSource.JNDI_NAME)
+  private DataSource dataSource;
+
+  private volatile boolean postgres;
+
+  @PostConstruct
+  void migrate() {
+    try (Connection connection = dataSource.getConnection()) {
+      postgres = connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
+      Database database =
+          DatabaseFactory.getInstance()
+              .findCorrectDatabaseImplementation(new JdbcConnection(connection));
+      ClassLoader loader = DatabaseMigration.class.getClassLoader();
+      Scope.child(
+          Scope.Attr.resourceAccessor.name(),
+          new ClassLoaderResourceAccessor(loader),
+          () ->
+              new CommandScope(UpdateCommandStep.COMMAND_NAME)
+                  .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, database)
+                  .addArgumentValue(UpdateCommandStep.CHANGELOG_FILE_ARG, CHANGELOG)
+                  .execute());
+      LOG.info(
+          "Database schema is up to date on "
+              + connection.getMetaData().getDatabaseProductName()
+              + " "
+              + connection.getMetaData().getDatabaseProductVersion());
+    } catch (Exception e) {
+      throw new IllegalStateException("Database migration failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** True on PostgreSQL, false on H2: the few native statements that differ ask this. */
+  public boolean isPostgres() {
+    return postgres;
+  }
+}

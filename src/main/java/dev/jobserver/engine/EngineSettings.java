@@ -1,0 +1,42 @@
+package dev.jobserver.engine;
+
+import dev.jobserver.database.DatabaseSettings;
+
+/** The engine's knobs, from the environment (JOBSERVER_*), with defaults for one machine. */
+public record EngineSettings(
+    int workers,
+    long pollMinMillis,
+    long pollMaxMillis,
+    long leaseMillis,
+    long tickMillis,
+    long recoveryMillis,
+    long shutdownGraceMillis) {
+
+  public static EngineSettings fromEnvironment() {
+    int defaultWorkers = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+    return new EngineSettings(
+        number("JOBSERVER_WORKERS", defaultWorkers, 1, 1024),
+        number("JOBSERVER_POLL_MIN_MS", 100, 10, 60_000),
+        number("JOBSERVER_POLL_MAX_MS", 1000, 10, 60_000),
+        number("JOBSERVER_LEASE_MS", 15_000, 1000, 3_600_000),
+        number("JOBSERVER_TICK_MS", 200, 20, 10_000),
+        number("JOBSERVER_RECOVERY_MS", 2000, 100, 600_000),
+        number("JOBSERVER_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000));
+  }
+
+  static int number(String name, int fallback, int min, int max) {
+    String value = DatabaseSettings.setting(name, null);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n < min || n > max) {
+        throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + n);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
+    }
+  }
+}

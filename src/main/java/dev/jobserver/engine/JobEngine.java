@@ -1,0 +1,467 @@
+package dev.jobserver.engine;
+
+import dev.jobserver.job.ClaimedJob;
+import dev.jobserver.job.JobQueue;
+import dev.jobserver.job.JobResults;
+import dev.jobserver.job.JobSignal;
+import dev.jobserver.job.JobStatus;
+import dev.jobserver.job.ProgressUpdate;
+import dev.jobserver.job.RunOutcome;
+import dev.jobserver.job.RunState;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Resource;
+import jakarta.ejb.ConcurrencyManagement;
+import jakarta.ejb.ConcurrencyManagementType;
+import jakarta.ejb.DependsOn;
+import jakarta.ejb.Singleton;
+import jakarta.ejb.Startup;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.enterprise.concurrent.ManagedExecutorDefinition;
+import jakarta.enterprise.concurrent.ManagedExecutorService;
+import jakarta.enterprise.concurrent.ManagedThreadFactory;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
+import jakarta.inject.Inject;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs jobs on this instance: claims due PENDING jobs in batches up to the free worker slots, runs
+ * their handlers on a managed executor, records outcomes in batches, keeps leases alive, stops runs
+ * that were canceled or requeued, recovers jobs whose instance died, and hands unfinished jobs back
+ * when the instance stops.
+ */
+@ManagedExecutorDefinition(name = JobEngine.EXECUTOR, maxAsync = 1024)
+@Singleton
+@Startup
+@DependsOn("DatabaseMigration")
+@ConcurrencyManagement(ConcurrencyManagementType.BEAN)
+@TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
+public class JobEngine {
+
+  static final String EXECUTOR = "java:app/concurrent/jobserver-jobs";
+  private static final Logger LOG = Logger.getLogger(JobEngine.class.getName());
+  private static final int COMPLETION_BATCH = 500;
+
+  @Resource(lookup = EXECUTOR)
+  private ManagedExecutorService executor;
+
+  @Resource private ManagedThreadFactory threads;
+
+  @Inject private JobQueue queue;
+  @Inject private JobResults results;
+  @Inject private JobTypeRegistry types;
+
+  private EngineSettings settings;
+  private String instanceId;
+  private String actor;
+
+  private final Map<String, Run> running = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> runningByType = new ConcurrentHashMap<>();
+  private final AtomicInteger busy = new AtomicInteger();
+  private final LinkedBlockingQueue<RunOutcome> outcomes = new LinkedBlockingQueue<>();
+  private final Set<String> stopChecks = ConcurrentHashMap.newKeySet();
+  private final Object wake = new Object();
+  private boolean wakeRequested;
+  private final Object tick = new Object();
+  private volatile boolean stopping;
+  private final List<Thread> loops = new ArrayList<>();
+
+  @PostConstruct
+  void start() {
+    settings = EngineSettings.fromEnvironment();
+    instanceId = hostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    actor = "engine:" + instanceId;
+    loops.add(threads.newThread(this::dispatchLoop));
+    loops.add(threads.newThread(this::completeLoop));
+    loops.add(threads.newThread(this::tickLoop));
+    loops.get(0).setName("jobserver-dispatcher");
+    loops.get(1).setName("jobserver-completer");
+    loops.get(2).setName("jobserver-heartbeat");
+    loops.forEach(Thread::start);
+    LOG.info("Job engine " + instanceId + " started with " + settings.workers() + " workers");
+  }
+
+  public String instanceId() {
+    return instanceId;
+  }
+
+  public EngineSettings settings() {
+    return settings;
+  }
+
+  /** Local wake-up: a job created here starts at once; a stop request is acted on at once. */
+  public void onSignal(@Observes(during = TransactionPhase.AFTER_SUCCESS) JobSignal signal) {
+    if (signal.kind() == JobSignal.Kind.CREATED) {
+      wakeDispatcher();
+    } else if (running.containsKey(signal.jobId())) {
+      stopChecks.add(signal.jobId());
+      synchronized (tick) {
+        tick.notifyAll();
+      }
+    }
+  }
+
+  private void wakeDispatcher() {
+    synchronized (wake) {
+      wakeRequested = true;
+      wake.notifyAll();
+    }
+  }
+
+  // ---- dispatching -------------------------------------------------------------------------
+
+  private void dispatchLoop() {
+    long idleWait = settings.pollMinMillis();
+    while (!stopping) {
+      int claimedCount = 0;
+      int free = settings.workers() - busy.get();
+      try {
+        if (free > 0) {
+          claimedCount = claimAndStart(free);
+        }
+      } catch (Exception e) {
+        if (!stopping) {
+          LOG.log(Level.WARNING, "Claiming jobs failed; retrying", e);
+        }
+      }
+      if (claimedCount > 0 && claimedCount == free) {
+        idleWait = settings.pollMinMillis();
+        if (settings.workers() - busy.get() > 0) {
+          continue; // more may be waiting and there is room: claim again at once
+        }
+      }
+      synchronized (wake) {
+        if (!wakeRequested && !stopping) {
+          try {
+            wake.wait(idleWait);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+        boolean woken = wakeRequested;
+        wakeRequested = false;
+        idleWait = woken || claimedCount > 0
+            ? settings.pollMinMillis()
+            : Math.min(idleWait * 2, settings.pollMaxMillis());
+      }
+    }
+  }
+
+  private int claimAndStart(int free) throws Exception {
+    Set<String> full = new HashSet<>();
+    for (JobHandler h : types.all()) {
+      int max = h.settings().maxConcurrent();
+      if (max > 0 && counter(h.type()).get() >= max) {
+        full.add(h.type());
+      }
+    }
+    List<ClaimedJob> claimed =
+        queue.claim(instanceId, free, System.currentTimeMillis() + settings.leaseMillis(), full, actor);
+    List<String> over = new ArrayList<>();
+    for (ClaimedJob job : claimed) {
+      JobHandler handler = types.handler(job.type());
+      int max = handler == null ? 0 : handler.settings().maxConcurrent();
+      if (max > 0 && counter(job.type()).get() >= max) {
+        over.add(job.id());
+        continue;
+      }
+      start(job, handler);
+    }
+    if (!over.isEmpty()) {
+      queue.handBack(instanceId, over, actor, "handed back: its type is at its concurrency limit");
+    }
+    return claimed.size();
+  }
+
+  private AtomicInteger counter(String type) {
+    return runningByType.computeIfAbsent(type, t -> new AtomicInteger());
+  }
+
+  private void start(ClaimedJob job, JobHandler handler) {
+    Run run = new Run(job, handler, results);
+    busy.incrementAndGet();
+    counter(job.type()).incrementAndGet();
+    running.put(job.id(), run);
+    try {
+      executor.execute(() -> execute(run));
+    } catch (RuntimeException e) {
+      released(run);
+      finish(run, failure(run, "The job could not be started: " + e.getMessage(), e));
+    }
+  }
+
+  private void execute(Run run) {
+    run.thread = Thread.currentThread();
+    RunOutcome outcome;
+    try {
+      if (run.handler == null) {
+        throw new IllegalStateException("No handler is registered for job type '" + run.job.type() + "'");
+      }
+      run.handler.run(run);
+      run.closeResultQuietly();
+      if (run.stopReason != null) {
+        outcome = stoppedOutcome(run);
+      } else if (run.warning != null) {
+        Map<String, String> data = new HashMap<>(run.dataUpdates);
+        data.put("warning", run.warning);
+        outcome = new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.WARNING, 100, data,
+            null, null, 0, run.warning);
+      } else {
+        outcome = new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.COMPLETED, 100,
+            Map.copyOf(run.dataUpdates), null, null, 0, null);
+      }
+    } catch (Throwable t) {
+      run.closeResultQuietly();
+      outcome = run.stopReason != null
+          ? stoppedOutcome(run)
+          : failure(run, t.getMessage() == null ? t.getClass().getName() : t.getMessage(), t);
+    } finally {
+      run.thread = null;
+      Thread.interrupted(); // never hand an interrupted thread back to the pool
+    }
+    released(run);
+    finish(run, outcome);
+  }
+
+  private void released(Run run) {
+    running.remove(run.job.id(), run);
+    counter(run.job.type()).decrementAndGet();
+    busy.decrementAndGet();
+    wakeDispatcher();
+  }
+
+  /** The outcome of a run that was stopped from outside (null: nothing to record). */
+  private RunOutcome stoppedOutcome(Run run) {
+    return switch (run.stopReason) {
+      case CANCELED -> new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.CANCELED,
+          run.progress, Map.of(), null, null, 0, "canceled on request");
+      case TIMEOUT -> failure(run, "The job timed out after "
+          + run.handler.settings().timeout().toMillis() + " ms.", null);
+      case SUPERSEDED, SHUTDOWN -> null;
+    };
+  }
+
+  /** A failed attempt: FAILED, or back to PENDING with backoff while attempts remain. */
+  private RunOutcome failure(Run run, String message, Throwable t) {
+    String trace = null;
+    if (t != null) {
+      StringWriter w = new StringWriter();
+      t.printStackTrace(new PrintWriter(w));
+      trace = w.toString();
+    }
+    JobTypeSettings s = types.settings(run.job.type());
+    if (run.job.attempt() < s.maxAttempts()) {
+      long delay = s.backoffMillis(run.job.attempt());
+      return new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.PENDING, 0, Map.of(),
+          message, trace, System.currentTimeMillis() + delay,
+          "attempt " + run.job.attempt() + " failed, retry in " + delay + " ms: " + message);
+    }
+    return new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.FAILED, -1,
+        Map.copyOf(run.dataUpdates), message, trace, 0, message);
+  }
+
+  private void finish(Run run, RunOutcome outcome) {
+    synchronized (run) {
+      if (run.finalized) {
+        return;
+      }
+      run.finalized = true;
+    }
+    if (outcome != null) {
+      outcomes.add(outcome);
+    }
+  }
+
+  /** Stops a run from outside: interrupts its thread; cooperative handlers see cancelRequested. */
+  private void stop(Run run, Run.StopReason reason) {
+    if (run.stopReason != null) {
+      return;
+    }
+    run.stopReason = reason;
+    // The outcome is recorded now: a handler that ignores the interrupt cannot overwrite it.
+    finish(run, stoppedOutcome(run));
+    Thread t = run.thread;
+    if (t != null) {
+      t.interrupt();
+    }
+  }
+
+  // ---- completing --------------------------------------------------------------------------
+
+  private void completeLoop() {
+    List<RunOutcome> batch = new ArrayList<>();
+    while (!stopping || !outcomes.isEmpty()) {
+      try {
+        RunOutcome first = outcomes.poll(200, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        outcomes.drainTo(batch, COMPLETION_BATCH - 1);
+        queue.finish(instanceId, batch, actor);
+        batch.clear();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        LOG.log(Level.WARNING, "Recording " + batch.size() + " job outcomes failed; retrying", e);
+        outcomes.addAll(batch);
+        batch.clear();
+        sleep(500);
+      }
+    }
+  }
+
+  // ---- heartbeat: progress, stop requests, timeouts, leases, recovery -----------------------
+
+  private void tickLoop() {
+    long nextLease = 0;
+    long nextRecovery = 0;
+    while (!stopping) {
+      try {
+        long now = System.currentTimeMillis();
+        flushProgress();
+        checkRuns(now);
+        if (now >= nextLease) {
+          if (!running.isEmpty()) {
+            queue.extendLeases(instanceId, now + settings.leaseMillis());
+          }
+          nextLease = now + settings.leaseMillis() / 3;
+        }
+        if (now >= nextRecovery) {
+          if (queue.recoverExpired(now, 500, actor) > 0) {
+            wakeDispatcher();
+          }
+          nextRecovery = now + settings.recoveryMillis();
+        }
+      } catch (Exception e) {
+        if (!stopping) {
+          LOG.log(Level.WARNING, "Engine heartbeat failed; retrying", e);
+        }
+      }
+      synchronized (tick) {
+        if (stopChecks.isEmpty() && !stopping) {
+          try {
+            tick.wait(settings.tickMillis());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  private void flushProgress() throws Exception {
+    List<ProgressUpdate> updates = new ArrayList<>();
+    for (Run run : running.values()) {
+      int p = run.progress;
+      if (p != run.flushedProgress && !run.finalized) {
+        updates.add(new ProgressUpdate(run.job.id(), run.job.attempt(), p, run.progressAt));
+        run.flushedProgress = p;
+      }
+    }
+    queue.progress(instanceId, updates);
+  }
+
+  private void checkRuns(long now) throws Exception {
+    stopChecks.clear();
+    List<String> ids = new ArrayList<>();
+    for (Run run : running.values()) {
+      if (run.stopReason == null) {
+        ids.add(run.job.id());
+        if (now - run.startedAt > run.handler.settings().timeout().toMillis()) {
+          stop(run, Run.StopReason.TIMEOUT);
+        }
+      }
+    }
+    if (ids.isEmpty()) {
+      return;
+    }
+    Map<String, RunState> states = queue.states(ids);
+    for (String id : ids) {
+      Run run = running.get(id);
+      if (run == null || run.stopReason != null) {
+        continue;
+      }
+      RunState state = states.get(id);
+      if (state != null && state.status() == JobStatus.CANCEL_REQUESTED
+          && instanceId.equals(state.leaseOwner())) {
+        stop(run, Run.StopReason.CANCELED);
+      } else if (state == null || state.status() != JobStatus.RUNNING
+          || !instanceId.equals(state.leaseOwner()) || state.attempt() != run.job.attempt()) {
+        stop(run, Run.StopReason.SUPERSEDED);
+      }
+    }
+  }
+
+  // ---- shutdown ----------------------------------------------------------------------------
+
+  @PreDestroy
+  void shutdown() {
+    stopping = true;
+    wakeDispatcher();
+    long deadline = System.currentTimeMillis() + settings.shutdownGraceMillis();
+    while (!running.isEmpty() && System.currentTimeMillis() < deadline) {
+      sleep(50);
+    }
+    List<String> left = new ArrayList<>();
+    for (Run run : running.values()) {
+      left.add(run.job.id());
+      stop(run, Run.StopReason.SHUTDOWN);
+    }
+    synchronized (tick) {
+      tick.notifyAll();
+    }
+    for (Thread t : loops) {
+      try {
+        t.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    try {
+      List<RunOutcome> rest = new ArrayList<>();
+      outcomes.drainTo(rest);
+      queue.finish(instanceId, rest, actor);
+      int handed = queue.handBack(instanceId, left, actor, "handed back: the instance is shutting down");
+      LOG.info("Job engine " + instanceId + " stopped; " + handed + " unfinished jobs handed back");
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, "Handing jobs back at shutdown failed; their leases will expire", e);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      return "instance";
+    }
+  }
+}

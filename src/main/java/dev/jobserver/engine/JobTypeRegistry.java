@@ -1,0 +1,55 @@
+package dev.jobserver.engine;
+
+import dev.jobserver.job.JobTypes;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Every job type this WAR knows: the {@link JobHandler} beans found at startup. */
+@ApplicationScoped
+public class JobTypeRegistry {
+
+  @Inject @Any private Instance<JobHandler> handlers;
+
+  private final Map<String, JobHandler> byType = new TreeMap<>();
+
+  @PostConstruct
+  void collect() {
+    for (JobHandler handler : handlers) {
+      String type = handler.type();
+      if (!JobTypes.isWellFormed(type)) {
+        throw new IllegalStateException(
+            "Job type '" + type + "' of " + handler.getClass().getName() + " is not [a-z0-9_]{1,32}");
+      }
+      JobHandler previous = byType.putIfAbsent(type, handler);
+      if (previous != null) {
+        throw new IllegalStateException(
+            "Job type '" + type + "' is registered twice: " + previous.getClass().getName()
+                + " and " + handler.getClass().getName());
+      }
+    }
+  }
+
+  public boolean contains(String type) {
+    return type != null && byType.containsKey(type);
+  }
+
+  public JobHandler handler(String type) {
+    return byType.get(type);
+  }
+
+  public JobTypeSettings settings(String type) {
+    JobHandler handler = byType.get(type);
+    return handler == null ? JobTypeSettings.DEFAULTS : handler.settings();
+  }
+
+  public Collection<JobHandler> all() {
+    return Collections.unmodifiableCollection(byType.values());
+  }
+}

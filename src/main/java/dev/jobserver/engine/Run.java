@@ -1,0 +1,102 @@
+package dev.jobserver.engine;
+
+import dev.jobserver.job.ClaimedJob;
+import dev.jobserver.job.JobResults;
+import java.io.OutputStream;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** One run of a claimed job on this instance, and the {@link JobContext} its handler sees. */
+final class Run implements JobContext {
+
+  enum StopReason {
+    CANCELED,
+    SUPERSEDED,
+    TIMEOUT,
+    SHUTDOWN
+  }
+
+  final ClaimedJob job;
+  final JobHandler handler;
+  final long startedAt = System.currentTimeMillis();
+  final Map<String, String> dataUpdates = new ConcurrentHashMap<>();
+  private final JobResults results;
+
+  volatile Thread thread;
+  volatile StopReason stopReason;
+  /** Set once the outcome of this run has been handed to the completer. */
+  volatile boolean finalized;
+
+  volatile int progress;
+  volatile int flushedProgress;
+  volatile long progressAt;
+  volatile String warning;
+  private OutputStream result;
+
+  Run(ClaimedJob job, JobHandler handler, JobResults results) {
+    this.job = job;
+    this.handler = handler;
+    this.results = results;
+  }
+
+  @Override
+  public String jobId() {
+    return job.id();
+  }
+
+  @Override
+  public Map<String, String> data() {
+    return job.data();
+  }
+
+  @Override
+  public int attempt() {
+    return job.attempt();
+  }
+
+  @Override
+  public void progress(int percent) {
+    int p = Math.max(0, Math.min(100, percent));
+    if (p != progress) {
+      progress = p;
+      progressAt = System.currentTimeMillis();
+    }
+  }
+
+  @Override
+  public boolean cancelRequested() {
+    return stopReason != null || Thread.currentThread().isInterrupted();
+  }
+
+  @Override
+  public void putData(String key, String value) {
+    if (key == null || key.isEmpty() || key.equals("error")) {
+      throw new IllegalArgumentException("data key must be non-empty and not 'error'");
+    }
+    dataUpdates.put(key, value == null ? "" : value);
+  }
+
+  @Override
+  public void warn(String message) {
+    warning = message == null ? "warning" : message;
+  }
+
+  @Override
+  public synchronized OutputStream openResult(String fileName, String contentType) {
+    if (result != null) {
+      throw new IllegalStateException("This run has opened its result already");
+    }
+    result = results.open(job.id(), fileName, contentType);
+    return result;
+  }
+
+  synchronized void closeResultQuietly() {
+    if (result != null) {
+      try {
+        result.close();
+      } catch (Exception ignored) {
+        // the run's outcome says what went wrong
+      }
+    }
+  }
+}

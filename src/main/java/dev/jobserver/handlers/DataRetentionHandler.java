@@ -1,0 +1,54 @@
+package dev.jobserver.handlers;
+
+import dev.jobserver.engine.JobContext;
+import dev.jobserver.engine.JobHandler;
+import dev.jobserver.engine.JobTypeSettings;
+import dev.jobserver.job.JobArchive;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+
+/**
+ * Deletes finished jobs (with their results and events) created more than {@code older_than_days}
+ * days ago (default 30), in batches, reporting progress.
+ */
+@ApplicationScoped
+public class DataRetentionHandler implements JobHandler {
+
+  static final int BATCH = 1000;
+
+  @Inject private JobArchive archive;
+
+  @Override
+  public String type() {
+    return "data_retention";
+  }
+
+  @Override
+  public String description() {
+    return "Deletes finished jobs, their results and events created more than"
+        + " data.older_than_days (default 30) days ago.";
+  }
+
+  @Override
+  public JobTypeSettings settings() {
+    return new JobTypeSettings(Duration.ofHours(6), 1, Duration.ofSeconds(5), 1);
+  }
+
+  @Override
+  public void run(JobContext context) throws Exception {
+    long days = Params.longValue(context.data(), "older_than_days", 30, 0, 36_500);
+    long cutoff = System.currentTimeMillis() - Duration.ofDays(days).toMillis();
+    long total = archive.countFinishedBefore(cutoff);
+    long deleted = 0;
+    while (!context.cancelRequested()) {
+      int n = archive.deleteFinishedBefore(cutoff, BATCH);
+      if (n == 0) {
+        break;
+      }
+      deleted += n;
+      context.progress(total == 0 ? 100 : (int) Math.min(99, deleted * 100 / total));
+    }
+    context.putData("deleted", Long.toString(deleted));
+  }
+}

@@ -1,0 +1,170 @@
+package dev.jobserver.job;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Lob;
+import jakarta.persistence.Table;
+import jakarta.persistence.Version;
+import java.util.List;
+import java.util.Map;
+
+/** A job row: the queue entry, its state and its outcome. */
+@Entity
+@Table(name = "job")
+public class Job {
+
+  @Id
+  @Column(length = 80)
+  private String id;
+
+  @Column(nullable = false, length = 32)
+  private String type;
+
+  private int priority;
+
+  @Column(name = "create_at")
+  private long createAt;
+
+  @Column(name = "start_at")
+  private long startAt;
+
+  @Column(name = "last_activity_at")
+  private long lastActivityAt;
+
+  @Enumerated(EnumType.STRING)
+  @Column(nullable = false, length = 20)
+  private JobStatus status;
+
+  private int progress;
+
+  @Lob
+  @Column(nullable = false)
+  private String data;
+
+  @Lob private String stacktrace;
+
+  @Column(name = "force_run")
+  private boolean force;
+
+  @Column(name = "created_by")
+  private String createdBy;
+
+  private int attempt;
+
+  @Column(name = "max_attempts")
+  private int maxAttempts = 1;
+
+  @Column(name = "run_after")
+  private long runAfter;
+
+  @Column(name = "lease_owner")
+  private String leaseOwner;
+
+  @Column(name = "lease_expires_at")
+  private long leaseExpiresAt;
+
+  @Version private int version;
+
+  protected Job() {}
+
+  public Job(String id, String type, int priority, long createAt, Map<String, String> data) {
+    this.id = id;
+    this.type = type;
+    this.priority = priority;
+    this.createAt = createAt;
+    this.status = JobStatus.PENDING;
+    this.data = JobData.toJson(data);
+  }
+
+  public String getId() {
+    return id;
+  }
+
+  public String getType() {
+    return type;
+  }
+
+  public int getPriority() {
+    return priority;
+  }
+
+  public long getCreateAt() {
+    return createAt;
+  }
+
+  public long getStartAt() {
+    return startAt;
+  }
+
+  public long getLastActivityAt() {
+    return lastActivityAt;
+  }
+
+  public JobStatus getStatus() {
+    return status;
+  }
+
+  void setStatus(JobStatus status) {
+    this.status = status;
+  }
+
+  public int getProgress() {
+    return progress;
+  }
+
+  public Map<String, String> getData() {
+    return JobData.fromJson(data);
+  }
+
+  public List<String> getStacktrace() {
+    return JobData.listFromJson(stacktrace);
+  }
+
+  public boolean isForce() {
+    return force;
+  }
+
+  void setForce(boolean force) {
+    this.force = force;
+  }
+
+  public String getCreatedBy() {
+    return createdBy;
+  }
+
+  void setCreatedBy(String createdBy) {
+    this.createdBy = createdBy;
+  }
+
+  public int getAttempt() {
+    return attempt;
+  }
+
+  public int getMaxAttempts() {
+    return maxAttempts;
+  }
+
+  void setMaxAttempts(int maxAttempts) {
+    this.maxAttempts = maxAttempts;
+  }
+
+  void setLastActivityAt(long lastActivityAt) {
+    this.lastActivityAt = lastActivityAt;
+  }
+
+  void setRunAfter(long runAfter) {
+    this.runAfter = runAfter;
+  }
+
+  public String getLeaseOwner() {
+    return leaseOwner;
+  }
+
+  void clearLease() {
+    this.leaseOwner = null;
+    this.leaseExpiresAt = 0;
+  }
+}

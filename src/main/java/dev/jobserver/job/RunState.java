@@ -1,0 +1,4 @@
+package dev.jobserver.job;
+
+/** What the database says of a job that this instance believes it runs. */
+public record RunState(String id, JobStatus status, String leaseOwner, int attempt) {}
