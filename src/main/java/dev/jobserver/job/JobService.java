@@ -51,6 +51,9 @@ public class JobService {
 
   /** Newest first (ties: id descending), one page. */
   public List<Job> list(JobFilter filter, int page, int perPage) {
+    if (perPage <= 0) {
+      return List.of(); // per_page=0 asks for nothing (JPA would read 0 as "no limit")
+    }
     StringBuilder jpql = new StringBuilder("SELECT j FROM Job j WHERE 1 = 1");
     if (!filter.types().isEmpty()) {
       jpql.append(" AND j.type IN :types");
