@@ -39,18 +39,7 @@ public class DatabaseMigration {
   void migrate() {
     try (Connection connection = dataSource.getConnection()) {
       postgres = connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
-      Database database =
-          DatabaseFactory.getInstance()
-              .findCorrectDatabaseImplementation(new JdbcConnection(connection));
-      ClassLoader loader = DatabaseMigration.class.getClassLoader();
-      Scope.child(
-          Scope.Attr.resourceAccessor.name(),
-          new ClassLoaderResourceAccessor(loader),
-          () ->
-              new CommandScope(UpdateCommandStep.COMMAND_NAME)
-                  .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, database)
-                  .addArgumentValue(UpdateCommandStep.CHANGELOG_FILE_ARG, CHANGELOG)
-                  .execute());
+      update(connection);
       LOG.info(
           "Database schema is up to date on "
               + connection.getMetaData().getDatabaseProductName()
@@ -59,6 +48,20 @@ public class DatabaseMigration {
     } catch (Exception e) {
       throw new IllegalStateException("Database migration failed: " + e.getMessage(), e);
     }
+  }
+
+  /** Applies the changelogs that have not run yet on this connection's database. */
+  public static void update(Connection connection) throws Exception {
+    Database database =
+        DatabaseFactory.getInstance().findCorrectDatabaseImplementation(new JdbcConnection(connection));
+    Scope.child(
+        Scope.Attr.resourceAccessor.name(),
+        new ClassLoaderResourceAccessor(DatabaseMigration.class.getClassLoader()),
+        () ->
+            new CommandScope(UpdateCommandStep.COMMAND_NAME)
+                .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, database)
+                .addArgumentValue(UpdateCommandStep.CHANGELOG_FILE_ARG, CHANGELOG)
+                .execute());
   }
 
   /** True on PostgreSQL, false on H2: the few native statements that differ ask this. */

@@ -11,6 +11,7 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,10 +61,10 @@ public class JobQueue {
             + ")";
     String sql =
         isPostgres(null)
-            ? update + " RETURNING id, type, data, attempt"
-            : "SELECT id, type, data, attempt FROM FINAL TABLE (" + update + ")";
+            ? update + " RETURNING id, type, data, attempt, priority, create_at"
+            : "SELECT id, type, data, attempt, priority, create_at FROM FINAL TABLE (" + update + ")";
     try (Connection c = transaction()) {
-      List<ClaimedJob> claimed = new ArrayList<>();
+      List<Object[]> rows = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int i = 1;
         ps.setString(i++, owner);
@@ -77,12 +78,19 @@ public class JobQueue {
         ps.setInt(i, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            claimed.add(
-                new ClaimedJob(
-                    rs.getString(1), rs.getString(2), JobData.fromJson(rs.getString(3)), rs.getInt(4)));
+            rows.add(new Object[] {
+              new ClaimedJob(rs.getString(1), rs.getString(2), JobData.fromJson(rs.getString(3)),
+                  rs.getInt(4)),
+              rs.getInt(5), rs.getLong(6)});
           }
         }
       }
+      // RETURNING and FINAL TABLE do not keep the subquery's order: start them in claim order
+      rows.sort(Comparator.<Object[]>comparingInt(r -> -(int) r[1])
+          .thenComparingLong(r -> (long) r[2])
+          .thenComparing(r -> ((ClaimedJob) r[0]).id()));
+      List<ClaimedJob> claimed = new ArrayList<>(rows.size());
+      rows.forEach(r -> claimed.add((ClaimedJob) r[0]));
       if (!claimed.isEmpty()) {
         try (PreparedStatement ev = c.prepareStatement(JobEvents.INSERT)) {
           for (ClaimedJob job : claimed) {

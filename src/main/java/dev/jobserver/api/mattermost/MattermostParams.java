@@ -7,26 +7,29 @@ final class MattermostParams {
 
   private MattermostParams() {}
 
+  /** Pages past this would skip more rows than any table holds; treated as past the end. */
+  static final int MAX_PAGE = 10_000_000;
+
   static int page(String value) {
-    int n = parse(value);
-    return n < 0 ? 0 : n;
+    long n = parse(value);
+    return n < 0 ? 0 : (int) Math.min(n, MAX_PAGE);
   }
 
   static int perPage(String value) {
-    int n = parse(value);
+    long n = parse(value);
     if (n < 0) {
       return DEFAULT_PER_PAGE;
     }
-    return Math.min(n, MAX_PER_PAGE);
+    return (int) Math.min(n, MAX_PER_PAGE);
   }
 
-  /** -1 for absent, non-integer or negative. */
-  private static int parse(String value) {
+  /** -1 for absent, non-integer or negative (Go's Atoi reads 64-bit values, so do we). */
+  private static long parse(String value) {
     if (value == null || value.isBlank()) {
       return -1;
     }
     try {
-      return Integer.parseInt(value.trim());
+      return Long.parseLong(value.trim());
     } catch (NumberFormatException e) {
       return -1;
     }

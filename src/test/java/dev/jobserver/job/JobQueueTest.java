@@ -1,0 +1,182 @@
+package dev.jobserver.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jobserver.database.DatabaseMigration;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The engine's statements against a real (in-memory H2) database with the Liquibase schema. */
+class JobQueueTest {
+
+  private JdbcDataSource ds;
+  private JobQueue queue;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    ds = new JdbcDataSource();
+    ds.setURL("jdbc:h2:mem:q" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    try (Connection c = ds.getConnection()) {
+      DatabaseMigration.update(c);
+    }
+    queue = new JobQueue(ds);
+  }
+
+  private void insert(String id, String type, int priority, long createAt, String status, long runAfter)
+      throws Exception {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "INSERT INTO job (id, type, priority, create_at, status, data, run_after, max_attempts)"
+                + " VALUES (?, ?, ?, ?, ?, '{\"k\":\"v\"}', ?, 2)")) {
+      ps.setString(1, id);
+      ps.setString(2, type);
+      ps.setInt(3, priority);
+      ps.setLong(4, createAt);
+      ps.setString(5, status);
+      ps.setLong(6, runAfter);
+      ps.executeUpdate();
+    }
+  }
+
+  private Map<String, Object> row(String id) throws Exception {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT status, attempt, lease_owner, progress, data FROM job WHERE id = ?")) {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return Map.of("status", rs.getString(1), "attempt", rs.getInt(2),
+            "owner", String.valueOf(rs.getString(3)), "progress", rs.getInt(4), "data", rs.getString(5));
+      }
+    }
+  }
+
+  private List<String> events(String id) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT old_status, new_status, actor FROM job_event WHERE job_id = ? ORDER BY id")) {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1) + ">" + rs.getString(2) + "@" + rs.getString(3));
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void claimsHighestPriorityThenOldestAndOnlyDueJobs() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("old", "noop", 0, now - 3000, "PENDING", 0);
+    insert("new", "noop", 0, now - 1000, "PENDING", 0);
+    insert("urgent", "noop", 5, now, "PENDING", 0);
+    insert("later", "noop", 9, now, "PENDING", now + 60_000);
+    insert("done", "noop", 9, now, "COMPLETED", 0);
+    List<ClaimedJob> first = queue.claim("me", 2, now + 10_000, Set.of(), "engine:me");
+    assertEquals(List.of("urgent", "old"), first.stream().map(ClaimedJob::id).toList());
+    assertEquals(1, first.get(0).attempt());
+    assertEquals("v", first.get(0).data().get("k"));
+    assertEquals(List.of("new"), queue.claim("me", 5, now + 10_000, Set.of(), "e").stream()
+        .map(ClaimedJob::id).toList());
+    assertEquals(List.of(), queue.claim("me", 5, now + 10_000, Set.of(), "e"));
+    assertEquals("RUNNING", row("urgent").get("status"));
+    assertEquals("me", row("urgent").get("owner"));
+    assertEquals(List.of("PENDING>RUNNING@engine:me"), events("urgent"));
+  }
+
+  @Test
+  void claimSkipsExcludedTypes() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("a", "sleep", 0, now - 2, "PENDING", 0);
+    insert("b", "noop", 0, now - 1, "PENDING", 0);
+    assertEquals(List.of("b"), queue.claim("me", 5, now, Set.of("sleep"), "e").stream()
+        .map(ClaimedJob::id).toList());
+  }
+
+  @Test
+  void finishRecordsOutcomesButNeverOverwritesACancel() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("ok", "noop", 0, now, "PENDING", 0);
+    insert("bad", "noop", 0, now, "PENDING", 0);
+    insert("stopped", "noop", 0, now, "PENDING", 0);
+    queue.claim("me", 3, now + 10_000, Set.of(), "e");
+    try (Connection c = ds.getConnection()) {
+      c.createStatement().executeUpdate("UPDATE job SET status = 'CANCEL_REQUESTED' WHERE id = 'stopped'");
+    }
+    int changed = queue.finish("me", List.of(
+        new RunOutcome("ok", 1, JobStatus.COMPLETED, 100, Map.of("count", "3"), null, null, 0, null),
+        new RunOutcome("bad", 1, JobStatus.FAILED, 40, Map.of(), "boom", "trace", 0, "boom"),
+        new RunOutcome("stopped", 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)), "e");
+    assertEquals(3, changed);
+    assertEquals("COMPLETED", row("ok").get("status"));
+    assertTrue(((String) row("ok").get("data")).contains("\"count\":\"3\""));
+    assertEquals("FAILED", row("bad").get("status"));
+    assertEquals(-1, row("bad").get("progress"));
+    assertTrue(((String) row("bad").get("data")).contains("\"error\":\"boom\""));
+    assertEquals("CANCELED", row("stopped").get("status"));
+    assertEquals("null", row("ok").get("owner"));
+  }
+
+  @Test
+  void finishIgnoresARunThatNoLongerOwnsItsJob() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("j", "noop", 0, now, "PENDING", 0);
+    queue.claim("me", 1, now + 10_000, Set.of(), "e");
+    assertEquals(0, queue.finish("other", List.of(
+        new RunOutcome("j", 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)), "e"));
+    assertEquals(0, queue.finish("me", List.of(
+        new RunOutcome("j", 2, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)), "e"));
+    assertEquals("RUNNING", row("j").get("status"));
+  }
+
+  @Test
+  void expiredLeasesAreRecoveredWhileAttemptsRemainElseFailed() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("retry", "noop", 0, now, "PENDING", 0);
+    queue.claim("dead", 1, now - 1, Set.of(), "e");
+    assertEquals(1, queue.recoverExpired(now, 100, "engine:x"));
+    assertEquals("PENDING", row("retry").get("status"));
+    queue.claim("dead", 1, now - 1, Set.of(), "e");
+    assertEquals(2, row("retry").get("attempt"));
+    assertEquals(1, queue.recoverExpired(now, 100, "engine:x"));
+    assertEquals("FAILED", row("retry").get("status"));
+    assertTrue(((String) row("retry").get("data")).contains("no attempts left"));
+    assertEquals(List.of("null>PENDING@x", "PENDING>RUNNING@e", "RUNNING>PENDING@engine:x",
+        "PENDING>RUNNING@e", "RUNNING>FAILED@engine:x").subList(1, 5), events("retry"));
+  }
+
+  @Test
+  void handBackReturnsRunningJobsWithoutUsingAnAttempt() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("h", "noop", 0, now, "PENDING", 0);
+    queue.claim("me", 1, now + 10_000, Set.of(), "e");
+    assertEquals(1, queue.handBack("me", List.of("h"), "e", "shutting down"));
+    assertEquals("PENDING", row("h").get("status"));
+    assertEquals(0, row("h").get("attempt"));
+  }
+
+  @Test
+  void leasesAndProgressAreWrittenForThisInstanceOnly() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("p", "noop", 0, now, "PENDING", 0);
+    queue.claim("me", 1, now + 1000, Set.of(), "e");
+    assertEquals(1, queue.extendLeases("me", now + 60_000));
+    assertEquals(0, queue.extendLeases("other", now + 60_000));
+    queue.progress("me", List.of(new ProgressUpdate("p", 1, 42, now)));
+    queue.progress("other", List.of(new ProgressUpdate("p", 1, 99, now)));
+    assertEquals(42, row("p").get("progress"));
+    assertEquals(JobStatus.RUNNING, queue.states(List.of("p")).get("p").status());
+  }
+}
