@@ -1,0 +1,193 @@
+package dev.jobserver.api.taipy;
+
+import dev.jobserver.api.common.ApiException;
+import dev.jobserver.engine.JobTypeRegistry;
+import dev.jobserver.job.IdForm;
+import dev.jobserver.job.IllegalTransitionException;
+import dev.jobserver.job.Job;
+import dev.jobserver.job.JobIds;
+import dev.jobserver.job.JobNotFoundException;
+import dev.jobserver.job.JobService;
+import dev.jobserver.job.JobStream;
+import dev.jobserver.job.JobSummary;
+import dev.jobserver.security.Caller;
+import dev.jobserver.security.Roles;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.stream.JsonGenerator;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/**
+ * The Taipy REST jobs API. Every route also answers with a trailing slash (JAX-RS matches both).
+ * Messages are Taipy's own, which its clients and scripts match on.
+ */
+@Path("v1/jobs")
+@RequestScoped
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "v1 jobs (Taipy)")
+public class TaipyJobsResource {
+
+
+  @Inject private JobService jobs;
+  @Inject private JobStream stream;
+  @Inject private JobTypeRegistry types;
+  @Context private SecurityContext security;
+
+  @GET
+  @RolesAllowed({Roles.TAIPY_READER, Roles.TAIPY_EDITOR, Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
+  @Operation(summary = "Get all jobs", description = "A bare array of every job, oldest first, "
+      + "streamed (constant memory however many). Roles TAIPY_READER, TAIPY_EDITOR, "
+      + "TAIPY_EXECUTOR or TAIPY_ADMIN. Optional page/per_page (extension) return one page.")
+  @APIResponse(responseCode = "200", description = "An array of Taipy jobs")
+  public Response list(
+      @Parameter(description = "Extension: page number from 0 (with per_page)") @QueryParam("page") String page,
+      @Parameter(description = "Extension: jobs per page, 1-10000") @QueryParam("per_page") String perPage) {
+    long limit = -1;
+    long offset = 0;
+    if (perPage != null || page != null) {
+      limit = bounded(perPage, 100, 1, 10_000, "per_page");
+      offset = bounded(page, 0, 0, Integer.MAX_VALUE, "page") * limit;
+    }
+    long finalLimit = limit;
+    long finalOffset = offset;
+    StreamingOutput body = out -> {
+      try (JsonGenerator g = Json.createGenerator(out)) {
+        g.writeStartArray();
+        stream.forEach(finalOffset, finalLimit, job -> TaipyJobView.write(g, job));
+        g.writeEnd();
+      }
+    };
+    return Response.ok(body, MediaType.APPLICATION_JSON).build();
+  }
+
+  @GET
+  @Path("{id}")
+  @RolesAllowed({Roles.TAIPY_READER, Roles.TAIPY_EDITOR, Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
+  @Operation(summary = "Get a job", description = "Roles TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR or TAIPY_ADMIN.")
+  @APIResponse(responseCode = "200", description = "{\"job\": {...}}")
+  @APIResponse(responseCode = "404", description = "{\"message\": \"Job: <id> does not exist.\"}")
+  public Response get(@PathParam("id") String id) {
+    Job job = find(id);
+    return json(Json.createObjectBuilder().add("job", TaipyJobView.of(JobSummary.of(job))).build().toString(), 200);
+  }
+
+  @POST
+  @Consumes(MediaType.WILDCARD)
+  @RolesAllowed({Roles.TAIPY_EDITOR, Roles.TAIPY_ADMIN})
+  @Operation(summary = "Create a job", description = "Creates a job of the task config (job type) "
+      + "named by task_id (a config id, or a task id TASK_<config>_<uuid>) and queues it to run. "
+      + "Roles TAIPY_EDITOR or TAIPY_ADMIN.")
+  @APIResponse(responseCode = "201", description = "{\"message\": \"Job was created.\", \"job\": {...}}")
+  @APIResponse(responseCode = "400", description = "{\"message\": \"Config id is missing.\"}")
+  @APIResponse(responseCode = "404", description = "{\"message\": \"Task config: <id> does not exist.\"}")
+  public Response create(@Parameter(description = "Task config id, or TASK_<config>_<uuid>")
+      @QueryParam("task_id") String taskId) {
+    if (taskId == null || taskId.isBlank()) {
+      throw ApiException.taipy(400, "Config id is missing.");
+    }
+    String type = JobIds.typeOfTaskId(taskId).orElse(taskId);
+    if (!types.contains(type)) {
+      throw ApiException.taipy(404, "Task config: " + taskId + " does not exist.");
+    }
+    Job job = jobs.create(type, Map.of(), 0, IdForm.TAIPY, false, Caller.actor(security));
+    return json(Json.createObjectBuilder()
+        .add("message", "Job was created.")
+        .add("job", TaipyJobView.of(JobSummary.of(job)))
+        .build().toString(), 201);
+  }
+
+  @DELETE
+  @Path("{id}")
+  @RolesAllowed({Roles.TAIPY_EDITOR, Roles.TAIPY_ADMIN})
+  @Operation(summary = "Delete a job", description = "Deletes a finished job with its result and "
+      + "events. Roles TAIPY_EDITOR or TAIPY_ADMIN.")
+  @APIResponse(responseCode = "200", description = "{\"message\": \"Job <id> was deleted.\"}")
+  @APIResponse(responseCode = "404", description = "No such job")
+  @APIResponse(responseCode = "409", description = "{\"message\": \"Job: <id> cannot be deleted.\"} — it has not finished")
+  public Response delete(@PathParam("id") String id) {
+    checkId(id);
+    try {
+      jobs.delete(id, Caller.actor(security));
+    } catch (JobNotFoundException e) {
+      throw notFound(id);
+    } catch (IllegalTransitionException e) {
+      throw ApiException.taipy(409, "Job: " + id + " cannot be deleted.");
+    }
+    return message("Job " + id + " was deleted.");
+  }
+
+  @POST
+  @Path("cancel/{id}")
+  @Consumes(MediaType.WILDCARD)
+  @RolesAllowed({Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
+  @Operation(summary = "Cancel a job", description = "A pending job is canceled, a running one is "
+      + "stopped, a finished one is left as it is. Roles TAIPY_EXECUTOR or TAIPY_ADMIN.")
+  @APIResponse(responseCode = "200", description = "{\"message\": \"Job <id> was cancelled.\"}")
+  @APIResponse(responseCode = "404", description = "No such job")
+  public Response cancel(@PathParam("id") String id) {
+    checkId(id);
+    try {
+      jobs.cancelIfUnfinished(id, Caller.actor(security));
+    } catch (JobNotFoundException e) {
+      throw notFound(id);
+    }
+    return message("Job " + id + " was cancelled.");
+  }
+
+  private Job find(String id) {
+    checkId(id);
+    return jobs.find(id).orElseThrow(() -> notFound(id));
+  }
+
+  private static void checkId(String id) {
+    if (!JobIds.isValid(id)) {
+      throw notFound(id);
+    }
+  }
+
+  private static ApiException notFound(String id) {
+    return ApiException.taipy(404, "Job: " + id + " does not exist.");
+  }
+
+  private static long bounded(String value, long fallback, long min, long max, String name) {
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    try {
+      long n = Long.parseLong(value.trim());
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw ApiException.taipy(400, name + " must be a whole number from " + min + " to " + max + ".");
+  }
+
+  private static Response message(String message) {
+    return json(Json.createObjectBuilder().add("message", message).build().toString(), 200);
+  }
+
+  private static Response json(String body, int status) {
+    return Response.status(status).type(MediaType.APPLICATION_JSON).entity(body).build();
+  }
+}
