@@ -64,7 +64,9 @@ public class JobEngine {
 
   @Resource private ManagedThreadFactory threads;
 
-  @Inject private JobQueue queue;
+  @Inject private JobQueue pooledQueue;
+  /** The pooled queue while running; direct connections once the server stops (see shutdown). */
+  private volatile JobQueue queue;
   @Inject private JobResults results;
   @Inject private JobTypeRegistry types;
 
@@ -81,11 +83,20 @@ public class JobEngine {
   private boolean wakeRequested;
   private final Object tick = new Object();
   private volatile boolean stopping;
+  /** Set after the grace period: shutdown records the last outcomes itself. */
+  private volatile boolean closing;
   private final List<Thread> loops = new ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicBoolean shutDown =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private Thread shutdownHook;
+  private JobQueue directQueue;
+  private final ShutdownLog shutdownLog = new ShutdownLog();
+  private final java.util.concurrent.CountDownLatch shutdownDone = new java.util.concurrent.CountDownLatch(1);
 
   @PostConstruct
-  void start() {
+  void boot() {
     settings = EngineSettings.fromEnvironment();
+    queue = pooledQueue;
     instanceId = hostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     actor = "engine:" + instanceId;
     loops.add(threads.newThread(this::dispatchLoop));
@@ -95,6 +106,9 @@ public class JobEngine {
     loops.get(1).setName("jobserver-completer");
     loops.get(2).setName("jobserver-heartbeat");
     loops.forEach(Thread::start);
+    prepareShutdownPath();
+    shutdownHook = new Thread(this::shutdown, "jobserver-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
     LOG.info("Job engine " + instanceId + " started with " + settings.workers() + " workers");
   }
 
@@ -183,7 +197,7 @@ public class JobEngine {
         over.add(job.id());
         continue;
       }
-      start(job, handler);
+      startRun(job, handler);
     }
     if (!over.isEmpty()) {
       queue.handBack(instanceId, over, actor, "handed back: its type is at its concurrency limit");
@@ -195,7 +209,7 @@ public class JobEngine {
     return runningByType.computeIfAbsent(type, t -> new AtomicInteger());
   }
 
-  private void start(ClaimedJob job, JobHandler handler) {
+  private void startRun(ClaimedJob job, JobHandler handler) {
     Run run = new Run(job, handler, results);
     busy.incrementAndGet();
     counter(job.type()).incrementAndGet();
@@ -237,8 +251,8 @@ public class JobEngine {
       run.thread = null;
       Thread.interrupted(); // never hand an interrupted thread back to the pool
     }
-    released(run);
     finish(run, outcome);
+    released(run);
   }
 
   private void released(Run run) {
@@ -285,7 +299,18 @@ public class JobEngine {
       }
       run.finalized = true;
     }
-    if (outcome != null) {
+    if (outcome == null) {
+      return;
+    }
+    if (closing) {
+      // Shutting down: the server ends the JVM as soon as the last job thread returns, so the
+      // worker writes its own outcome before it does.
+      try {
+        queue.finish(instanceId, List.of(outcome), actor);
+      } catch (Throwable e) {
+        shutdownLog.write("engine " + instanceId + ": recording the outcome of " + outcome.jobId() + " failed", e);
+      }
+    } else {
       outcomes.add(outcome);
     }
   }
@@ -308,9 +333,9 @@ public class JobEngine {
 
   private void completeLoop() {
     List<RunOutcome> batch = new ArrayList<>();
-    while (!stopping || !outcomes.isEmpty()) {
+    while (!closing) {
       try {
-        RunOutcome first = outcomes.poll(200, TimeUnit.MILLISECONDS);
+        RunOutcome first = outcomes.poll(50, TimeUnit.MILLISECONDS);
         if (first == null) {
           continue;
         }
@@ -415,37 +440,105 @@ public class JobEngine {
 
   // ---- shutdown ----------------------------------------------------------------------------
 
+  /**
+   * When the server stops it closes the WAR's class loader before this engine is done, so a class
+   * the shutdown path has not used yet cannot be loaded then. Run that path once now, on nothing:
+   * its direct connections, statements and classes are all loaded before they are needed.
+   */
+  private void prepareShutdownPath() {
+    directQueue = JobQueue.direct();
+    try {
+      directQueue.warmUp(instanceId);
+      shutdownLog.write("engine " + instanceId + " started", null);
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, "Preparing the shutdown path failed; shutdown may not hand jobs back", e);
+    }
+  }
+
+  /**
+   * Undeploy without the JVM stopping: the same hand-back as the shutdown hook. When the JVM is
+   * stopping, the hook is already doing it (and keeps the JVM alive until it is done).
+   */
   @PreDestroy
-  void shutdown() {
-    stopping = true;
-    wakeDispatcher();
-    long deadline = System.currentTimeMillis() + settings.shutdownGraceMillis();
-    while (!running.isEmpty() && System.currentTimeMillis() < deadline) {
-      sleep(50);
+  void undeployed() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException jvmIsStopping) {
+      // the hook runs; nothing more to do here
     }
-    List<String> left = new ArrayList<>();
-    for (Run run : running.values()) {
-      left.add(run.job.id());
-      stop(run, Run.StopReason.SHUTDOWN);
-    }
-    synchronized (tick) {
-      tick.notifyAll();
-    }
-    for (Thread t : loops) {
+    shutdown();
+  }
+
+  /**
+   * Stops claiming, lets running jobs finish for the grace period while recording their outcomes,
+   * then hands the rest back as PENDING. Runs on a JVM shutdown hook because on SIGTERM the server
+   * may end the process before the container calls {@code @PreDestroy}, and the container's
+   * connection pool is gone by then: this uses direct connections.
+   */
+  private void shutdown() {
+    if (!shutDown.compareAndSet(false, true)) {
+      // The other path (hook or @PreDestroy) is at it: wait, so that the server's own shutdown,
+      // which ends the JVM when it is done, does not overtake the hand-back.
       try {
-        t.join(5000);
+        shutdownDone.await(settings.shutdownGraceMillis() + 30_000, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      return;
     }
     try {
-      List<RunOutcome> rest = new ArrayList<>();
-      outcomes.drainTo(rest);
-      queue.finish(instanceId, rest, actor);
-      int handed = queue.handBack(instanceId, left, actor, "handed back: the instance is shutting down");
-      LOG.info("Job engine " + instanceId + " stopped; " + handed + " unfinished jobs handed back");
-    } catch (Exception e) {
-      LOG.log(Level.WARNING, "Handing jobs back at shutdown failed; their leases will expire", e);
+      queue = directQueue;
+      stopping = true;
+      closing = true; // the completer stops; outcomes are recorded here from now on
+      wakeDispatcher();
+      synchronized (tick) {
+        tick.notifyAll();
+      }
+      long deadline = System.currentTimeMillis() + settings.shutdownGraceMillis();
+      while (!running.isEmpty() && System.currentTimeMillis() < deadline) {
+        recordOutcomes();
+        sleep(20);
+      }
+      // Write first, stop the runs after: the server's own shutdown waits for the job threads
+      // and ends the JVM as soon as the last one returns.
+      List<Run> left = new ArrayList<>(running.values());
+      for (Run run : left) {
+        finish(run, null); // whatever it returns from now on is not recorded
+      }
+      recordOutcomes();
+      try {
+        List<String> ids = new ArrayList<>();
+        for (Run run : left) {
+          ids.add(run.job.id());
+        }
+        int handed = queue.handBack(instanceId, ids, actor, "handed back: the instance is shutting down");
+        shutdownLog.write("engine " + instanceId + " stopped; " + handed + " unfinished jobs handed back", null);
+      } catch (Throwable e) {
+        shutdownLog.write("engine " + instanceId + ": handing jobs back failed; their leases will expire", e);
+      }
+      for (Run run : left) {
+        run.stopReason = Run.StopReason.SHUTDOWN;
+        Thread t = run.thread;
+        if (t != null) {
+          t.interrupt();
+        }
+      }
+      loops.forEach(Thread::interrupt);
+    } finally {
+      shutdownDone.countDown();
+    }
+  }
+
+  private void recordOutcomes() {
+    List<RunOutcome> batch = new ArrayList<>();
+    outcomes.drainTo(batch);
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      queue.finish(instanceId, batch, actor);
+    } catch (Throwable e) {
+      shutdownLog.write("engine " + instanceId + ": recording outcomes failed; their leases will expire", e);
     }
   }
 

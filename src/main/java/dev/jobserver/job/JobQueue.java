@@ -1,5 +1,6 @@
 package dev.jobserver.job;
 
+import dev.jobserver.database.ConfiguredDataSource;
 import dev.jobserver.database.JobserverDataSource;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -37,6 +38,29 @@ public class JobQueue {
 
   JobQueue(DataSource dataSource) {
     this.dataSource = dataSource;
+  }
+
+  /**
+   * A queue on direct, unpooled connections. When the server stops, the container destroys the
+   * application's pool before the engine's shutdown runs; this is how the engine still records
+   * outcomes and hands jobs back then.
+   */
+  public static JobQueue direct() {
+    return new JobQueue(new ConfiguredDataSource());
+  }
+
+  /**
+   * Loads every class these statements use and opens one connection, so that they still work when
+   * the application's class loader has been closed (the server is stopping; see JobEngine).
+   */
+  public void warmUp(String owner) throws SQLException {
+    JobEvents.truncate("");
+    JobData.fromJson(JobData.toJson(Map.of("k", "v")));
+    JobData.listFromJson(JobData.listToJson(List.of("x")));
+    new RunState("-", JobStatus.RUNNING, owner, 0).hashCode();
+    handBack(owner, List.of("-"), "-", "-");
+    finish(owner, List.of(new RunOutcome("-", 0, JobStatus.PENDING, 0, Map.of("k", "v"), "-", "-", 0, "-")), "-");
+    progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
   }
 
   /**

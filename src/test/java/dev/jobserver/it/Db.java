@@ -24,6 +24,15 @@ public final class Db {
     return DriverManager.getConnection(url, user, password == null || password.isEmpty() ? null : password);
   }
 
+  /** Brings the schema up to date, as the server does at startup (for tests that start before it). */
+  public static void migrate() {
+    try (Connection c = connect()) {
+      dev.jobserver.database.DatabaseMigration.update(c);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   public static List<Map<String, Object>> query(String sql, Object... params) {
     try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < params.length; i++) {

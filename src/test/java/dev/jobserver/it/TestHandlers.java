@@ -94,8 +94,10 @@ public final class TestHandlers {
       int n = NOW.incrementAndGet();
       try {
         context.putData("concurrent", Integer.toString(n));
+        context.putData("started", Long.toString(System.nanoTime()));
         Thread.sleep(300);
       } finally {
+        context.putData("ended", Long.toString(System.nanoTime()));
         NOW.decrementAndGet();
       }
     }
