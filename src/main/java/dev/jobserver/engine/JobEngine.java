@@ -97,7 +97,10 @@ public class JobEngine {
   void boot() {
     settings = EngineSettings.fromEnvironment();
     queue = pooledQueue;
-    instanceId = hostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    // A name of the operator's, or one that is unique per start: a restarted instance must not
+    // take over the leases of its previous life.
+    String named = dev.jobserver.database.DatabaseSettings.setting("JOBSERVER_INSTANCE_ID", null);
+    instanceId = (named == null ? hostName() : named) + "-" + UUID.randomUUID().toString().substring(0, 8);
     actor = "engine:" + instanceId;
     loops.add(threads.newThread(this::dispatchLoop));
     loops.add(threads.newThread(this::completeLoop));
@@ -284,8 +287,8 @@ public class JobEngine {
     JobTypeSettings s = types.settings(run.job.type());
     if (run.job.attempt() < s.maxAttempts()) {
       long delay = s.backoffMillis(run.job.attempt());
-      return new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.PENDING, 0, Map.of(),
-          message, trace, System.currentTimeMillis() + delay,
+      return new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.PENDING, 0,
+          Map.copyOf(run.dataUpdates), message, trace, System.currentTimeMillis() + delay,
           "attempt " + run.job.attempt() + " failed, retry in " + delay + " ms: " + message);
     }
     return new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.FAILED, -1,

@@ -146,7 +146,7 @@ public class JobQueue {
     }
     try (Connection c = transaction()) {
       Map<String, Object[]> current = new HashMap<>();
-      boolean needsData = outcomes.stream().anyMatch(o -> !o.data().isEmpty() || o.error() != null);
+      boolean needsData = outcomes.stream().anyMatch(JobQueue::rewritesData);
       String sql =
           "SELECT id, status, lease_owner, attempt"
               + (needsData ? ", data, stacktrace" : "")
@@ -199,7 +199,7 @@ public class JobQueue {
                 Map.of(), null, null, 0, "canceled on request");
           }
           int progress = effective.status() == JobStatus.FAILED ? -1 : effective.progress();
-          if (effective.data().isEmpty() && effective.error() == null) {
+          if (!rewritesData(effective)) {
             up.setString(1, effective.status().name());
             up.setInt(2, progress);
             up.setLong(3, now);
@@ -211,6 +211,9 @@ public class JobQueue {
             Map<String, String> data = new LinkedHashMap<>(JobData.fromJson((String) row[3]));
             data.putAll(effective.data());
             List<String> traces = new ArrayList<>(JobData.listFromJson((String) row[4]));
+            if (effective.status() == JobStatus.COMPLETED || effective.status() == JobStatus.WARNING) {
+              data.remove("error"); // an earlier attempt's failure; it stays in the events and traces
+            }
             if (effective.error() != null) {
               data.put("error", effective.error());
               if (effective.stacktrace() != null) {
@@ -481,6 +484,11 @@ public class JobQueue {
       ev.setString(6, JobEvents.truncate(message));
     }
     ev.addBatch();
+  }
+
+  /** Whether recording this outcome changes the job's data (or needs an earlier error cleared). */
+  private static boolean rewritesData(RunOutcome o) {
+    return !o.data().isEmpty() || o.error() != null || o.attempt() > 1;
   }
 
   static String placeholders(int n) {

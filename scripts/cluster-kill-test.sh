@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Two instances on one PostgreSQL database, 10,000 `sleep` jobs of 20 ms created through the API,
+# one instance killed with SIGKILL while it runs jobs. Then the database must show: every job
+# finished, none lost, every job ran once except those in flight on the killed instance (at most
+# twice). Prints the counts; exits non-zero if any check fails.
+#
+#   scripts/cluster-kill-test.sh            (needs PostgreSQL on 127.0.0.1:5432, user postgres)
+#   JOBS=2000 scripts/cluster-kill-test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JOBS=${JOBS:-10000}
+DB=${DB:-jobserver_cluster}
+PORT_A=${PORT_A:-8281}
+PORT_B=${PORT_B:-8282}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+work=target/cluster-kill
+sql() { psql -d "$DB" -tAq -c "$1"; }
+
+[ -f target/jobserver.war ] && [ -f target/payara-micro.jar ] || mvn -B -q -ntp package -DskipTests
+rm -rf "$work" && mkdir -p "$work/a" "$work/b" "$work/keys"
+psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+
+# a key pair and a token, as an IdP would issue them; both instances verify with the public key
+TOKEN=$(JOBSERVER_DATA_DIR="$work/keys" java -cp target/classes dev.jobserver.launcher.DevToken cluster-test manage_jobs 2)
+KEY="file:$PWD/$work/keys/dev-jwt-public.pem"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+start() { # name port
+  JOBSERVER_DATA_DIR="$work/$1" JOBSERVER_INSTANCE_ID="node-$1" \
+  JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
+  JOBSERVER_LEASE_MS=3000 JOBSERVER_RECOVERY_MS=500 \
+    java -Xmx512m -Dmp.jwt.verify.publickey.location="$KEY" -jar target/payara-micro.jar \
+    --nocluster --port "$2" --deploy target/jobserver.war --contextroot / > "$work/$1/server.log" 2>&1 &
+  echo $!
+}
+ready() { # port
+  for _ in $(seq 1 180); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "localhost:$1/api/v4/jobs?per_page=1" || true)
+    [ "$code" = 200 ] && return 0
+    sleep 1
+  done
+  echo "instance on port $1 did not start; see $work" >&2
+  exit 1
+}
+
+PID_A=$(start a "$PORT_A"); pids+=("$PID_A")
+ready "$PORT_A" # the first instance creates the schema; then the second starts
+PID_B=$(start b "$PORT_B"); pids+=("$PID_B")
+ready "$PORT_B"
+echo "two instances up: node-a on $PORT_A (pid $PID_A), node-b on $PORT_B (pid $PID_B)"
+
+# create the jobs through node-b; node-a finds work by polling the shared table
+java bench/Bench.java create "http://localhost:$PORT_B" "$TOKEN" "$JOBS" 16 sleep '{"duration_ms":"20"}' \
+  > "$work/create.txt" 2>&1 &
+creator=$!
+
+# kill node-a once it has finished a good number of jobs and is running some
+for _ in $(seq 1 600); do
+  done_a=$(sql "SELECT COUNT(*) FROM job_event WHERE actor LIKE 'engine:node-a-%' AND old_status = 'RUNNING'")
+  running_a=$(sql "SELECT COUNT(*) FROM job WHERE lease_owner LIKE 'node-a-%' AND status = 'RUNNING'")
+  [ "$done_a" -ge $((JOBS / 10)) ] && [ "$running_a" -gt 0 ] && break
+  sleep 0.1
+done
+kill -9 "$PID_A"
+sql "CREATE TABLE killed_in_flight AS SELECT id FROM job WHERE lease_owner LIKE 'node-a-%' AND status IN ('RUNNING', 'CANCEL_REQUESTED')"
+in_flight=$(sql "SELECT COUNT(*) FROM killed_in_flight")
+echo "killed node-a (SIGKILL) after it finished $done_a jobs, with $in_flight in flight"
+
+wait "$creator" || { cat "$work/create.txt"; echo "creating jobs failed" >&2; exit 1; }
+grep -E '^(created|create_rate)' "$work/create.txt"
+
+# wait for every job to finish (node-a's leases expire after 3 s and node-b takes them over)
+for _ in $(seq 1 600); do
+  open=$(sql "SELECT COUNT(*) FROM job WHERE status NOT IN ('COMPLETED','WARNING','FAILED','CANCELED','SKIPPED','ABANDONED')")
+  [ "$open" = 0 ] && break
+  sleep 0.5
+done
+
+total=$(sql "SELECT COUNT(*) FROM job")
+completed=$(sql "SELECT COUNT(*) FROM job WHERE status = 'COMPLETED'")
+unfinished=$(sql "SELECT COUNT(*) FROM job WHERE status NOT IN ('COMPLETED','WARNING','FAILED','CANCELED','SKIPPED','ABANDONED')")
+runs="SELECT job_id, COUNT(*) AS n FROM job_event WHERE new_status = 'RUNNING' GROUP BY job_id"
+once=$(sql "SELECT COUNT(*) FROM ($runs) r WHERE n = 1")
+twice=$(sql "SELECT COUNT(*) FROM ($runs) r WHERE n = 2")
+more=$(sql "SELECT COUNT(*) FROM ($runs) r WHERE n > 2")
+never=$(sql "SELECT COUNT(*) FROM job j WHERE NOT EXISTS (SELECT 1 FROM job_event e WHERE e.job_id = j.id AND e.new_status = 'RUNNING')")
+twice_not_in_flight=$(sql "SELECT COUNT(*) FROM ($runs) r WHERE n > 1 AND job_id NOT IN (SELECT id FROM killed_in_flight)")
+recovered=$(sql "SELECT COUNT(*) FROM job_event WHERE message LIKE 'requeued: the instance running it (node-a-%'")
+by_b=$(sql "SELECT COUNT(*) FROM job_event WHERE actor LIKE 'engine:node-b-%' AND new_status = 'COMPLETED'")
+
+echo "jobs created:                        $total of $JOBS"
+echo "jobs finished (completed):           $completed"
+echo "jobs lost or unfinished:             $((JOBS - completed))"
+echo "ran once:                            $once"
+echo "ran twice:                           $twice (in flight on the killed instance: $in_flight, recovered from its leases: $recovered)"
+echo "ran more than twice:                 $more"
+echo "never ran:                           $never"
+echo "completed by node-a before the kill: $done_a; by node-b: $by_b"
+
+fail=0
+[ "$total" = "$JOBS" ] || { echo "FAIL: $total jobs in the database, expected $JOBS"; fail=1; }
+[ "$completed" = "$JOBS" ] || { echo "FAIL: $completed completed, expected $JOBS ($unfinished unfinished)"; fail=1; }
+[ "$more" = 0 ] || { echo "FAIL: $more jobs ran more than twice"; fail=1; }
+[ "$never" = 0 ] || { echo "FAIL: $never jobs never ran"; fail=1; }
+[ "$twice_not_in_flight" = 0 ] || { echo "FAIL: $twice_not_in_flight jobs ran twice without being in flight on the killed instance"; fail=1; }
+[ "$twice" -le "$in_flight" ] || { echo "FAIL: more jobs ran twice than were in flight"; fail=1; }
+
+kill -TERM "$PID_B" 2>/dev/null || true
+for _ in $(seq 1 60); do kill -0 "$PID_B" 2>/dev/null || break; sleep 0.5; done
+if [ "$fail" = 0 ]; then echo "cluster kill test: PASSED"; else echo "cluster kill test: FAILED"; exit 1; fi
