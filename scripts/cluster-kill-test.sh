@@ -66,6 +66,7 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 kill -9 "$PID_A"
+while kill -0 "$PID_A" 2>/dev/null; do sleep 0.05; done # gone: it can commit nothing more
 sql "CREATE TABLE killed_in_flight AS SELECT id FROM job WHERE lease_owner LIKE 'node-a-%' AND status IN ('RUNNING', 'CANCEL_REQUESTED')"
 in_flight=$(sql "SELECT COUNT(*) FROM killed_in_flight")
 echo "killed node-a (SIGKILL) after it finished $done_a jobs, with $in_flight in flight"

@@ -361,14 +361,16 @@ public class JobQueue {
           if (from == JobStatus.CANCEL_REQUESTED) {
             to = JobStatus.CANCELED;
             message = "canceled: the instance running it (" + row[4] + ") stopped responding";
-          } else if (attempt < maxAttempts) {
+          } else if (attempt <= maxAttempts) {
+            // An instance's death is not the job's failure: it may run once beyond its attempts.
+            // A job that takes its instance down again fails.
             to = JobStatus.PENDING;
             message = "requeued: the instance running it (" + row[4] + ") stopped responding";
           } else {
             to = JobStatus.FAILED;
             message = "The instance running this job (" + row[4]
-                + ") stopped responding and the job has no attempts left (" + attempt + " of "
-                + maxAttempts + ").";
+                + ") stopped responding and the job has no attempts left (" + attempt + " runs for "
+                + maxAttempts + " attempts and one lost instance).";
             data.put("error", message);
           }
           up.setString(1, to.name());

@@ -90,14 +90,16 @@ class EngineIT {
     String again = "lease" + "a".repeat(21);
     String spent = "lease" + "b".repeat(21);
     String canceling = "lease" + "c".repeat(21);
-    for (Object[] j : new Object[][] {{again, "RUNNING", 1, 2}, {spent, "RUNNING", 1, 1}, {canceling, "CANCEL_REQUESTED", 1, 3}}) {
+    for (Object[] j : new Object[][] {{again, "RUNNING", 1, 1}, {spent, "RUNNING", 2, 1}, {canceling, "CANCEL_REQUESTED", 1, 3}}) {
       Db.update("INSERT INTO job (id, type, create_at, start_at, status, data, attempt, max_attempts, lease_owner,"
           + " lease_expires_at) VALUES (?, 'noop', ?, ?, ?, '{}', ?, ?, 'dead-instance', ?)",
           j[0], now, now, j[1], j[2], j[3], now - 1);
     }
+    // one attempt, lost with its instance: it runs again (a lost instance is not the job's failure)
     JsonObject rerun = awaitStatus(http, again, "success", 10_000);
     assertEquals(2, ((Number) row(again).get("attempt")).intValue());
     assertEquals(List.of("RUNNING>PENDING", "PENDING>RUNNING", "RUNNING>COMPLETED"), Db.transitions(again));
+    // already run twice for one attempt: a job that takes its instance down again fails
     JsonObject failed = awaitStatus(http, spent, "error", 10_000);
     assertTrue(failed.getJsonObject("data").getString("error").contains("stopped responding"), failed.toString());
     assertTrue(failed.getJsonObject("data").getString("error").contains("no attempts left"));
