@@ -14,6 +14,7 @@ public final class Db {
   private Db() {}
 
   public static Connection connect() throws Exception {
+    H2TestServer.ensureStarted();
     String url = System.getenv("JOBSERVER_DB_URL");
     String user = System.getenv("JOBSERVER_DB_USER");
     String password = System.getenv("JOBSERVER_DB_PASSWORD");

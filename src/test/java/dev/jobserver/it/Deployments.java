@@ -14,6 +14,7 @@ public final class Deployments {
   private Deployments() {}
 
   public static WebArchive war() {
+    H2TestServer.ensureStarted();
     File built = new File(System.getProperty("jobserver.war", "target/jobserver.war"));
     WebArchive war = ShrinkWrap.create(ZipImporter.class, "jobserver.war").importFrom(built)
         .as(WebArchive.class);

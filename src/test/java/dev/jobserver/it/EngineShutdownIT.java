@@ -30,15 +30,8 @@ class EngineShutdownIT {
 
   @Test
   void unfinishedJobsAreHandedBackAndShortOnesFinish() throws Exception {
-    // On H2 the process that opens the file first serves it to the others (AUTO_SERVER): this
-    // test opens it before the server starts, so it holds a connection until the end.
-    try (java.sql.Connection keep = Db.connect()) {
-      handBack();
-    }
-  }
+    Db.migrate(); // the jobs go in before any server has started
 
-  private void handBack() {
-    Db.migrate();
     long now = System.currentTimeMillis();
     String longRun = "shutdownlong" + Long.toString(now, 36) + "0".repeat(14 - Long.toString(now, 36).length());
     String shortRun = "shutdownshrt" + Long.toString(now, 36) + "0".repeat(14 - Long.toString(now, 36).length());

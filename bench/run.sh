@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The Jobserver benchmark, on PostgreSQL, one line per figure ("name value unit"):
+#   drain   50,000 queued noop jobs -> jobs/s until all finished (first start to last finish)
+#   steady  noop jobs created over HTTP with JWT by 16 clients for 30 s -> creates/s, finished/s,
+#           p50/p99 create latency, p50/p99 create-to-start latency, server resident memory
+#   list    p50/p99 of GET /api/v4/jobs?per_page=60 (and with status / job_type) on 1,000,000 jobs
+#
+#   bench/run.sh                 (PostgreSQL on 127.0.0.1:5432, user postgres; builds if needed)
+#   DRAIN_JOBS=20000 STEADY_SECONDS=10 LIST_JOBS=200000 bench/run.sh     (a quicker run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DRAIN_JOBS=${DRAIN_JOBS:-50000}
+STEADY_SECONDS=${STEADY_SECONDS:-30}
+CLIENTS=${CLIENTS:-16}
+LIST_JOBS=${LIST_JOBS:-1000000}
+WORKERS=${JOBSERVER_WORKERS:-16}
+DB=${DB:-jobserver_bench}
+PORT=${PORT:-8381}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+work=target/bench
+sql() { psql -d "$DB" -tAq -c "$1"; }
+
+[ -f target/jobserver.war ] && [ -f target/payara-micro.jar ] || mvn -B -q -ntp package -DskipTests
+rm -rf "$work" && mkdir -p "$work/keys"
+TOKEN=$(JOBSERVER_DATA_DIR="$work/keys" java -cp target/classes dev.jobserver.launcher.DevToken bench manage_jobs 4)
+pid=""
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+fresh_db() {
+  psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+  mvn -B -q -ntp liquibase:update -Dliquibase.url="jdbc:postgresql://$PGHOST:$PGPORT/$DB" \
+    -Dliquibase.username="$PGUSER" -Dliquibase.password= > "$work/liquibase.log"
+}
+start_server() {
+  JOBSERVER_DATA_DIR="$work/server" JOBSERVER_INSTANCE_ID=bench JOBSERVER_WORKERS="$WORKERS" \
+  JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
+    java -Xmx512m -Dmp.jwt.verify.publickey.location="file:$PWD/$work/keys/dev-jwt-public.pem" \
+    -jar target/payara-micro.jar --nocluster --port "$PORT" --deploy target/jobserver.war \
+    --contextroot / >> "$work/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 180); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "localhost:$PORT/api/v4/jobs?per_page=1")" = 200 ] && return 0
+    sleep 0.5
+  done
+  echo "the server did not start; see $work/server.log" >&2; exit 1
+}
+stop_server() { kill -TERM "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done; pid=""; }
+finished="('COMPLETED','WARNING','FAILED','CANCELED','SKIPPED','ABANDONED')"
+
+echo "machine $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(psql -d postgres -tAc 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, workers $WORKERS"
+
+# ---- drain: the jobs are queued before the server starts; it drains them at boot ----------
+fresh_db
+sql "INSERT INTO job (id, type, priority, create_at, status, data)
+     SELECT lpad(to_hex(g), 26, '0'), 'noop', 0, (extract(epoch from now()) * 1000)::bigint, 'PENDING', '{}'
+     FROM generate_series(1, $DRAIN_JOBS) g"
+start_server
+for _ in $(seq 1 1200); do
+  [ "$(sql "SELECT COUNT(*) FROM job WHERE status NOT IN $finished")" = 0 ] && break
+  sleep 0.5
+done
+span=$(sql "SELECT MAX(last_activity_at) - MIN(start_at) FROM job")
+echo "drain_jobs $DRAIN_JOBS jobs"
+echo "drain_rate $(( DRAIN_JOBS * 1000 / (span > 0 ? span : 1) )) jobs/s"
+
+# ---- steady: creates over HTTP with JWT -------------------------------------------------------
+sql "TRUNCATE job CASCADE"
+( peak=0; while kill -0 "$pid" 2>/dev/null; do
+    rss=$(awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    [ "${rss:-0}" -gt "$peak" ] && peak=$rss && echo "$peak" > "$work/rss_peak"
+    sleep 0.5
+  done ) &
+sampler=$!
+java bench/Bench.java steady "http://localhost:$PORT" "$TOKEN" "$STEADY_SECONDS" "$CLIENTS" | tee "$work/steady.txt"
+steady_end=$(date +%s%3N)
+sleep 3
+kill "$sampler" 2>/dev/null || true
+created=$(sql "SELECT COUNT(*) FROM job")
+done_in_window=$(sql "SELECT COUNT(*) FROM job WHERE status = 'COMPLETED' AND last_activity_at <= $steady_end")
+first=$(sql "SELECT MIN(create_at) FROM job")
+echo "steady_finished_rate $(( done_in_window * 1000 / (steady_end - first) )) jobs/s"
+echo "steady_unfinished_after_3s $(sql "SELECT COUNT(*) FROM job WHERE status NOT IN $finished") jobs"
+echo "steady_start_latency_p50 $(sql "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY start_at - create_at) FROM job WHERE start_at > 0") ms"
+echo "steady_start_latency_p99 $(sql "SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY start_at - create_at) FROM job WHERE start_at > 0") ms"
+echo "steady_rss_peak $(( $(cat "$work/rss_peak" 2>/dev/null || echo 0) / 1024 )) MB"
+
+# ---- list: a table of LIST_JOBS finished jobs ---------------------------------------------------
+sql "TRUNCATE job CASCADE"
+sql "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status, progress, data)
+     SELECT lpad(to_hex(g), 26, '0'), (ARRAY['noop','sleep','job_export','data_retention'])[1 + g % 4], 0,
+            1700000000000 + g * 10, 1700000000000 + g * 10 + 1, 1700000000000 + g * 10 + 2,
+            (ARRAY['COMPLETED','COMPLETED','COMPLETED','FAILED','CANCELED','WARNING'])[1 + g % 6], 100,
+            '{\"k\":\"v\"}'
+     FROM generate_series(1, $LIST_JOBS) g"
+sql "ANALYZE job"
+echo "list_jobs $(sql "SELECT COUNT(*) FROM job") jobs"
+java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60"
+java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60&status=error"
+java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60&status=success"
+java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60&job_type=sleep"
+stop_server
