@@ -82,6 +82,28 @@ class MattermostApiIT {
   }
 
   @Test
+  void theBearerSchemeIsCaseInsensitiveAsTheMattermostClientSendsIt() {
+    // Client4 sends "Authorization: BEARER <token>"
+    for (String scheme : List.of("BEARER", "bearer", "BeArEr")) {
+      Http.Reply ok = http.send("GET", "/api/v4/jobs?per_page=1", null, null,
+          Map.of("Authorization", scheme + " " + ADMIN));
+      assertEquals(200, ok.status(), scheme + ": " + ok);
+      Http.Reply created = http.send("POST", "/api/v4/jobs", null, "{\"type\":\"noop\"}",
+          Map.of("Authorization", scheme + " " + ADMIN, "Content-Type", "application/json"));
+      assertEquals(201, created.status(), scheme + ": " + created);
+      assertEquals("alice", Db.query("SELECT actor FROM job_event WHERE job_id = ?",
+          created.json().getString("id")).get(0).get("actor"));
+    }
+    // the token is still checked
+    assertAppError(http.send("GET", "/api/v4/jobs", null, null,
+        Map.of("Authorization", "BEARER " + TestTokens.forged("manage_jobs"))), 401,
+        "api.context.session_expired.app_error");
+    assertAppError(http.send("GET", "/api/v4/jobs", null, null,
+        Map.of("Authorization", "BEARER " + TestTokens.token("x", "TAIPY_READER"))), 403,
+        "api.context.permissions.app_error");
+  }
+
+  @Test
   void aValidTokenWithoutTheRoleIs403() {
     String taipyOnly = TestTokens.token("tom", "TAIPY_ADMIN");
     assertAppError(http.get("/api/v4/jobs", taipyOnly), 403, "api.context.permissions.app_error");
