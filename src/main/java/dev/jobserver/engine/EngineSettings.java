@@ -12,10 +12,13 @@ public record EngineSettings(
     long recoveryMillis,
     long shutdownGraceMillis) {
 
+  /** Most jobs one instance runs at once; also the size of its managed executor. */
+  public static final int MAX_WORKERS = 256;
+
   public static EngineSettings fromEnvironment() {
     int defaultWorkers = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
     return new EngineSettings(
-        number("JOBSERVER_WORKERS", defaultWorkers, 1, 1024),
+        number("JOBSERVER_WORKERS", defaultWorkers, 1, MAX_WORKERS),
         number("JOBSERVER_POLL_MIN_MS", 100, 10, 60_000),
         number("JOBSERVER_POLL_MAX_MS", 1000, 10, 60_000),
         number("JOBSERVER_LEASE_MS", 15_000, 1000, 3_600_000),
