@@ -1,6 +1,7 @@
 package dev.jobserver.job;
 
-import jakarta.json.Json;
+import static dev.jobserver.job.JsonProviders.JSON;
+
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -20,7 +21,7 @@ public final class JobData {
   private JobData() {}
 
   public static String toJson(Map<String, String> data) {
-    JsonObjectBuilder b = Json.createObjectBuilder();
+    JsonObjectBuilder b = JSON.createObjectBuilder();
     if (data != null) {
       data.forEach((k, v) -> b.add(k, v == null ? "" : v));
     }
@@ -31,7 +32,7 @@ public final class JobData {
     if (json == null || json.isBlank()) {
       return Collections.emptyMap();
     }
-    try (JsonReader r = Json.createReader(new StringReader(json))) {
+    try (JsonReader r = JSON.createReader(new StringReader(json))) {
       JsonObject o = r.readObject();
       Map<String, String> out = new LinkedHashMap<>();
       o.forEach(
@@ -43,7 +44,7 @@ public final class JobData {
   }
 
   public static String listToJson(List<String> items) {
-    JsonArrayBuilder b = Json.createArrayBuilder();
+    JsonArrayBuilder b = JSON.createArrayBuilder();
     items.forEach(b::add);
     return b.build().toString();
   }
@@ -52,7 +53,7 @@ public final class JobData {
     if (json == null || json.isBlank()) {
       return List.of();
     }
-    try (JsonReader r = Json.createReader(new StringReader(json))) {
+    try (JsonReader r = JSON.createReader(new StringReader(json))) {
       List<String> out = new ArrayList<>();
       r.readArray().forEach(v -> out.add(((JsonString) v).getString()));
       return out;

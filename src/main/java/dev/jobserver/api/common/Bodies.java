@@ -1,6 +1,7 @@
 package dev.jobserver.api.common;
 
-import jakarta.json.Json;
+import static dev.jobserver.job.JsonProviders.JSON;
+
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
@@ -39,7 +40,7 @@ public final class Bodies {
     if (body == null || body.isBlank()) {
       return Optional.empty();
     }
-    try (JsonReader r = Json.createReader(new StringReader(body))) {
+    try (JsonReader r = JSON.createReader(new StringReader(body))) {
       JsonValue v = r.readValue();
       return v.getValueType() == JsonValue.ValueType.OBJECT ? Optional.of(v.asJsonObject()) : Optional.empty();
     } catch (IllegalStateException | jakarta.json.JsonException e) {

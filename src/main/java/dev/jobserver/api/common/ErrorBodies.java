@@ -1,6 +1,7 @@
 package dev.jobserver.api.common;
 
-import jakarta.json.Json;
+import static dev.jobserver.job.JsonProviders.JSON;
+
 
 /** Error bodies in each API's own format. */
 public final class ErrorBodies {
@@ -8,7 +9,7 @@ public final class ErrorBodies {
 
   /** Mattermost's AppError. */
   public static String appError(String id, String message, String detail, String requestId, int status) {
-    return Json.createObjectBuilder()
+    return JSON.createObjectBuilder()
         .add("id", id)
         .add("message", message)
         .add("detailed_error", detail == null ? "" : detail)
@@ -20,7 +21,7 @@ public final class ErrorBodies {
 
   /** Taipy's {"message": ...}. */
   public static String message(String message) {
-    return Json.createObjectBuilder().add("message", message).build().toString();
+    return JSON.createObjectBuilder().add("message", message).build().toString();
   }
 
   /** A body for a status the container or the JAX-RS runtime decided, in the API's format. */

@@ -1,9 +1,10 @@
 package dev.jobserver.api.mattermost;
 
+import static dev.jobserver.job.JsonProviders.JSON;
+
 import dev.jobserver.engine.JobHandler;
 import dev.jobserver.engine.JobTypeSettings;
 import dev.jobserver.job.JobIds;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import java.util.Collection;
 
@@ -12,10 +13,10 @@ final class JobTypesView {
   private JobTypesView() {}
 
   static String list(Collection<JobHandler> handlers) {
-    JsonArrayBuilder a = Json.createArrayBuilder();
+    JsonArrayBuilder a = JSON.createArrayBuilder();
     for (JobHandler h : handlers) {
       JobTypeSettings s = h.settings();
-      a.add(Json.createObjectBuilder()
+      a.add(JSON.createObjectBuilder()
           .add("type", h.type())
           .add("description", h.description())
           .add("task_id", JobIds.taipyTaskId(h.type()))

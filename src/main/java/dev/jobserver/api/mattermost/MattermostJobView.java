@@ -1,7 +1,8 @@
 package dev.jobserver.api.mattermost;
 
+import static dev.jobserver.job.JsonProviders.JSON;
+
 import dev.jobserver.job.Job;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -12,9 +13,9 @@ final class MattermostJobView {
   private MattermostJobView() {}
 
   static JsonObject of(Job job) {
-    JsonObjectBuilder data = Json.createObjectBuilder();
+    JsonObjectBuilder data = JSON.createObjectBuilder();
     job.getData().forEach(data::add);
-    return Json.createObjectBuilder()
+    return JSON.createObjectBuilder()
         .add("id", job.getId())
         .add("type", job.getType())
         .add("priority", job.getPriority())
@@ -28,7 +29,7 @@ final class MattermostJobView {
   }
 
   static String list(List<Job> jobs) {
-    JsonArrayBuilder a = Json.createArrayBuilder();
+    JsonArrayBuilder a = JSON.createArrayBuilder();
     jobs.forEach(j -> a.add(of(j)));
     return a.build().toString();
   }

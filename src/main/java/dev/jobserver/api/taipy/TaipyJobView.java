@@ -1,8 +1,9 @@
 package dev.jobserver.api.taipy;
 
+import static dev.jobserver.job.JsonProviders.JSON;
+
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobSummary;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.stream.JsonGenerator;
@@ -22,15 +23,15 @@ final class TaipyJobView {
   }
 
   static JsonObject of(JobSummary job) {
-    JsonArrayBuilder trace = Json.createArrayBuilder();
+    JsonArrayBuilder trace = JSON.createArrayBuilder();
     job.stacktrace().forEach(trace::add);
-    return Json.createObjectBuilder()
+    return JSON.createObjectBuilder()
         .add("id", job.id())
         .add("task_id", JobIds.taipyTaskId(job.type()))
         .add("status", job.status().taipy())
         .add("force", job.force())
         .add("creation_date", creationDate(job.createAt()))
-        .add("subscribers", Json.createArrayBuilder())
+        .add("subscribers", JSON.createArrayBuilder())
         .add("stacktrace", trace)
         .build();
   }

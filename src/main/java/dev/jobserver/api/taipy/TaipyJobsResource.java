@@ -1,5 +1,7 @@
 package dev.jobserver.api.taipy;
 
+import static dev.jobserver.job.JsonProviders.JSON;
+
 import dev.jobserver.api.common.ApiException;
 import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
@@ -15,7 +17,6 @@ import dev.jobserver.security.Roles;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
 import jakarta.json.stream.JsonGenerator;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -70,7 +71,7 @@ public class TaipyJobsResource {
     long finalLimit = limit;
     long finalOffset = offset;
     StreamingOutput body = out -> {
-      try (JsonGenerator g = Json.createGenerator(out)) {
+      try (JsonGenerator g = JSON.createGenerator(out)) {
         g.writeStartArray();
         stream.forEach(finalOffset, finalLimit, job -> TaipyJobView.write(g, job));
         g.writeEnd();
@@ -87,7 +88,7 @@ public class TaipyJobsResource {
   @APIResponse(responseCode = "404", description = "{\"message\": \"Job: <id> does not exist.\"}")
   public Response get(@PathParam("id") String id) {
     Job job = find(id);
-    return json(Json.createObjectBuilder().add("job", TaipyJobView.of(JobSummary.of(job))).build().toString(), 200);
+    return json(JSON.createObjectBuilder().add("job", TaipyJobView.of(JobSummary.of(job))).build().toString(), 200);
   }
 
   @POST
@@ -109,7 +110,7 @@ public class TaipyJobsResource {
       throw ApiException.taipy(404, "Task config: " + taskId + " does not exist.");
     }
     Job job = jobs.create(type, Map.of(), 0, IdForm.TAIPY, false, Caller.actor(security));
-    return json(Json.createObjectBuilder()
+    return json(JSON.createObjectBuilder()
         .add("message", "Job was created.")
         .add("job", TaipyJobView.of(JobSummary.of(job)))
         .build().toString(), 201);
@@ -184,7 +185,7 @@ public class TaipyJobsResource {
   }
 
   private static Response message(String message) {
-    return json(Json.createObjectBuilder().add("message", message).build().toString(), 200);
+    return json(JSON.createObjectBuilder().add("message", message).build().toString(), 200);
   }
 
   private static Response json(String body, int status) {
