@@ -8,40 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.JsonObject;
-import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.jboss.arquillian.container.test.api.Deployment;
-import org.jboss.arquillian.container.test.api.RunAsClient;
-import org.jboss.arquillian.junit5.ArquillianExtension;
-import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.spec.WebArchive;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The engine's behaviour in the server: runs, failures, cancellation that a handler cannot
  * overwrite, recovery of expired leases, timeouts, retries with backoff, per-type concurrency.
  * The test_* job types are handlers that only the test WAR contains.
  */
-@ExtendWith(ArquillianExtension.class)
-@RunAsClient
-class EngineIT {
+class EngineIT extends InServerTest {
 
-  @Deployment(testable = false)
-  static WebArchive deployment() {
-    return Deployments.war();
-  }
 
-  @ArquillianResource private URL base;
-  private Http http;
-
-  @BeforeEach
-  void setUp() {
-    http = new Http(base.toString());
-  }
 
   private static Map<String, Object> row(String id) {
     return Db.query("SELECT status, attempt, start_at, last_activity_at, data FROM job WHERE id = ?", id).get(0);

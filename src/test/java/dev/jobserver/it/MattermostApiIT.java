@@ -20,32 +20,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.jboss.arquillian.container.test.api.Deployment;
-import org.jboss.arquillian.container.test.api.RunAsClient;
-import org.jboss.arquillian.junit5.ArquillianExtension;
-import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.spec.WebArchive;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The /api/v4/jobs contract of API.md, and the Common section, over HTTP against Payara Micro. */
-@ExtendWith(ArquillianExtension.class)
-@RunAsClient
-class MattermostApiIT {
+class MattermostApiIT extends InServerTest {
 
-  @Deployment(testable = false)
-  static WebArchive deployment() {
-    return Deployments.war();
-  }
 
-  @ArquillianResource private URL base;
-  private Http http;
-
-  @BeforeEach
-  void setUp() {
-    http = new Http(base.toString());
-  }
 
   private static void assertAppError(Http.Reply r, int status, String id) {
     assertEquals(status, r.status(), r.toString());

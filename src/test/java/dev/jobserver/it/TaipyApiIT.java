@@ -6,25 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
-import java.net.URL;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.jboss.arquillian.container.test.api.Deployment;
-import org.jboss.arquillian.container.test.api.RunAsClient;
-import org.jboss.arquillian.junit5.ArquillianExtension;
-import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.spec.WebArchive;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The /api/v1/jobs contract of API.md (Taipy's REST jobs API), over HTTP against Payara Micro. */
-@ExtendWith(ArquillianExtension.class)
-@RunAsClient
-class TaipyApiIT {
+class TaipyApiIT extends InServerTest {
 
   static final String READER = TestTokens.token("r", "TAIPY_READER");
   static final String EDITOR = TestTokens.token("e", "TAIPY_EDITOR");
@@ -32,18 +22,7 @@ class TaipyApiIT {
   static final String ADMIN = TestTokens.token("a", "TAIPY_ADMIN");
   static final String MATTERMOST = TestTokens.token("m", "manage_jobs");
 
-  @Deployment(testable = false)
-  static WebArchive deployment() {
-    return Deployments.war();
-  }
 
-  @ArquillianResource private URL base;
-  private Http http;
-
-  @BeforeEach
-  void setUp() {
-    http = new Http(base.toString());
-  }
 
   private static void assertMessage(Http.Reply r, int status, String message) {
     assertEquals(status, r.status(), r.toString());
