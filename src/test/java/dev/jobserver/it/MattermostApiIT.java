@@ -446,6 +446,11 @@ class MattermostApiIT extends InServerTest {
         "Create a job")) {
       assertTrue(doc.contains(expected), "OpenAPI lacks " + expected);
     }
+    List<String> operationIds = doc.lines().map(String::trim).filter(l -> l.startsWith("operationId:"))
+        .toList();
+    assertEquals(13, operationIds.size(), operationIds.toString());
+    assertEquals(operationIds.size(), Set.copyOf(operationIds).size(), "operationIds repeat: " + operationIds);
+    assertTrue(operationIds.contains("operationId: createJob"), operationIds.toString());
   }
 
   private static int attempt(String id) {

@@ -72,7 +72,7 @@ public class MattermostJobsResource {
 
   @GET
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
-  @Operation(summary = "List jobs", description = "Newest create_at first (ties: id descending). "
+  @Operation(operationId = "getJobs", summary = "List jobs", description = "Newest create_at first (ties: id descending). "
       + "Roles manage_jobs or read_jobs.")
   @APIResponse(responseCode = "200", description = "An array of jobs (empty when none match)",
       content = @Content(mediaType = "application/json",
@@ -107,7 +107,7 @@ public class MattermostJobsResource {
 
   @POST
   @Consumes(MediaType.WILDCARD)
-  @Operation(summary = "Create a job", description = "Queues a job of a registered type; it runs "
+  @Operation(operationId = "createJob", summary = "Create a job", description = "Queues a job of a registered type; it runs "
       + "as soon as a worker is free. Body {\"type\": ..., \"data\": {string: string}}; an optional "
       + "integer \"priority\" (extension, default 0) runs it before lower ones.")
   @RequestBody(required = true, content = @Content(mediaType = "application/json",
@@ -163,7 +163,7 @@ public class MattermostJobsResource {
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS, Roles.TAIPY_READER, Roles.TAIPY_EDITOR,
       Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
   @Tag(name = "job types")
-  @Operation(summary = "List job types (extension)", description = "Every registered job type with "
+  @Operation(operationId = "getJobTypes", summary = "List job types (extension)", description = "Every registered job type with "
       + "its description, settings and its Taipy task id. Any role may read it.")
   @APIResponse(responseCode = "200", description = "An array of job types")
   public Response jobTypes() {
@@ -173,7 +173,7 @@ public class MattermostJobsResource {
   @GET
   @Path("{id}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
-  @Operation(summary = "Get a job")
+  @Operation(operationId = "getJob", summary = "Get a job")
   @APIResponse(responseCode = "200", description = "The job",
       content = @Content(mediaType = "application/json", schema = @Schema(implementation = JobSchema.class)))
   @APIResponse(responseCode = "400", description = "Malformed id (api.context.invalid_url_param.app_error)")
@@ -186,7 +186,7 @@ public class MattermostJobsResource {
   @Path("{id}/download")
   @Produces(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
-  @Operation(summary = "Download a job's result file", description = "Streams the result of a "
+  @Operation(operationId = "downloadJob", summary = "Download a job's result file", description = "Streams the result of a "
       + "finished job (e.g. a job_export CSV). A single Range (bytes=a-b, a-, -n) is honoured "
       + "with 206; an unsatisfiable one is 416.")
   @APIResponse(responseCode = "200", description = "The whole file")
@@ -208,7 +208,7 @@ public class MattermostJobsResource {
   @POST
   @Path("{id}/cancel")
   @Consumes(MediaType.WILDCARD)
-  @Operation(summary = "Cancel a job", description = "A pending job is canceled at once; a running "
+  @Operation(operationId = "cancelJob", summary = "Cancel a job", description = "A pending job is canceled at once; a running "
       + "one becomes cancel_requested and is stopped by the instance running it, then canceled.")
   @APIResponse(responseCode = "200", description = "{\"status\":\"OK\"}")
   @APIResponse(responseCode = "404", description = "No such job")
@@ -229,7 +229,7 @@ public class MattermostJobsResource {
   @GET
   @Path("type/{type}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
-  @Operation(summary = "List jobs of one type", description = "Newest first, paged as the list.")
+  @Operation(operationId = "getJobsByType", summary = "List jobs of one type", description = "Newest first, paged as the list.")
   @APIResponse(responseCode = "200", description = "An array of jobs")
   @APIResponse(responseCode = "400", description = "Type longer than 32 characters or unknown")
   public Response byType(@PathParam("type") String type, @QueryParam("page") String page,
@@ -244,7 +244,7 @@ public class MattermostJobsResource {
   @PATCH
   @Path("{id}/status")
   @Consumes(MediaType.WILDCARD)
-  @Operation(summary = "Set a job's status", description = "Without force: in_progress → pending "
+  @Operation(operationId = "updateJobStatus", summary = "Set a job's status", description = "Without force: in_progress → pending "
       + "(requeue: the run is stopped and the job runs again), in_progress or pending → "
       + "cancel_requested (a pending job ends canceled at once), cancel_requested → canceled. With "
       + "force: true the target may be pending, cancel_requested or canceled from any status.")

@@ -55,7 +55,7 @@ public class TaipyJobsResource {
 
   @GET
   @RolesAllowed({Roles.TAIPY_READER, Roles.TAIPY_EDITOR, Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
-  @Operation(summary = "Get all jobs", description = "A bare array of every job, oldest first, "
+  @Operation(operationId = "taipyGetJobs", summary = "Get all jobs", description = "A bare array of every job, oldest first, "
       + "streamed (constant memory however many). Roles TAIPY_READER, TAIPY_EDITOR, "
       + "TAIPY_EXECUTOR or TAIPY_ADMIN. Optional page/per_page (extension) return one page.")
   @APIResponse(responseCode = "200", description = "An array of Taipy jobs")
@@ -83,7 +83,7 @@ public class TaipyJobsResource {
   @GET
   @Path("{id}")
   @RolesAllowed({Roles.TAIPY_READER, Roles.TAIPY_EDITOR, Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
-  @Operation(summary = "Get a job", description = "Roles TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR or TAIPY_ADMIN.")
+  @Operation(operationId = "taipyGetJob", summary = "Get a job", description = "Roles TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR or TAIPY_ADMIN.")
   @APIResponse(responseCode = "200", description = "{\"job\": {...}}")
   @APIResponse(responseCode = "404", description = "{\"message\": \"Job: <id> does not exist.\"}")
   public Response get(@PathParam("id") String id) {
@@ -94,7 +94,7 @@ public class TaipyJobsResource {
   @POST
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.TAIPY_EDITOR, Roles.TAIPY_ADMIN})
-  @Operation(summary = "Create a job", description = "Creates a job of the task config (job type) "
+  @Operation(operationId = "taipyCreateJob", summary = "Create a job", description = "Creates a job of the task config (job type) "
       + "named by task_id (a config id, or a task id TASK_<config>_<uuid>) and queues it to run. "
       + "Roles TAIPY_EDITOR or TAIPY_ADMIN.")
   @APIResponse(responseCode = "201", description = "{\"message\": \"Job was created.\", \"job\": {...}}")
@@ -119,7 +119,7 @@ public class TaipyJobsResource {
   @DELETE
   @Path("{id}")
   @RolesAllowed({Roles.TAIPY_EDITOR, Roles.TAIPY_ADMIN})
-  @Operation(summary = "Delete a job", description = "Deletes a finished job with its result and "
+  @Operation(operationId = "taipyDeleteJob", summary = "Delete a job", description = "Deletes a finished job with its result and "
       + "events. Roles TAIPY_EDITOR or TAIPY_ADMIN.")
   @APIResponse(responseCode = "200", description = "{\"message\": \"Job <id> was deleted.\"}")
   @APIResponse(responseCode = "404", description = "No such job")
@@ -140,7 +140,7 @@ public class TaipyJobsResource {
   @Path("cancel/{id}")
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
-  @Operation(summary = "Cancel a job", description = "A pending job is canceled, a running one is "
+  @Operation(operationId = "taipyCancelJob", summary = "Cancel a job", description = "A pending job is canceled, a running one is "
       + "stopped, a finished one is left as it is. Roles TAIPY_EXECUTOR or TAIPY_ADMIN.")
   @APIResponse(responseCode = "200", description = "{\"message\": \"Job <id> was cancelled.\"}")
   @APIResponse(responseCode = "404", description = "No such job")
