@@ -18,8 +18,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @ApplicationScoped
 @LoginConfig(authMethod = "MP-JWT")
 @DeclareRoles({
-  Roles.MANAGE_JOBS, Roles.READ_JOBS, Roles.TAIPY_READER, Roles.TAIPY_EDITOR,
-  Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN
+  Roles.MANAGE_JOBS,
+  Roles.READ_JOBS,
+  Roles.TAIPY_READER,
+  Roles.TAIPY_EDITOR,
+  Roles.TAIPY_EXECUTOR,
+  Roles.TAIPY_ADMIN
 })
 @OpenAPIDefinition(
     info =
@@ -34,8 +38,13 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
                     + " request bodies over 1 MiB are refused with 413."),
     security = @SecurityRequirement(name = "bearer"),
     tags = {
-      @Tag(name = "v4 jobs (Mattermost)", description = "Mattermost REST v4 jobs API; role manage_jobs (read_jobs may read)."),
-      @Tag(name = "v1 jobs (Taipy)", description = "Taipy REST jobs API; roles TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN."),
+      @Tag(
+          name = "v4 jobs (Mattermost)",
+          description = "Mattermost REST v4 jobs API; role manage_jobs (read_jobs may read)."),
+      @Tag(
+          name = "v1 jobs (Taipy)",
+          description =
+              "Taipy REST jobs API; roles TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN."),
       @Tag(name = "job types", description = "The registered job types (= Taipy task configs).")
     })
 @SecurityScheme(

@@ -38,7 +38,8 @@ public class DatabaseMigration {
   @PostConstruct
   void migrate() {
     try (Connection connection = dataSource.getConnection()) {
-      postgres = connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
+      postgres =
+          connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
       update(connection);
       LOG.info(
           "Database schema is up to date on "
@@ -53,7 +54,8 @@ public class DatabaseMigration {
   /** Applies the changelogs that have not run yet on this connection's database. */
   public static void update(Connection connection) throws Exception {
     Database database =
-        DatabaseFactory.getInstance().findCorrectDatabaseImplementation(new JdbcConnection(connection));
+        DatabaseFactory.getInstance()
+            .findCorrectDatabaseImplementation(new JdbcConnection(connection));
     Scope.child(
         Scope.Attr.resourceAccessor.name(),
         new ClassLoaderResourceAccessor(DatabaseMigration.class.getClassLoader()),

@@ -30,7 +30,9 @@ public final class DatabaseSettings {
       return url;
     }
     // LOCK_TIMEOUT: wait for row locks like PostgreSQL does rather than failing at once
-    return "jdbc:h2:file:" + dataDir().resolve("jobserver") + ";LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE";
+    return "jdbc:h2:file:"
+        + dataDir().resolve("jobserver")
+        + ";LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE";
   }
 
   public static String user() {

@@ -35,7 +35,8 @@ public record EngineSettings(
     try {
       int n = Integer.parseInt(value.trim());
       if (n < min || n > max) {
-        throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + n);
+        throw new IllegalArgumentException(
+            name + " must be between " + min + " and " + max + ", got " + n);
       }
       return n;
     } catch (NumberFormatException e) {

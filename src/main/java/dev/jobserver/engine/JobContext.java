@@ -27,8 +27,8 @@ public interface JobContext {
   void warn(String message);
 
   /**
-   * Opens the job's result file; the bytes are streamed to the database as they are written. At most
-   * one result per run; closing the stream completes it.
+   * Opens the job's result file; the bytes are streamed to the database as they are written. At
+   * most one result per run; closing the stream completes it.
    */
   OutputStream openResult(String fileName, String contentType);
 }

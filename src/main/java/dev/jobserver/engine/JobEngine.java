@@ -66,8 +66,10 @@ public class JobEngine {
   @Resource private ManagedThreadFactory threads;
 
   @Inject private JobQueue pooledQueue;
+
   /** The pooled queue while running; direct connections once the server stops (see shutdown). */
   private volatile JobQueue queue;
+
   @Inject private JobResults results;
   @Inject private JobTypeRegistry types;
 
@@ -84,15 +86,18 @@ public class JobEngine {
   private boolean wakeRequested;
   private final Object tick = new Object();
   private volatile boolean stopping;
+
   /** Set after the grace period: shutdown records the last outcomes itself. */
   private volatile boolean closing;
+
   private final List<Thread> loops = new ArrayList<>();
   private final java.util.concurrent.atomic.AtomicBoolean shutDown =
       new java.util.concurrent.atomic.AtomicBoolean();
   private Thread shutdownHook;
   private JobQueue directQueue;
   private final ShutdownLog shutdownLog = new ShutdownLog();
-  private final java.util.concurrent.CountDownLatch shutdownDone = new java.util.concurrent.CountDownLatch(1);
+  private final java.util.concurrent.CountDownLatch shutdownDone =
+      new java.util.concurrent.CountDownLatch(1);
 
   @PostConstruct
   void boot() {
@@ -101,7 +106,8 @@ public class JobEngine {
     // A name of the operator's, or one that is unique per start: a restarted instance must not
     // take over the leases of its previous life.
     String named = dev.jobserver.database.DatabaseSettings.setting("JOBSERVER_INSTANCE_ID", null);
-    instanceId = (named == null ? hostName() : named) + "-" + UUID.randomUUID().toString().substring(0, 8);
+    instanceId =
+        (named == null ? hostName() : named) + "-" + UUID.randomUUID().toString().substring(0, 8);
     actor = "engine:" + instanceId;
     loops.add(threads.newThread(this::dispatchLoop));
     loops.add(threads.newThread(this::completeLoop));
@@ -182,16 +188,17 @@ public class JobEngine {
         }
         boolean woken = wakeRequested;
         wakeRequested = false;
-        idleWait = woken || claimedCount > 0
-            ? settings.pollMinMillis()
-            : Math.min(idleWait * 2, settings.pollMaxMillis());
+        idleWait =
+            woken || claimedCount > 0
+                ? settings.pollMinMillis()
+                : Math.min(idleWait * 2, settings.pollMaxMillis());
       }
     }
   }
 
   /**
-   * With work waiting, each finished run would otherwise trigger a claim of one job: let slots
-   * free up for a moment (until half are free, at most 2 ms) and claim them in one statement.
+   * With work waiting, each finished run would otherwise trigger a claim of one job: let slots free
+   * up for a moment (until half are free, at most 2 ms) and claim them in one statement.
    */
   private void awaitHalfFree() {
     long deadline = System.nanoTime() + 2_000_000L;
@@ -222,7 +229,8 @@ public class JobEngine {
       }
     }
     List<ClaimedJob> claimed =
-        queue.claim(instanceId, free, System.currentTimeMillis() + settings.leaseMillis(), full, actor);
+        queue.claim(
+            instanceId, free, System.currentTimeMillis() + settings.leaseMillis(), full, actor);
     List<String> over = new ArrayList<>();
     for (ClaimedJob job : claimed) {
       JobHandler handler = types.handler(job.type());
@@ -261,7 +269,8 @@ public class JobEngine {
     RunOutcome outcome;
     try {
       if (run.handler == null) {
-        throw new IllegalStateException("No handler is registered for job type '" + run.job.type() + "'");
+        throw new IllegalStateException(
+            "No handler is registered for job type '" + run.job.type() + "'");
       }
       run.handler.run(run);
       run.closeResultQuietly();
@@ -270,17 +279,36 @@ public class JobEngine {
       } else if (run.warning != null) {
         Map<String, String> data = new HashMap<>(run.dataUpdates);
         data.put("warning", run.warning);
-        outcome = new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.WARNING, 100, data,
-            null, null, 0, run.warning);
+        outcome =
+            new RunOutcome(
+                run.job.id(),
+                run.job.attempt(),
+                JobStatus.WARNING,
+                100,
+                data,
+                null,
+                null,
+                0,
+                run.warning);
       } else {
-        outcome = new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.COMPLETED, 100,
-            Map.copyOf(run.dataUpdates), null, null, 0, null);
+        outcome =
+            new RunOutcome(
+                run.job.id(),
+                run.job.attempt(),
+                JobStatus.COMPLETED,
+                100,
+                Map.copyOf(run.dataUpdates),
+                null,
+                null,
+                0,
+                null);
       }
     } catch (Throwable t) {
       run.closeResultQuietly();
-      outcome = run.stopReason != null
-          ? stoppedOutcome(run)
-          : failure(run, t.getMessage() == null ? t.getClass().getName() : t.getMessage(), t);
+      outcome =
+          run.stopReason != null
+              ? stoppedOutcome(run)
+              : failure(run, t.getMessage() == null ? t.getClass().getName() : t.getMessage(), t);
     } finally {
       run.thread = null;
       Thread.interrupted(); // never hand an interrupted thread back to the pool
@@ -299,10 +327,22 @@ public class JobEngine {
   /** The outcome of a run that was stopped from outside (null: nothing to record). */
   private RunOutcome stoppedOutcome(Run run) {
     return switch (run.stopReason) {
-      case CANCELED -> new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.CANCELED,
-          run.progress, Map.of(), null, null, 0, "canceled on request");
-      case TIMEOUT -> failure(run, "The job timed out after "
-          + run.handler.settings().timeout().toMillis() + " ms.", null);
+      case CANCELED ->
+          new RunOutcome(
+              run.job.id(),
+              run.job.attempt(),
+              JobStatus.CANCELED,
+              run.progress,
+              Map.of(),
+              null,
+              null,
+              0,
+              "canceled on request");
+      case TIMEOUT ->
+          failure(
+              run,
+              "The job timed out after " + run.handler.settings().timeout().toMillis() + " ms.",
+              null);
       case SUPERSEDED, SHUTDOWN -> null;
     };
   }
@@ -318,12 +358,27 @@ public class JobEngine {
     JobTypeSettings s = types.settings(run.job.type());
     if (run.job.attempt() < s.maxAttempts()) {
       long delay = s.backoffMillis(run.job.attempt());
-      return new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.PENDING, 0,
-          Map.copyOf(run.dataUpdates), message, trace, System.currentTimeMillis() + delay,
+      return new RunOutcome(
+          run.job.id(),
+          run.job.attempt(),
+          JobStatus.PENDING,
+          0,
+          Map.copyOf(run.dataUpdates),
+          message,
+          trace,
+          System.currentTimeMillis() + delay,
           "attempt " + run.job.attempt() + " failed, retry in " + delay + " ms: " + message);
     }
-    return new RunOutcome(run.job.id(), run.job.attempt(), JobStatus.FAILED, -1,
-        Map.copyOf(run.dataUpdates), message, trace, 0, message);
+    return new RunOutcome(
+        run.job.id(),
+        run.job.attempt(),
+        JobStatus.FAILED,
+        -1,
+        Map.copyOf(run.dataUpdates),
+        message,
+        trace,
+        0,
+        message);
   }
 
   private void finish(Run run, RunOutcome outcome) {
@@ -342,7 +397,9 @@ public class JobEngine {
       try {
         queue.finish(instanceId, List.of(outcome), actor);
       } catch (Throwable e) {
-        shutdownLog.write("engine " + instanceId + ": recording the outcome of " + outcome.jobId() + " failed", e);
+        shutdownLog.write(
+            "engine " + instanceId + ": recording the outcome of " + outcome.jobId() + " failed",
+            e);
       }
     } else {
       outcomes.add(outcome);
@@ -462,11 +519,14 @@ public class JobEngine {
         continue;
       }
       RunState state = states.get(id);
-      if (state != null && state.status() == JobStatus.CANCEL_REQUESTED
+      if (state != null
+          && state.status() == JobStatus.CANCEL_REQUESTED
           && instanceId.equals(state.leaseOwner())) {
         stop(run, Run.StopReason.CANCELED);
-      } else if (state == null || state.status() != JobStatus.RUNNING
-          || !instanceId.equals(state.leaseOwner()) || state.attempt() != run.job.attempt()) {
+      } else if (state == null
+          || state.status() != JobStatus.RUNNING
+          || !instanceId.equals(state.leaseOwner())
+          || state.attempt() != run.job.attempt()) {
         stop(run, Run.StopReason.SUPERSEDED);
       }
     }
@@ -485,7 +545,8 @@ public class JobEngine {
       directQueue.warmUp(instanceId);
       shutdownLog.write("engine " + instanceId + " started", null);
     } catch (Exception e) {
-      LOG.log(Level.WARNING, "Preparing the shutdown path failed; shutdown may not hand jobs back", e);
+      LOG.log(
+          Level.WARNING, "Preparing the shutdown path failed; shutdown may not hand jobs back", e);
     }
   }
 
@@ -545,10 +606,13 @@ public class JobEngine {
         for (Run run : left) {
           ids.add(run.job.id());
         }
-        int handed = queue.handBack(instanceId, ids, actor, "handed back: the instance is shutting down");
-        shutdownLog.write("engine " + instanceId + " stopped; " + handed + " unfinished jobs handed back", null);
+        int handed =
+            queue.handBack(instanceId, ids, actor, "handed back: the instance is shutting down");
+        shutdownLog.write(
+            "engine " + instanceId + " stopped; " + handed + " unfinished jobs handed back", null);
       } catch (Throwable e) {
-        shutdownLog.write("engine " + instanceId + ": handing jobs back failed; their leases will expire", e);
+        shutdownLog.write(
+            "engine " + instanceId + ": handing jobs back failed; their leases will expire", e);
       }
       for (Run run : left) {
         run.stopReason = Run.StopReason.SHUTDOWN;
@@ -572,7 +636,8 @@ public class JobEngine {
     try {
       queue.finish(instanceId, batch, actor);
     } catch (Throwable e) {
-      shutdownLog.write("engine " + instanceId + ": recording outcomes failed; their leases will expire", e);
+      shutdownLog.write(
+          "engine " + instanceId + ": recording outcomes failed; their leases will expire", e);
     }
   }
 

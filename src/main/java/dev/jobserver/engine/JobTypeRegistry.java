@@ -25,13 +25,21 @@ public class JobTypeRegistry {
       String type = handler.type();
       if (!JobTypes.isWellFormed(type)) {
         throw new IllegalStateException(
-            "Job type '" + type + "' of " + handler.getClass().getName() + " is not [a-z0-9_]{1,32}");
+            "Job type '"
+                + type
+                + "' of "
+                + handler.getClass().getName()
+                + " is not [a-z0-9_]{1,32}");
       }
       JobHandler previous = byType.putIfAbsent(type, handler);
       if (previous != null) {
         throw new IllegalStateException(
-            "Job type '" + type + "' is registered twice: " + previous.getClass().getName()
-                + " and " + handler.getClass().getName());
+            "Job type '"
+                + type
+                + "' is registered twice: "
+                + previous.getClass().getName()
+                + " and "
+                + handler.getClass().getName());
       }
     }
   }

@@ -24,6 +24,7 @@ final class Run implements JobContext {
 
   volatile Thread thread;
   volatile StopReason stopReason;
+
   /** Set once the outcome of this run has been handed to the completer. */
   volatile boolean finalized;
 

@@ -31,8 +31,8 @@ final class ShutdownLog {
     line.append('\n');
     try {
       Files.createDirectories(file.getParent());
-      Files.writeString(file, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-          StandardOpenOption.APPEND);
+      Files.writeString(
+          file, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (Exception ignored) {
       // nowhere left to report to
     }

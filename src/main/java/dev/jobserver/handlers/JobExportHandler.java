@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Exports job records matching {@code type}, {@code status} (v4 names, comma-separated) and
- * {@code since} (epoch ms or ISO-8601 instant) as CSV into the job's downloadable result.
+ * Exports job records matching {@code type}, {@code status} (v4 names, comma-separated) and {@code
+ * since} (epoch ms or ISO-8601 instant) as CSV into the job's downloadable result.
  */
 @ApplicationScoped
 public class JobExportHandler implements JobHandler {
@@ -51,8 +51,11 @@ public class JobExportHandler implements JobHandler {
     long since = since(data.get("since"));
     String fileName = "jobs-" + context.jobId() + ".csv";
     long count;
-    try (Writer out = new BufferedWriter(new OutputStreamWriter(
-        context.openResult(fileName, "text/csv; charset=UTF-8"), StandardCharsets.UTF_8), 65536)) {
+    try (Writer out =
+        new BufferedWriter(
+            new OutputStreamWriter(
+                context.openResult(fileName, "text/csv; charset=UTF-8"), StandardCharsets.UTF_8),
+            65536)) {
       count = archive.exportCsv(type, statuses, since, out, context::cancelRequested);
     }
     context.putData("exported", Long.toString(count));
@@ -67,7 +70,8 @@ public class JobExportHandler implements JobHandler {
     for (String name : value.split(",")) {
       List<JobStatus> s = JobStatus.fromMattermost(name.trim());
       if (s.isEmpty()) {
-        throw new IllegalArgumentException("data.status has an unknown status: '" + name.trim() + "'");
+        throw new IllegalArgumentException(
+            "data.status has an unknown status: '" + name.trim() + "'");
       }
       out.addAll(s);
     }

@@ -19,7 +19,8 @@ final class Params {
       }
       return n;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("data." + key + " must be a whole number, got '" + value + "'");
+      throw new IllegalArgumentException(
+          "data." + key + " must be a whole number, got '" + value + "'");
     }
   }
 }

@@ -27,11 +27,13 @@ public class JobArchive {
    *
    * @return how many jobs were written
    */
-  public long exportCsv(String type, Collection<JobStatus> statuses, long since, Writer out,
-      BooleanSupplier stop) throws SQLException, IOException {
-    StringBuilder sql = new StringBuilder(
-        "SELECT id, type, status, priority, create_at, start_at, last_activity_at, progress, data"
-            + " FROM job WHERE create_at >= ?");
+  public long exportCsv(
+      String type, Collection<JobStatus> statuses, long since, Writer out, BooleanSupplier stop)
+      throws SQLException, IOException {
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT id, type, status, priority, create_at, start_at, last_activity_at, progress, data"
+                + " FROM job WHERE create_at >= ?");
     if (type != null) {
       sql.append(" AND type = ?");
     }
@@ -79,8 +81,9 @@ public class JobArchive {
   /** How many finished jobs were created before the cutoff. */
   public long countFinishedBefore(long cutoff) throws SQLException {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT COUNT(*) FROM job WHERE create_at < ? AND status IN " + finished())) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM job WHERE create_at < ? AND status IN " + finished())) {
       ps.setLong(1, cutoff);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -100,9 +103,11 @@ public class JobArchive {
       c.setAutoCommit(false);
       try {
         List<String> ids = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT id FROM job WHERE create_at < ? AND status IN " + finished()
-                + " ORDER BY create_at LIMIT ? FOR UPDATE SKIP LOCKED")) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id FROM job WHERE create_at < ? AND status IN "
+                    + finished()
+                    + " ORDER BY create_at LIMIT ? FOR UPDATE SKIP LOCKED")) {
           ps.setLong(1, cutoff);
           ps.setInt(2, batch);
           try (ResultSet rs = ps.executeQuery()) {
@@ -112,8 +117,9 @@ public class JobArchive {
           }
         }
         if (!ids.isEmpty()) {
-          try (PreparedStatement del = c.prepareStatement(
-              "DELETE FROM job WHERE id IN (" + JobQueue.placeholders(ids.size()) + ")")) {
+          try (PreparedStatement del =
+              c.prepareStatement(
+                  "DELETE FROM job WHERE id IN (" + JobQueue.placeholders(ids.size()) + ")")) {
             for (int i = 0; i < ids.size(); i++) {
               del.setString(i + 1, ids.get(i));
             }
@@ -141,7 +147,9 @@ public class JobArchive {
     if (value == null) {
       return "";
     }
-    if (value.indexOf(',') < 0 && value.indexOf('"') < 0 && value.indexOf('\n') < 0
+    if (value.indexOf(',') < 0
+        && value.indexOf('"') < 0
+        && value.indexOf('\n') < 0
         && value.indexOf('\r') < 0) {
       return value;
     }

@@ -37,8 +37,11 @@ public final class JobData {
       Map<String, String> out = new LinkedHashMap<>();
       o.forEach(
           (k, v) ->
-              out.put(k, v.getValueType() == JsonValue.ValueType.STRING
-                  ? ((JsonString) v).getString() : v.toString()));
+              out.put(
+                  k,
+                  v.getValueType() == JsonValue.ValueType.STRING
+                      ? ((JsonString) v).getString()
+                      : v.toString()));
       return out;
     }
   }

@@ -17,7 +17,8 @@ public final class JobIds {
   private static final String UUID4 =
       "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
   private static final Pattern TAIPY_JOB = Pattern.compile("JOB_(" + JobTypes.NAME + ")_" + UUID4);
-  private static final Pattern TAIPY_TASK = Pattern.compile("TASK_(" + JobTypes.NAME + ")_" + UUID4);
+  private static final Pattern TAIPY_TASK =
+      Pattern.compile("TASK_(" + JobTypes.NAME + ")_" + UUID4);
 
   private JobIds() {}
 

@@ -59,13 +59,16 @@ public class JobQueue {
     JobData.listFromJson(JobData.listToJson(List.of("x")));
     new RunState("-", JobStatus.RUNNING, owner, 0).hashCode();
     handBack(owner, List.of("-"), "-", "-");
-    finish(owner, List.of(new RunOutcome("-", 0, JobStatus.PENDING, 0, Map.of("k", "v"), "-", "-", 0, "-")), "-");
+    finish(
+        owner,
+        List.of(new RunOutcome("-", 0, JobStatus.PENDING, 0, Map.of("k", "v"), "-", "-", 0, "-")),
+        "-");
     progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
   }
 
   /**
-   * Claims up to {@code limit} PENDING jobs that are due, highest priority then oldest first, in one
-   * statement; jobs locked by another instance's claim are skipped, never waited for.
+   * Claims up to {@code limit} PENDING jobs that are due, highest priority then oldest first, in
+   * one statement; jobs locked by another instance's claim are skipped, never waited for.
    */
   public List<ClaimedJob> claim(
       String owner, int limit, long leaseUntil, Collection<String> excludedTypes, String actor)
@@ -86,7 +89,9 @@ public class JobQueue {
     String sql =
         isPostgres(null)
             ? update + " RETURNING id, type, data, attempt, priority, create_at"
-            : "SELECT id, type, data, attempt, priority, create_at FROM FINAL TABLE (" + update + ")";
+            : "SELECT id, type, data, attempt, priority, create_at FROM FINAL TABLE ("
+                + update
+                + ")";
     try (Connection c = transaction()) {
       List<Object[]> rows = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -102,23 +107,36 @@ public class JobQueue {
         ps.setInt(i, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            rows.add(new Object[] {
-              new ClaimedJob(rs.getString(1), rs.getString(2), JobData.fromJson(rs.getString(3)),
-                  rs.getInt(4)),
-              rs.getInt(5), rs.getLong(6)});
+            rows.add(
+                new Object[] {
+                  new ClaimedJob(
+                      rs.getString(1),
+                      rs.getString(2),
+                      JobData.fromJson(rs.getString(3)),
+                      rs.getInt(4)),
+                  rs.getInt(5),
+                  rs.getLong(6)
+                });
           }
         }
       }
       // RETURNING and FINAL TABLE do not keep the subquery's order: start them in claim order
-      rows.sort(Comparator.<Object[]>comparingInt(r -> -(int) r[1])
-          .thenComparingLong(r -> (long) r[2])
-          .thenComparing(r -> ((ClaimedJob) r[0]).id()));
+      rows.sort(
+          Comparator.<Object[]>comparingInt(r -> -(int) r[1])
+              .thenComparingLong(r -> (long) r[2])
+              .thenComparing(r -> ((ClaimedJob) r[0]).id()));
       List<ClaimedJob> claimed = new ArrayList<>(rows.size());
       rows.forEach(r -> claimed.add((ClaimedJob) r[0]));
       if (!claimed.isEmpty()) {
         try (PreparedStatement ev = c.prepareStatement(JobEvents.INSERT)) {
           for (ClaimedJob job : claimed) {
-            addEvent(ev, job.id(), now, actor, JobStatus.PENDING, JobStatus.RUNNING,
+            addEvent(
+                ev,
+                job.id(),
+                now,
+                actor,
+                JobStatus.PENDING,
+                JobStatus.RUNNING,
                 job.attempt() > 1 ? "attempt " + job.attempt() : null);
           }
           ev.executeBatch();
@@ -163,8 +181,11 @@ public class JobQueue {
             current.put(
                 rs.getString(1),
                 new Object[] {
-                  rs.getString(2), rs.getString(3), rs.getInt(4),
-                  needsData ? rs.getString(5) : null, needsData ? rs.getString(6) : null
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getInt(4),
+                  needsData ? rs.getString(5) : null,
+                  needsData ? rs.getString(6) : null
                 });
           }
         }
@@ -189,14 +210,24 @@ public class JobQueue {
             continue; // deleted meanwhile
           }
           JobStatus status = JobStatus.valueOf((String) row[0]);
-          if (!owner.equals(row[1]) || (int) row[2] != o.attempt()
+          if (!owner.equals(row[1])
+              || (int) row[2] != o.attempt()
               || (status != JobStatus.RUNNING && status != JobStatus.CANCEL_REQUESTED)) {
             continue;
           }
           RunOutcome effective = o;
           if (status == JobStatus.CANCEL_REQUESTED && o.status() != JobStatus.CANCELED) {
-            effective = new RunOutcome(o.jobId(), o.attempt(), JobStatus.CANCELED, o.progress(),
-                Map.of(), null, null, 0, "canceled on request");
+            effective =
+                new RunOutcome(
+                    o.jobId(),
+                    o.attempt(),
+                    JobStatus.CANCELED,
+                    o.progress(),
+                    Map.of(),
+                    null,
+                    null,
+                    0,
+                    "canceled on request");
           }
           int progress = effective.status() == JobStatus.FAILED ? -1 : effective.progress();
           if (!rewritesData(effective)) {
@@ -211,8 +242,10 @@ public class JobQueue {
             Map<String, String> data = new LinkedHashMap<>(JobData.fromJson((String) row[3]));
             data.putAll(effective.data());
             List<String> traces = new ArrayList<>(JobData.listFromJson((String) row[4]));
-            if (effective.status() == JobStatus.COMPLETED || effective.status() == JobStatus.WARNING) {
-              data.remove("error"); // an earlier attempt's failure; it stays in the events and traces
+            if (effective.status() == JobStatus.COMPLETED
+                || effective.status() == JobStatus.WARNING) {
+              data.remove(
+                  "error"); // an earlier attempt's failure; it stays in the events and traces
             }
             if (effective.error() != null) {
               data.put("error", effective.error());
@@ -234,7 +267,13 @@ public class JobQueue {
             upData.addBatch();
             withData = true;
           }
-          addEvent(ev, o.jobId(), now, actor, status, effective.status(),
+          addEvent(
+              ev,
+              o.jobId(),
+              now,
+              actor,
+              status,
+              effective.status(),
               effective.message() != null ? effective.message() : effective.error());
           changed++;
         }
@@ -308,8 +347,13 @@ public class JobQueue {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.put(rs.getString(1), new RunState(rs.getString(1),
-              JobStatus.valueOf(rs.getString(2)), rs.getString(3), rs.getInt(4)));
+          out.put(
+              rs.getString(1),
+              new RunState(
+                  rs.getString(1),
+                  JobStatus.valueOf(rs.getString(2)),
+                  rs.getString(3),
+                  rs.getInt(4)));
         }
       }
     }
@@ -335,8 +379,15 @@ public class JobQueue {
         ps.setInt(2, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            expired.add(new Object[] {rs.getString(1), rs.getString(2), rs.getInt(3),
-                rs.getInt(4), rs.getString(5), rs.getString(6)});
+            expired.add(
+                new Object[] {
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getInt(3),
+                  rs.getInt(4),
+                  rs.getString(5),
+                  rs.getString(6)
+                });
           }
         }
       }
@@ -368,9 +419,14 @@ public class JobQueue {
             message = "requeued: the instance running it (" + row[4] + ") stopped responding";
           } else {
             to = JobStatus.FAILED;
-            message = "The instance running this job (" + row[4]
-                + ") stopped responding and the job has no attempts left (" + attempt + " runs for "
-                + maxAttempts + " attempts and one lost instance).";
+            message =
+                "The instance running this job ("
+                    + row[4]
+                    + ") stopped responding and the job has no attempts left ("
+                    + attempt
+                    + " runs for "
+                    + maxAttempts
+                    + " attempts and one lost instance).";
             data.put("error", message);
           }
           up.setString(1, to.name());
@@ -426,8 +482,8 @@ public class JobQueue {
                       + " lease_expires_at = 0, version = version + 1 WHERE id = ?");
           PreparedStatement ev = c.prepareStatement(JobEvents.INSERT)) {
         for (Map.Entry<String, JobStatus> e : statuses.entrySet()) {
-          JobStatus to = e.getValue() == JobStatus.CANCEL_REQUESTED
-              ? JobStatus.CANCELED : JobStatus.PENDING;
+          JobStatus to =
+              e.getValue() == JobStatus.CANCEL_REQUESTED ? JobStatus.CANCELED : JobStatus.PENDING;
           up.setString(1, to.name());
           up.setBoolean(2, to == JobStatus.PENDING);
           up.setLong(3, now);
@@ -469,8 +525,15 @@ public class JobQueue {
     return p;
   }
 
-  private static void addEvent(PreparedStatement ev, String jobId, long at, String actor,
-      JobStatus from, JobStatus to, String message) throws SQLException {
+  private static void addEvent(
+      PreparedStatement ev,
+      String jobId,
+      long at,
+      String actor,
+      JobStatus from,
+      JobStatus to,
+      String message)
+      throws SQLException {
     ev.setString(1, jobId);
     ev.setLong(2, at);
     ev.setString(3, actor);

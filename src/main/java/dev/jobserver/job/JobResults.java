@@ -32,8 +32,9 @@ public class JobResults {
       ps.setString(1, jobId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next()
-            ? Optional.of(new JobResultInfo(jobId, rs.getString(1), rs.getString(2),
-                rs.getLong(3), rs.getLong(4)))
+            ? Optional.of(
+                new JobResultInfo(
+                    jobId, rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4)))
             : Optional.empty();
       }
     } catch (SQLException e) {
@@ -146,7 +147,8 @@ public class JobResults {
       closed = true;
       try (Connection c = dataSource.getConnection();
           PreparedStatement ps =
-              c.prepareStatement("UPDATE job_result SET size = ?, created_at = ? WHERE job_id = ?")) {
+              c.prepareStatement(
+                  "UPDATE job_result SET size = ?, created_at = ? WHERE job_id = ?")) {
         ps.setLong(1, size);
         ps.setLong(2, System.currentTimeMillis());
         ps.setString(3, jobId);

@@ -28,7 +28,12 @@ public class JobService {
   @Inject private Event<JobSignal> signals;
 
   public Job create(
-      String type, Map<String, String> data, int priority, IdForm form, boolean force, String actor) {
+      String type,
+      Map<String, String> data,
+      int priority,
+      IdForm form,
+      boolean force,
+      String actor) {
     if (!types.contains(type)) {
       throw new UnknownJobTypeException(type);
     }

@@ -27,8 +27,10 @@ public class JobStream {
    * @param limit most rows, or -1 for all
    */
   public void forEach(long offset, long limit, Sink sink) throws IOException {
-    String sql = "SELECT id, type, status, force_run, create_at, stacktrace FROM job"
-        + " ORDER BY create_at, id" + (limit >= 0 ? " LIMIT ? OFFSET ?" : "");
+    String sql =
+        "SELECT id, type, status, force_run, create_at, stacktrace FROM job"
+            + " ORDER BY create_at, id"
+            + (limit >= 0 ? " LIMIT ? OFFSET ?" : "");
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false); // PostgreSQL uses a cursor for the fetch size only in a transaction
       try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -39,9 +41,14 @@ public class JobStream {
         }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            sink.accept(new JobSummary(rs.getString(1), rs.getString(2),
-                JobStatus.valueOf(rs.getString(3)), rs.getBoolean(4), rs.getLong(5),
-                JobData.listFromJson(rs.getString(6))));
+            sink.accept(
+                new JobSummary(
+                    rs.getString(1),
+                    rs.getString(2),
+                    JobStatus.valueOf(rs.getString(3)),
+                    rs.getBoolean(4),
+                    rs.getLong(5),
+                    JobData.listFromJson(rs.getString(6))));
           }
         }
       } finally {

@@ -28,7 +28,8 @@ public final class JobTransitions {
       case CANCEL_REQUESTED -> CANCEL_REQUESTED;
       default ->
           throw new IllegalTransitionException(
-              from, "The job has already finished (" + from.mattermost() + ") and cannot be canceled.");
+              from,
+              "The job has already finished (" + from.mattermost() + ") and cannot be canceled.");
     };
   }
 
@@ -50,7 +51,8 @@ public final class JobTransitions {
     }
     boolean allowed =
         (from == RUNNING && target == PENDING)
-            || ((from == RUNNING || from == PENDING || from == BLOCKED) && target == CANCEL_REQUESTED)
+            || ((from == RUNNING || from == PENDING || from == BLOCKED)
+                && target == CANCEL_REQUESTED)
             || (from == CANCEL_REQUESTED && target == CANCELED);
     if (!allowed) {
       throw new IllegalTransitionException(

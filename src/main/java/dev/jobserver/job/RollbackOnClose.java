@@ -6,8 +6,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
- * A local-transaction connection that rolls back what was not committed when it is closed and
- * gives the pool its connection back in auto-commit mode, whatever happened in between.
+ * A local-transaction connection that rolls back what was not committed when it is closed and gives
+ * the pool its connection back in auto-commit mode, whatever happened in between.
  */
 final class RollbackOnClose {
   private final Connection target;

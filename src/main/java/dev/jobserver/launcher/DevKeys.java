@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * The development signing key: an RSA pair made once in the data directory (never in the
- * repository or the WAR), and RS256 tokens signed with it.
+ * The development signing key: an RSA pair made once in the data directory (never in the repository
+ * or the WAR), and RS256 tokens signed with it.
  */
 public final class DevKeys {
 
@@ -52,21 +52,37 @@ public final class DevKeys {
   public static PrivateKey privateKey(Path dir) throws IOException, GeneralSecurityException {
     String text = Files.readString(dir.resolve(PRIVATE_FILE));
     String base64 = text.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-    return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+    return KeyFactory.getInstance("RSA")
+        .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
   }
 
   /** An RS256 JWT with the MP-JWT claims: iss, sub, upn, groups, iat, exp, jti. */
-  public static String token(PrivateKey key, String issuer, String subject, List<String> groups,
-      long lifetimeSeconds) throws GeneralSecurityException {
+  public static String token(
+      PrivateKey key, String issuer, String subject, List<String> groups, long lifetimeSeconds)
+      throws GeneralSecurityException {
     long now = System.currentTimeMillis() / 1000;
     String header = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
-    String claims = "{\"iss\":" + q(issuer) + ",\"sub\":" + q(subject) + ",\"upn\":" + q(subject)
-        + ",\"groups\":[" + groups.stream().map(DevKeys::q).collect(Collectors.joining(","))
-        + "],\"iat\":" + now + ",\"exp\":" + (now + lifetimeSeconds) + ",\"jti\":"
-        + q(java.util.UUID.randomUUID().toString()) + "}";
+    String claims =
+        "{\"iss\":"
+            + q(issuer)
+            + ",\"sub\":"
+            + q(subject)
+            + ",\"upn\":"
+            + q(subject)
+            + ",\"groups\":["
+            + groups.stream().map(DevKeys::q).collect(Collectors.joining(","))
+            + "],\"iat\":"
+            + now
+            + ",\"exp\":"
+            + (now + lifetimeSeconds)
+            + ",\"jti\":"
+            + q(java.util.UUID.randomUUID().toString())
+            + "}";
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    String signingInput = b64.encodeToString(header.getBytes(StandardCharsets.UTF_8)) + "."
-        + b64.encodeToString(claims.getBytes(StandardCharsets.UTF_8));
+    String signingInput =
+        b64.encodeToString(header.getBytes(StandardCharsets.UTF_8))
+            + "."
+            + b64.encodeToString(claims.getBytes(StandardCharsets.UTF_8));
     Signature sig = Signature.getInstance("SHA256withRSA");
     sig.initSign(key);
     sig.update(signingInput.getBytes(StandardCharsets.US_ASCII));
@@ -78,8 +94,12 @@ public final class DevKeys {
   }
 
   private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n"
+    return "-----BEGIN "
+        + type
+        + "-----\n"
         + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 }

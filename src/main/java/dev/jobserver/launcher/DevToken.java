@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Prints a token signed with the development key:
- * {@code java -cp target/classes dev.jobserver.launcher.DevToken [subject] [groups,comma,separated] [hours]}.
+ * Prints a token signed with the development key: {@code java -cp target/classes
+ * dev.jobserver.launcher.DevToken [subject] [groups,comma,separated] [hours]}.
  */
 public final class DevToken {
   private DevToken() {}
@@ -18,6 +18,7 @@ public final class DevToken {
     long hours = args.length > 2 ? Long.parseLong(args[2]) : 24;
     Path dir = DatabaseSettings.dataDir();
     DevKeys.ensure(dir);
-    System.out.println(DevKeys.token(DevKeys.privateKey(dir), DevKeys.ISSUER, subject, groups, hours * 3600));
+    System.out.println(
+        DevKeys.token(DevKeys.privateKey(dir), DevKeys.ISSUER, subject, groups, hours * 3600));
   }
 }

@@ -15,16 +15,22 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What {@code mvn -Prun} runs: makes the development key (unless an IdP key is configured),
- * prints a token, and runs Payara Micro with the WAR in the foreground, its output also written to
- * {@code <data dir>/logs/server.log}. Ctrl-C stops both cleanly.
+ * What {@code mvn -Prun} runs: makes the development key (unless an IdP key is configured), prints
+ * a token, and runs Payara Micro with the WAR in the foreground, its output also written to {@code
+ * <data dir>/logs/server.log}. Ctrl-C stops both cleanly.
  *
  * <p>Arguments: the Payara Micro jar and the WAR.
  */
 public final class Launcher {
 
-  static final List<String> ALL_ROLES = List.of("manage_jobs", "read_jobs", "TAIPY_READER",
-      "TAIPY_EDITOR", "TAIPY_EXECUTOR", "TAIPY_ADMIN");
+  static final List<String> ALL_ROLES =
+      List.of(
+          "manage_jobs",
+          "read_jobs",
+          "TAIPY_READER",
+          "TAIPY_EDITOR",
+          "TAIPY_EXECUTOR",
+          "TAIPY_ADMIN");
 
   private Launcher() {}
 
@@ -50,22 +56,38 @@ public final class Launcher {
     if (keyLocation == null || keyLocation.isBlank()) {
       Path pub = DevKeys.ensure(dataDir);
       cmd.add("-Dmp.jwt.verify.publickey.location=" + pub.toUri());
-      devToken = DevKeys.token(DevKeys.privateKey(dataDir), DevKeys.ISSUER, "developer", ALL_ROLES,
-          30L * 24 * 3600);
+      devToken =
+          DevKeys.token(
+              DevKeys.privateKey(dataDir), DevKeys.ISSUER, "developer", ALL_ROLES, 30L * 24 * 3600);
     } else {
       cmd.add("-Dmp.jwt.verify.publickey.location=" + asUrl(keyLocation.trim()));
     }
 
-    cmd.addAll(List.of("-jar", micro.toString(), "--nocluster", "--port", port,
-        "--contextroot", "/", "--deploy", war.toString(), "--nohostaware"));
+    cmd.addAll(
+        List.of(
+            "-jar",
+            micro.toString(),
+            "--nocluster",
+            "--port",
+            port,
+            "--contextroot",
+            "/",
+            "--deploy",
+            war.toString(),
+            "--nohostaware"));
 
     System.out.println("Jobserver: data in " + dataDir + ", logs in " + logs.resolve("server.log"));
     Process server = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(server)));
-    try (Writer log = Files.newBufferedWriter(logs.resolve("server.log"), StandardCharsets.UTF_8,
-            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        BufferedReader out = new BufferedReader(
-            new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
+    try (Writer log =
+            Files.newBufferedWriter(
+                logs.resolve("server.log"),
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
+        BufferedReader out =
+            new BufferedReader(
+                new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       boolean announced = false;
       while ((line = out.readLine()) != null) {
@@ -92,16 +114,24 @@ public final class Launcher {
 
   private static void announce(PrintStream out, String port, String token) {
     out.println();
-    out.println("==> Jobserver is ready on http://localhost:" + port
-        + "  (API docs: http://localhost:" + port + "/openapi)");
+    out.println(
+        "==> Jobserver is ready on http://localhost:"
+            + port
+            + "  (API docs: http://localhost:"
+            + port
+            + "/openapi)");
     if (token != null) {
-      out.println("==> Development token (every role, 30 days; signed with the key in the data directory):");
+      out.println(
+          "==> Development token (every role, 30 days; signed with the key in the data directory):");
       out.println("export TOKEN=" + token);
-      out.println("==> Try: curl -H \"Authorization: Bearer $TOKEN\" localhost:" + port + "/api/v4/jobs");
-      out.println("==> More tokens: java -cp target/classes dev.jobserver.launcher.DevToken"
-          + " <subject> <role,role,...> <hours>");
+      out.println(
+          "==> Try: curl -H \"Authorization: Bearer $TOKEN\" localhost:" + port + "/api/v4/jobs");
+      out.println(
+          "==> More tokens: java -cp target/classes dev.jobserver.launcher.DevToken"
+              + " <subject> <role,role,...> <hours>");
     } else {
-      out.println("==> Tokens are verified against MP_JWT_VERIFY_PUBLICKEY_LOCATION; no development key.");
+      out.println(
+          "==> Tokens are verified against MP_JWT_VERIFY_PUBLICKEY_LOCATION; no development key.");
     }
     out.println();
   }

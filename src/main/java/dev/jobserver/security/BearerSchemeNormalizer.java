@@ -32,21 +32,31 @@ public class BearerSchemeNormalizer implements ServletRequestListener {
       return;
     }
     String header = http.getHeader("Authorization");
-    if (header == null || header.startsWith("Bearer ") || header.length() < 8
+    if (header == null
+        || header.startsWith("Bearer ")
+        || header.length() < 8
         || !header.regionMatches(true, 0, "bearer ", 0, 7)) {
       return;
     }
     try {
       Object catalinaRequest = field(http, "request");
-      Object grizzlyRequest = catalinaRequest.getClass().getMethod("getCoyoteRequest").invoke(catalinaRequest);
+      Object grizzlyRequest =
+          catalinaRequest.getClass().getMethod("getCoyoteRequest").invoke(catalinaRequest);
       Object packet = grizzlyRequest.getClass().getMethod("getRequest").invoke(grizzlyRequest);
       Object headers = method(packet.getClass(), "getHeaders").invoke(packet);
-      Object value = headers.getClass().getMethod("getValue", String.class).invoke(headers, "Authorization");
-      value.getClass().getMethod("setString", String.class).invoke(value, "Bearer " + header.substring(7).trim());
+      Object value =
+          headers.getClass().getMethod("getValue", String.class).invoke(headers, "Authorization");
+      value
+          .getClass()
+          .getMethod("setString", String.class)
+          .invoke(value, "Bearer " + header.substring(7).trim());
     } catch (ReflectiveOperationException | RuntimeException e) {
       unsupported = true;
-      LOG.log(Level.WARNING, "Cannot normalise the bearer scheme on this server; clients must send"
-          + " 'Bearer' exactly", e);
+      LOG.log(
+          Level.WARNING,
+          "Cannot normalise the bearer scheme on this server; clients must send"
+              + " 'Bearer' exactly",
+          e);
     }
   }
 

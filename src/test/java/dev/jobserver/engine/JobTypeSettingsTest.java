@@ -19,7 +19,8 @@ class JobTypeSettingsTest {
 
   @Test
   void atLeastOneAttempt() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new JobTypeSettings(Duration.ofMinutes(1), 0, Duration.ofMillis(1), 0));
   }
 

@@ -19,13 +19,16 @@ public final class Db {
     String user = System.getenv("JOBSERVER_DB_USER");
     String password = System.getenv("JOBSERVER_DB_PASSWORD");
     if (url.startsWith("jdbc:h2:")) {
-      return DriverManager.getConnection(url, user == null || user.isEmpty() ? "sa" : user,
-          password == null ? "" : password);
+      return DriverManager.getConnection(
+          url, user == null || user.isEmpty() ? "sa" : user, password == null ? "" : password);
     }
-    return DriverManager.getConnection(url, user, password == null || password.isEmpty() ? null : password);
+    return DriverManager.getConnection(
+        url, user, password == null || password.isEmpty() ? null : password);
   }
 
-  /** Brings the schema up to date, as the server does at startup (for tests that start before it). */
+  /**
+   * Brings the schema up to date, as the server does at startup (for tests that start before it).
+   */
   public static void migrate() {
     try (Connection c = connect()) {
       dev.jobserver.database.DatabaseMigration.update(c);
@@ -35,7 +38,8 @@ public final class Db {
   }
 
   public static List<Map<String, Object>> query(String sql, Object... params) {
-    try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < params.length; i++) {
         ps.setObject(i + 1, params[i]);
       }
@@ -60,7 +64,8 @@ public final class Db {
   }
 
   public static int update(String sql, Object... params) {
-    try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < params.length; i++) {
         ps.setObject(i + 1, params[i]);
       }
@@ -73,8 +78,8 @@ public final class Db {
   /** The status sequence of a job's events, oldest first, e.g. [null>PENDING, PENDING>RUNNING]. */
   public static List<String> transitions(String jobId) {
     List<String> out = new ArrayList<>();
-    for (Map<String, Object> row : query(
-        "SELECT old_status, new_status FROM job_event WHERE job_id = ? ORDER BY id", jobId)) {
+    for (Map<String, Object> row :
+        query("SELECT old_status, new_status FROM job_event WHERE job_id = ? ORDER BY id", jobId)) {
       out.add(row.get("old_status") + ">" + row.get("new_status"));
     }
     return out;

@@ -16,15 +16,25 @@ public final class Deployments {
   public static WebArchive war() {
     H2TestServer.ensureStarted();
     File built = new File(System.getProperty("jobserver.war", "target/jobserver.war"));
-    WebArchive war = ShrinkWrap.create(ZipImporter.class, "jobserver.war").importFrom(built)
-        .as(WebArchive.class);
+    WebArchive war =
+        ShrinkWrap.create(ZipImporter.class, "jobserver.war")
+            .importFrom(built)
+            .as(WebArchive.class);
     war.delete("/WEB-INF/classes/META-INF/microprofile-config.properties");
     war.addAsResource(new StringAsset(TestTokens.publicKeyPem()), "jwt-test-public.pem");
-    war.addAsResource(new StringAsset(
-        "mp.jwt.verify.publickey.location=jwt-test-public.pem\n"
-            + "mp.jwt.verify.issuer=" + TestTokens.ISSUER + "\n"), "META-INF/microprofile-config.properties");
-    war.addClasses(TestHandlers.class, TestHandlers.Flaky.class, TestHandlers.Stubborn.class,
-        TestHandlers.Slow.class, TestHandlers.Limited.class);
+    war.addAsResource(
+        new StringAsset(
+            "mp.jwt.verify.publickey.location=jwt-test-public.pem\n"
+                + "mp.jwt.verify.issuer="
+                + TestTokens.ISSUER
+                + "\n"),
+        "META-INF/microprofile-config.properties");
+    war.addClasses(
+        TestHandlers.class,
+        TestHandlers.Flaky.class,
+        TestHandlers.Stubborn.class,
+        TestHandlers.Slow.class,
+        TestHandlers.Limited.class);
     return war;
   }
 }

@@ -14,7 +14,10 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** When the instance stops, it lets running jobs finish for the grace period and hands the rest back. */
+/**
+ * When the instance stops, it lets running jobs finish for the grace period and hands the rest
+ * back.
+ */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
 class EngineShutdownIT {
@@ -33,12 +36,20 @@ class EngineShutdownIT {
     Db.migrate(); // the jobs go in before any server has started
 
     long now = System.currentTimeMillis();
-    String longRun = "shutdownlong" + Long.toString(now, 36) + "0".repeat(14 - Long.toString(now, 36).length());
-    String shortRun = "shutdownshrt" + Long.toString(now, 36) + "0".repeat(14 - Long.toString(now, 36).length());
-    Db.update("INSERT INTO job (id, type, create_at, status, data) VALUES (?, 'sleep', ?, 'PENDING', ?)",
-        longRun, now, "{\"duration_ms\":\"60000\"}");
-    Db.update("INSERT INTO job (id, type, create_at, status, data) VALUES (?, 'sleep', ?, 'PENDING', ?)",
-        shortRun, now, "{\"duration_ms\":\"700\"}");
+    String longRun =
+        "shutdownlong" + Long.toString(now, 36) + "0".repeat(14 - Long.toString(now, 36).length());
+    String shortRun =
+        "shutdownshrt" + Long.toString(now, 36) + "0".repeat(14 - Long.toString(now, 36).length());
+    Db.update(
+        "INSERT INTO job (id, type, create_at, status, data) VALUES (?, 'sleep', ?, 'PENDING', ?)",
+        longRun,
+        now,
+        "{\"duration_ms\":\"60000\"}");
+    Db.update(
+        "INSERT INTO job (id, type, create_at, status, data) VALUES (?, 'sleep', ?, 'PENDING', ?)",
+        shortRun,
+        now,
+        "{\"duration_ms\":\"700\"}");
     deployer.deploy(DEPLOYMENT);
     long deadline = System.currentTimeMillis() + 60_000;
     while (!"RUNNING".equals(status(longRun)) || !"RUNNING".equals(status(shortRun))) {
@@ -54,14 +65,18 @@ class EngineShutdownIT {
     // the short one finished within the grace period (1.5 s in the tests); the long one is back
     assertEquals("COMPLETED", status(shortRun));
     assertEquals("PENDING", status(longRun));
-    Map<String, Object> row = Db.query("SELECT attempt, lease_owner FROM job WHERE id = ?", longRun).get(0);
+    Map<String, Object> row =
+        Db.query("SELECT attempt, lease_owner FROM job WHERE id = ?", longRun).get(0);
     assertEquals(0, ((Number) row.get("attempt")).intValue(), "a hand-back uses no attempt");
     assertEquals(null, row.get("lease_owner"));
-    List<Map<String, Object>> last = Db.query(
-        "SELECT old_status, new_status, message FROM job_event WHERE job_id = ? ORDER BY id DESC", longRun);
+    List<Map<String, Object>> last =
+        Db.query(
+            "SELECT old_status, new_status, message FROM job_event WHERE job_id = ? ORDER BY id DESC",
+            longRun);
     assertEquals("RUNNING", last.get(0).get("old_status"));
     assertEquals("PENDING", last.get(0).get("new_status"));
-    assertTrue(String.valueOf(last.get(0).get("message")).contains("shutting down"), last.toString());
+    assertTrue(
+        String.valueOf(last.get(0).get("message")).contains("shutting down"), last.toString());
     Db.update("DELETE FROM job WHERE id IN (?, ?)", longRun, shortRun);
   }
 

@@ -18,8 +18,14 @@ final class H2TestServer {
       return;
     }
     try {
-      server = Server.createTcpServer("-tcpPort", System.getProperty("it.h2.port"), "-ifNotExists",
-          "-baseDir", System.getProperty("it.h2.dir")).start();
+      server =
+          Server.createTcpServer(
+                  "-tcpPort",
+                  System.getProperty("it.h2.port"),
+                  "-ifNotExists",
+                  "-baseDir",
+                  System.getProperty("it.h2.dir"))
+              .start();
     } catch (Exception e) {
       throw new IllegalStateException("Cannot start the tests' H2 server", e);
     }

@@ -14,14 +14,18 @@ public final class ItSupport {
   private ItSupport() {}
 
   public static JsonObject create(Http http, String type, String dataJson) {
-    Http.Reply r = http.post("/api/v4/jobs", ADMIN,
-        "{\"type\":\"" + type + "\"" + (dataJson == null ? "" : ",\"data\":" + dataJson) + "}");
+    Http.Reply r =
+        http.post(
+            "/api/v4/jobs",
+            ADMIN,
+            "{\"type\":\"" + type + "\"" + (dataJson == null ? "" : ",\"data\":" + dataJson) + "}");
     assertEquals(201, r.status(), r.toString());
     return r.json();
   }
 
   /** Polls the job until the condition holds (or fails after the timeout). */
-  public static JsonObject await(Http http, String id, Predicate<JsonObject> condition, long timeoutMs) {
+  public static JsonObject await(
+      Http http, String id, Predicate<JsonObject> condition, long timeoutMs) {
     long deadline = System.currentTimeMillis() + timeoutMs;
     JsonObject last = null;
     while (System.currentTimeMillis() < deadline) {
@@ -33,7 +37,8 @@ public final class ItSupport {
       }
       sleep(25);
     }
-    return fail("job " + id + " did not reach the expected state in " + timeoutMs + " ms; last: " + last);
+    return fail(
+        "job " + id + " did not reach the expected state in " + timeoutMs + " ms; last: " + last);
   }
 
   public static JsonObject awaitStatus(Http http, String id, String status, long timeoutMs) {

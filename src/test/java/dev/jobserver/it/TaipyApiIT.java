@@ -22,8 +22,6 @@ class TaipyApiIT extends InServerTest {
   static final String ADMIN = TestTokens.token("a", "TAIPY_ADMIN");
   static final String MATTERMOST = TestTokens.token("m", "manage_jobs");
 
-
-
   private static void assertMessage(Http.Reply r, int status, String message) {
     assertEquals(status, r.status(), r.toString());
     assertEquals("application/json", r.header("Content-Type"), r.toString());
@@ -98,15 +96,24 @@ class TaipyApiIT extends InServerTest {
   @Test
   void createGivesTheTaipyShapeAndTheJobRuns() {
     JsonObject job = createVia(EDITOR, "noop");
-    assertEquals(Set.of("id", "task_id", "status", "force", "creation_date", "subscribers", "stacktrace"),
+    assertEquals(
+        Set.of("id", "task_id", "status", "force", "creation_date", "subscribers", "stacktrace"),
         job.keySet());
-    assertTrue(job.getString("id").matches("JOB_noop_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"),
+    assertTrue(
+        job.getString("id")
+            .matches(
+                "JOB_noop_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"),
         job.getString("id"));
     assertTrue(job.getString("task_id").matches("TASK_noop_[0-9a-f-]{36}"));
-    assertEquals(job.getString("task_id"), createVia(EDITOR, "noop").getString("task_id"), "one task per config");
+    assertEquals(
+        job.getString("task_id"),
+        createVia(EDITOR, "noop").getString("task_id"),
+        "one task per config");
     assertEquals("Status.PENDING", job.getString("status"));
     assertEquals(JsonValue.FALSE, job.get("force"));
-    assertTrue(job.getString("creation_date").matches("\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{6}"));
+    assertTrue(
+        job.getString("creation_date")
+            .matches("\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{6}"));
     assertEquals(0, job.getJsonArray("subscribers").size());
     assertEquals(0, job.getJsonArray("stacktrace").size());
     awaitStatus(job.getString("id"), "Status.COMPLETED");
@@ -117,14 +124,18 @@ class TaipyApiIT extends InServerTest {
     String taskId = createVia(EDITOR, "noop").getString("task_id");
     JsonObject job = createVia(EDITOR, taskId);
     assertTrue(job.getString("id").startsWith("JOB_noop_"));
-    assertMessage(http.post("/api/v1/jobs?task_id=TASK_nope_" + UUID.randomUUID(), EDITOR, null), 404, null);
+    assertMessage(
+        http.post("/api/v1/jobs?task_id=TASK_nope_" + UUID.randomUUID(), EDITOR, null), 404, null);
   }
 
   @Test
   void createErrors() {
     assertMessage(http.post("/api/v1/jobs", EDITOR, null), 400, "Config id is missing.");
     assertMessage(http.post("/api/v1/jobs?task_id=", EDITOR, null), 400, "Config id is missing.");
-    assertMessage(http.post("/api/v1/jobs?task_id=nope", EDITOR, null), 404, "Task config: nope does not exist.");
+    assertMessage(
+        http.post("/api/v1/jobs?task_id=nope", EDITOR, null),
+        404,
+        "Task config: nope does not exist.");
   }
 
   @Test
@@ -134,14 +145,18 @@ class TaipyApiIT extends InServerTest {
     assertEquals(Set.of("job"), got.keySet());
     assertEquals(id, got.getJsonObject("job").getString("id"));
     String missing = "JOB_noop_" + UUID.randomUUID();
-    assertMessage(http.get("/api/v1/jobs/" + missing, READER), 404, "Job: " + missing + " does not exist.");
+    assertMessage(
+        http.get("/api/v1/jobs/" + missing, READER), 404, "Job: " + missing + " does not exist.");
     assertMessage(http.get("/api/v1/jobs/foo", READER), 404, "Job: foo does not exist.");
   }
 
   @Test
   void aFailedJobShowsItsStackTrace() {
-    Http.Reply created = http.post("/api/v4/jobs", MATTERMOST,
-        "{\"type\":\"sleep\",\"data\":{\"duration_ms\":\"1\",\"fail\":\"bad input\"}}");
+    Http.Reply created =
+        http.post(
+            "/api/v4/jobs",
+            MATTERMOST,
+            "{\"type\":\"sleep\",\"data\":{\"duration_ms\":\"1\",\"fail\":\"bad input\"}}");
     String id = created.json().getString("id");
     JsonObject job = awaitStatus(id, "Status.FAILED");
     JsonArray trace = job.getJsonArray("stacktrace");
@@ -156,30 +171,49 @@ class TaipyApiIT extends InServerTest {
     assertMessage(refused, 409, "Job: " + running + " cannot be deleted.");
     assertEquals(1, Db.query("SELECT id FROM job WHERE id = ?", running).size(), "nothing changed");
 
-    String export = http.post("/api/v4/jobs", MATTERMOST, "{\"type\":\"job_export\"}").json().getString("id");
+    String export =
+        http.post("/api/v4/jobs", MATTERMOST, "{\"type\":\"job_export\"}").json().getString("id");
     ItSupport.awaitStatus(http, export, "success", 15_000);
     assertEquals(1, Db.query("SELECT job_id FROM job_result WHERE job_id = ?", export).size());
-    assertMessage(http.delete("/api/v1/jobs/" + export, EDITOR), 200, "Job " + export + " was deleted.");
+    assertMessage(
+        http.delete("/api/v1/jobs/" + export, EDITOR), 200, "Job " + export + " was deleted.");
     assertEquals(0, Db.query("SELECT id FROM job WHERE id = ?", export).size());
     assertEquals(0, Db.query("SELECT job_id FROM job_result WHERE job_id = ?", export).size());
-    assertEquals(0, Db.query("SELECT job_id FROM job_result_chunk WHERE job_id = ?", export).size());
+    assertEquals(
+        0, Db.query("SELECT job_id FROM job_result_chunk WHERE job_id = ?", export).size());
     assertEquals(0, Db.query("SELECT job_id FROM job_event WHERE job_id = ?", export).size());
     String missing = "JOB_noop_" + UUID.randomUUID();
-    assertMessage(http.delete("/api/v1/jobs/" + missing, EDITOR), 404, "Job: " + missing + " does not exist.");
+    assertMessage(
+        http.delete("/api/v1/jobs/" + missing, EDITOR),
+        404,
+        "Job: " + missing + " does not exist.");
     http.post("/api/v1/jobs/cancel/" + running, EXECUTOR, null);
   }
 
   @Test
   void cancelPendingRunningAndFinished() {
     String waiting = "JOB_noop_" + UUID.randomUUID();
-    Db.update("INSERT INTO job (id, type, create_at, status, data, run_after) VALUES (?, 'noop', ?, 'PENDING', '{}', ?)",
-        waiting, System.currentTimeMillis(), Long.MAX_VALUE / 2);
-    assertMessage(http.post("/api/v1/jobs/cancel/" + waiting, EXECUTOR, null), 200,
+    Db.update(
+        "INSERT INTO job (id, type, create_at, status, data, run_after) VALUES (?, 'noop', ?, 'PENDING', '{}', ?)",
+        waiting,
+        System.currentTimeMillis(),
+        Long.MAX_VALUE / 2);
+    assertMessage(
+        http.post("/api/v1/jobs/cancel/" + waiting, EXECUTOR, null),
+        200,
         "Job " + waiting + " was cancelled.");
-    assertEquals("Status.CANCELED", http.get("/api/v1/jobs/" + waiting, READER).json()
-        .getJsonObject("job").getString("status"));
+    assertEquals(
+        "Status.CANCELED",
+        http.get("/api/v1/jobs/" + waiting, READER)
+            .json()
+            .getJsonObject("job")
+            .getString("status"));
 
-    Http.Reply r = http.post("/api/v4/jobs", MATTERMOST, "{\"type\":\"sleep\",\"data\":{\"duration_ms\":\"30000\"}}");
+    Http.Reply r =
+        http.post(
+            "/api/v4/jobs",
+            MATTERMOST,
+            "{\"type\":\"sleep\",\"data\":{\"duration_ms\":\"30000\"}}");
     String running = r.json().getString("id");
     ItSupport.awaitStatus(http, running, "in_progress", 10_000);
     assertMessage(http.post("/api/v1/jobs/cancel/" + running, EXECUTOR, null), 200, null);
@@ -187,9 +221,14 @@ class TaipyApiIT extends InServerTest {
 
     String done = createVia(EDITOR, "noop").getString("id");
     awaitStatus(done, "Status.COMPLETED");
-    assertMessage(http.post("/api/v1/jobs/cancel/" + done, EXECUTOR, null), 200, "Job " + done + " was cancelled.");
-    assertEquals("Status.COMPLETED", http.get("/api/v1/jobs/" + done, READER).json()
-        .getJsonObject("job").getString("status"), "a finished job is left as it is");
+    assertMessage(
+        http.post("/api/v1/jobs/cancel/" + done, EXECUTOR, null),
+        200,
+        "Job " + done + " was cancelled.");
+    assertEquals(
+        "Status.COMPLETED",
+        http.get("/api/v1/jobs/" + done, READER).json().getJsonObject("job").getString("status"),
+        "a finished job is left as it is");
   }
 
   @Test
@@ -211,12 +250,18 @@ class TaipyApiIT extends InServerTest {
     JsonArray all = http.get("/api/v1/jobs", READER).array();
     List<String> ids = all.stream().map(j -> j.asJsonObject().getString("id")).toList();
     assertTrue(ids.indexOf(a) >= 0 && ids.indexOf(a) < ids.indexOf(b), "oldest first");
-    assertEquals(((Number) Db.query("SELECT COUNT(*) AS n FROM job").get(0).get("n")).intValue(), all.size());
+    assertEquals(
+        ((Number) Db.query("SELECT COUNT(*) AS n FROM job").get(0).get("n")).intValue(),
+        all.size());
     JsonArray page = http.get("/api/v1/jobs?page=0&per_page=3", READER).array();
     assertEquals(3, page.size());
     assertEquals(all.getJsonObject(0).getString("id"), page.getJsonObject(0).getString("id"));
-    assertEquals(all.getJsonObject(3).getString("id"),
-        http.get("/api/v1/jobs?page=1&per_page=3", READER).array().getJsonObject(0).getString("id"));
+    assertEquals(
+        all.getJsonObject(3).getString("id"),
+        http.get("/api/v1/jobs?page=1&per_page=3", READER)
+            .array()
+            .getJsonObject(0)
+            .getString("id"));
     assertMessage(http.get("/api/v1/jobs?per_page=0", READER), 400, null);
   }
 
@@ -226,8 +271,18 @@ class TaipyApiIT extends InServerTest {
   void roleMatrix() {
     String id = createVia(ADMIN, "noop").getString("id");
     awaitStatus(id, "Status.COMPLETED");
-    Map<String, String> tokens = Map.of("READER", READER, "EDITOR", EDITOR, "EXECUTOR", EXECUTOR,
-        "ADMIN", ADMIN, "manage_jobs", MATTERMOST);
+    Map<String, String> tokens =
+        Map.of(
+            "READER",
+            READER,
+            "EDITOR",
+            EDITOR,
+            "EXECUTOR",
+            EXECUTOR,
+            "ADMIN",
+            ADMIN,
+            "manage_jobs",
+            MATTERMOST);
     for (Map.Entry<String, String> t : tokens.entrySet()) {
       String role = t.getKey();
       boolean taipy = !role.equals("manage_jobs");
@@ -236,7 +291,8 @@ class TaipyApiIT extends InServerTest {
       boolean editor = role.equals("EDITOR") || role.equals("ADMIN");
       expect(http.post("/api/v1/jobs?task_id=noop", t.getValue(), null), editor, role + " create");
       boolean executor = role.equals("EXECUTOR") || role.equals("ADMIN");
-      expect(http.post("/api/v1/jobs/cancel/" + id, t.getValue(), null), executor, role + " cancel");
+      expect(
+          http.post("/api/v1/jobs/cancel/" + id, t.getValue(), null), executor, role + " cancel");
     }
     // delete: EDITOR or ADMIN
     assertMessage(http.delete("/api/v1/jobs/" + id, READER), 403, null);
@@ -255,8 +311,15 @@ class TaipyApiIT extends InServerTest {
 
   @Test
   void unauthenticatedIs401WithAMessage() {
-    for (String token : new String[] {null, "garbage", TestTokens.expired("TAIPY_ADMIN"),
-        TestTokens.forged("TAIPY_ADMIN"), TestTokens.algNone("TAIPY_ADMIN"), TestTokens.foreignIssuer("TAIPY_ADMIN")}) {
+    for (String token :
+        new String[] {
+          null,
+          "garbage",
+          TestTokens.expired("TAIPY_ADMIN"),
+          TestTokens.forged("TAIPY_ADMIN"),
+          TestTokens.algNone("TAIPY_ADMIN"),
+          TestTokens.foreignIssuer("TAIPY_ADMIN")
+        }) {
       assertMessage(http.get("/api/v1/jobs", token), 401, null);
       assertMessage(http.post("/api/v1/jobs?task_id=noop", token, null), 401, null);
     }
@@ -268,18 +331,26 @@ class TaipyApiIT extends InServerTest {
   void jobsAreVisibleThroughBothApisWithConsistentStatus() {
     String v1 = createVia(EDITOR, "noop").getString("id");
     ItSupport.awaitStatus(http, v1, "success", 10_000);
-    assertEquals("Status.COMPLETED", http.get("/api/v1/jobs/" + v1, READER).json()
-        .getJsonObject("job").getString("status"));
-    String v4 = http.post("/api/v4/jobs", MATTERMOST, "{\"type\":\"sleep\",\"data\":{\"duration_ms\":\"20000\"}}")
-        .json().getString("id");
+    assertEquals(
+        "Status.COMPLETED",
+        http.get("/api/v1/jobs/" + v1, READER).json().getJsonObject("job").getString("status"));
+    String v4 =
+        http.post(
+                "/api/v4/jobs",
+                MATTERMOST,
+                "{\"type\":\"sleep\",\"data\":{\"duration_ms\":\"20000\"}}")
+            .json()
+            .getString("id");
     ItSupport.awaitStatus(http, v4, "in_progress", 10_000);
     JsonObject seen = http.get("/api/v1/jobs/" + v4, READER).json().getJsonObject("job");
     assertEquals("Status.RUNNING", seen.getString("status"));
     assertEquals("TASK_sleep_", seen.getString("task_id").substring(0, 11));
     assertEquals(200, http.post("/api/v1/jobs/cancel/" + v4, EXECUTOR, null).status());
     ItSupport.awaitStatus(http, v4, "canceled", 3_000);
-    Set<String> listed = http.get("/api/v1/jobs", READER).array().stream()
-        .map(j -> j.asJsonObject().getString("id")).collect(Collectors.toSet());
+    Set<String> listed =
+        http.get("/api/v1/jobs", READER).array().stream()
+            .map(j -> j.asJsonObject().getString("id"))
+            .collect(Collectors.toSet());
     assertTrue(listed.contains(v1) && listed.contains(v4));
   }
 }

@@ -46,7 +46,8 @@ public final class TestHandlers {
 
     @Override
     public void run(JobContext context) {
-      long end = System.currentTimeMillis() + Long.parseLong(context.data().getOrDefault("ms", "2000"));
+      long end =
+          System.currentTimeMillis() + Long.parseLong(context.data().getOrDefault("ms", "2000"));
       while (System.currentTimeMillis() < end) {
         Thread.onSpinWait();
         Thread.interrupted(); // swallow every interrupt

@@ -60,11 +60,16 @@ public final class TestTokens {
     return new PlainJWT(claims(ISSUER, "mallory", List.of(groups), 3600)).serialize();
   }
 
-  private static String sign(RSAKey key, String issuer, String subject, List<String> groups, long ttl) {
+  private static String sign(
+      RSAKey key, String issuer, String subject, List<String> groups, long ttl) {
     try {
-      SignedJWT jwt = new SignedJWT(
-          new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT).keyID(key.getKeyID()).build(),
-          claims(issuer, subject, groups, ttl));
+      SignedJWT jwt =
+          new SignedJWT(
+              new JWSHeader.Builder(JWSAlgorithm.RS256)
+                  .type(JOSEObjectType.JWT)
+                  .keyID(key.getKeyID())
+                  .build(),
+              claims(issuer, subject, groups, ttl));
       jwt.sign(new RSASSASigner(key));
       return jwt.serialize();
     } catch (Exception e) {

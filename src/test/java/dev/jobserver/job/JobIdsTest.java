@@ -46,9 +46,18 @@ class JobIdsTest {
 
   @Test
   void malformedIdsAreRejected() {
-    for (String bad : new String[] {null, "", "short", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "a".repeat(27),
-        "JOB_noop_123", "JOB_Noop_" + UUID.randomUUID(), "TASK_noop_" + UUID.randomUUID(),
-        "abcdefghijklmnopqrstuvwxy!"}) {
+    for (String bad :
+        new String[] {
+          null,
+          "",
+          "short",
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+          "a".repeat(27),
+          "JOB_noop_123",
+          "JOB_Noop_" + UUID.randomUUID(),
+          "TASK_noop_" + UUID.randomUUID(),
+          "abcdefghijklmnopqrstuvwxy!"
+        }) {
       assertFalse(JobIds.isValid(bad), String.valueOf(bad));
     }
   }

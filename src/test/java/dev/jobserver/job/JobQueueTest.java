@@ -32,12 +32,14 @@ class JobQueueTest {
     queue = new JobQueue(ds);
   }
 
-  private void insert(String id, String type, int priority, long createAt, String status, long runAfter)
+  private void insert(
+      String id, String type, int priority, long createAt, String status, long runAfter)
       throws Exception {
     try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO job (id, type, priority, create_at, status, data, run_after, max_attempts)"
-                + " VALUES (?, ?, ?, ?, ?, '{\"k\":\"v\"}', ?, 2)")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO job (id, type, priority, create_at, status, data, run_after, max_attempts)"
+                    + " VALUES (?, ?, ?, ?, ?, '{\"k\":\"v\"}', ?, 2)")) {
       ps.setString(1, id);
       ps.setString(2, type);
       ps.setInt(3, priority);
@@ -50,13 +52,23 @@ class JobQueueTest {
 
   private Map<String, Object> row(String id) throws Exception {
     try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT status, attempt, lease_owner, progress, data FROM job WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT status, attempt, lease_owner, progress, data FROM job WHERE id = ?")) {
       ps.setString(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return Map.of("status", rs.getString(1), "attempt", rs.getInt(2),
-            "owner", String.valueOf(rs.getString(3)), "progress", rs.getInt(4), "data", rs.getString(5));
+        return Map.of(
+            "status",
+            rs.getString(1),
+            "attempt",
+            rs.getInt(2),
+            "owner",
+            String.valueOf(rs.getString(3)),
+            "progress",
+            rs.getInt(4),
+            "data",
+            rs.getString(5));
       }
     }
   }
@@ -64,8 +76,9 @@ class JobQueueTest {
   private List<String> events(String id) throws Exception {
     List<String> out = new ArrayList<>();
     try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT old_status, new_status, actor FROM job_event WHERE job_id = ? ORDER BY id")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT old_status, new_status, actor FROM job_event WHERE job_id = ? ORDER BY id")) {
       ps.setString(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -88,8 +101,9 @@ class JobQueueTest {
     assertEquals(List.of("urgent", "old"), first.stream().map(ClaimedJob::id).toList());
     assertEquals(1, first.get(0).attempt());
     assertEquals("v", first.get(0).data().get("k"));
-    assertEquals(List.of("new"), queue.claim("me", 5, now + 10_000, Set.of(), "e").stream()
-        .map(ClaimedJob::id).toList());
+    assertEquals(
+        List.of("new"),
+        queue.claim("me", 5, now + 10_000, Set.of(), "e").stream().map(ClaimedJob::id).toList());
     assertEquals(List.of(), queue.claim("me", 5, now + 10_000, Set.of(), "e"));
     assertEquals("RUNNING", row("urgent").get("status"));
     assertEquals("me", row("urgent").get("owner"));
@@ -101,8 +115,9 @@ class JobQueueTest {
     long now = System.currentTimeMillis();
     insert("a", "sleep", 0, now - 2, "PENDING", 0);
     insert("b", "noop", 0, now - 1, "PENDING", 0);
-    assertEquals(List.of("b"), queue.claim("me", 5, now, Set.of("sleep"), "e").stream()
-        .map(ClaimedJob::id).toList());
+    assertEquals(
+        List.of("b"),
+        queue.claim("me", 5, now, Set.of("sleep"), "e").stream().map(ClaimedJob::id).toList());
   }
 
   @Test
@@ -113,12 +128,20 @@ class JobQueueTest {
     insert("stopped", "noop", 0, now, "PENDING", 0);
     queue.claim("me", 3, now + 10_000, Set.of(), "e");
     try (Connection c = ds.getConnection()) {
-      c.createStatement().executeUpdate("UPDATE job SET status = 'CANCEL_REQUESTED' WHERE id = 'stopped'");
+      c.createStatement()
+          .executeUpdate("UPDATE job SET status = 'CANCEL_REQUESTED' WHERE id = 'stopped'");
     }
-    int changed = queue.finish("me", List.of(
-        new RunOutcome("ok", 1, JobStatus.COMPLETED, 100, Map.of("count", "3"), null, null, 0, null),
-        new RunOutcome("bad", 1, JobStatus.FAILED, 40, Map.of(), "boom", "trace", 0, "boom"),
-        new RunOutcome("stopped", 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)), "e");
+    int changed =
+        queue.finish(
+            "me",
+            List.of(
+                new RunOutcome(
+                    "ok", 1, JobStatus.COMPLETED, 100, Map.of("count", "3"), null, null, 0, null),
+                new RunOutcome(
+                    "bad", 1, JobStatus.FAILED, 40, Map.of(), "boom", "trace", 0, "boom"),
+                new RunOutcome(
+                    "stopped", 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)),
+            "e");
     assertEquals(3, changed);
     assertEquals("COMPLETED", row("ok").get("status"));
     assertTrue(((String) row("ok").get("data")).contains("\"count\":\"3\""));
@@ -134,10 +157,20 @@ class JobQueueTest {
     long now = System.currentTimeMillis();
     insert("j", "noop", 0, now, "PENDING", 0);
     queue.claim("me", 1, now + 10_000, Set.of(), "e");
-    assertEquals(0, queue.finish("other", List.of(
-        new RunOutcome("j", 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)), "e"));
-    assertEquals(0, queue.finish("me", List.of(
-        new RunOutcome("j", 2, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)), "e"));
+    assertEquals(
+        0,
+        queue.finish(
+            "other",
+            List.of(
+                new RunOutcome("j", 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)),
+            "e"));
+    assertEquals(
+        0,
+        queue.finish(
+            "me",
+            List.of(
+                new RunOutcome("j", 2, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)),
+            "e"));
     assertEquals("RUNNING", row("j").get("status"));
   }
 
@@ -157,8 +190,15 @@ class JobQueueTest {
     assertEquals(1, queue.recoverExpired(now, 100, "engine:x"));
     assertEquals("FAILED", row("retry").get("status"));
     assertTrue(((String) row("retry").get("data")).contains("no attempts left"));
-    assertEquals(List.of("PENDING>RUNNING@e", "RUNNING>PENDING@engine:x", "PENDING>RUNNING@e",
-        "RUNNING>PENDING@engine:x", "PENDING>RUNNING@e", "RUNNING>FAILED@engine:x"), events("retry"));
+    assertEquals(
+        List.of(
+            "PENDING>RUNNING@e",
+            "RUNNING>PENDING@engine:x",
+            "PENDING>RUNNING@e",
+            "RUNNING>PENDING@engine:x",
+            "PENDING>RUNNING@e",
+            "RUNNING>FAILED@engine:x"),
+        events("retry"));
   }
 
   @Test

@@ -24,9 +24,12 @@ class JobStatusTest {
 
   @Test
   void v4FilterNamesCoverEveryInternalStatusThatShowsThatWay() {
-    assertEquals(List.of(JobStatus.PENDING, JobStatus.BLOCKED), JobStatus.fromMattermost("pending"));
-    assertEquals(List.of(JobStatus.COMPLETED, JobStatus.SKIPPED), JobStatus.fromMattermost("success"));
-    assertEquals(List.of(JobStatus.CANCELED, JobStatus.ABANDONED), JobStatus.fromMattermost("canceled"));
+    assertEquals(
+        List.of(JobStatus.PENDING, JobStatus.BLOCKED), JobStatus.fromMattermost("pending"));
+    assertEquals(
+        List.of(JobStatus.COMPLETED, JobStatus.SKIPPED), JobStatus.fromMattermost("success"));
+    assertEquals(
+        List.of(JobStatus.CANCELED, JobStatus.ABANDONED), JobStatus.fromMattermost("canceled"));
     assertTrue(JobStatus.fromMattermost("done").isEmpty());
   }
 

@@ -31,11 +31,17 @@ class JobTransitionsTest {
     assertEquals(CANCEL_REQUESTED, JobTransitions.patch(RUNNING, CANCEL_REQUESTED, false));
     assertEquals(CANCELED, JobTransitions.patch(PENDING, CANCEL_REQUESTED, false));
     assertEquals(CANCELED, JobTransitions.patch(CANCEL_REQUESTED, CANCELED, false));
-    assertThrows(IllegalTransitionException.class, () -> JobTransitions.patch(PENDING, PENDING, false));
-    assertThrows(IllegalTransitionException.class, () -> JobTransitions.patch(COMPLETED, PENDING, false));
-    assertThrows(IllegalTransitionException.class, () -> JobTransitions.patch(RUNNING, CANCELED, false));
-    assertThrows(IllegalTransitionException.class, () -> JobTransitions.patch(FAILED, CANCEL_REQUESTED, false));
-    assertThrows(IllegalTransitionException.class, () -> JobTransitions.patch(RUNNING, COMPLETED, false));
+    assertThrows(
+        IllegalTransitionException.class, () -> JobTransitions.patch(PENDING, PENDING, false));
+    assertThrows(
+        IllegalTransitionException.class, () -> JobTransitions.patch(COMPLETED, PENDING, false));
+    assertThrows(
+        IllegalTransitionException.class, () -> JobTransitions.patch(RUNNING, CANCELED, false));
+    assertThrows(
+        IllegalTransitionException.class,
+        () -> JobTransitions.patch(FAILED, CANCEL_REQUESTED, false));
+    assertThrows(
+        IllegalTransitionException.class, () -> JobTransitions.patch(RUNNING, COMPLETED, false));
   }
 
   @Test
@@ -43,8 +49,10 @@ class JobTransitionsTest {
     for (JobStatus from : JobStatus.values()) {
       assertEquals(PENDING, JobTransitions.patch(from, PENDING, true));
       assertEquals(CANCELED, JobTransitions.patch(from, CANCELED, true));
-      assertThrows(IllegalTransitionException.class, () -> JobTransitions.patch(from, COMPLETED, true));
-      assertThrows(IllegalTransitionException.class, () -> JobTransitions.patch(from, RUNNING, true));
+      assertThrows(
+          IllegalTransitionException.class, () -> JobTransitions.patch(from, COMPLETED, true));
+      assertThrows(
+          IllegalTransitionException.class, () -> JobTransitions.patch(from, RUNNING, true));
     }
     assertEquals(CANCEL_REQUESTED, JobTransitions.patch(RUNNING, CANCEL_REQUESTED, true));
     assertEquals(CANCELED, JobTransitions.patch(COMPLETED, CANCEL_REQUESTED, true));

@@ -24,14 +24,22 @@ class DevKeysTest {
     DevKeys.ensure(dir);
     assertEquals(first, Files.readString(pub), "the key is made once and reused");
 
-    String token = DevKeys.token(DevKeys.privateKey(dir), DevKeys.ISSUER, "dev", List.of("manage_jobs", "TAIPY_ADMIN"), 60);
+    String token =
+        DevKeys.token(
+            DevKeys.privateKey(dir),
+            DevKeys.ISSUER,
+            "dev",
+            List.of("manage_jobs", "TAIPY_ADMIN"),
+            60);
     SignedJWT jwt = SignedJWT.parse(token);
     byte[] der = Base64.getMimeDecoder().decode(first.replaceAll("-----[A-Z ]+-----", ""));
-    RSAPublicKey key = (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(der));
+    RSAPublicKey key =
+        (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(der));
     assertTrue(jwt.verify(new RSASSAVerifier(key)));
     assertEquals("jobserver-dev", jwt.getJWTClaimsSet().getIssuer());
     assertEquals("dev", jwt.getJWTClaimsSet().getSubject());
-    assertEquals(List.of("manage_jobs", "TAIPY_ADMIN"), jwt.getJWTClaimsSet().getStringListClaim("groups"));
+    assertEquals(
+        List.of("manage_jobs", "TAIPY_ADMIN"), jwt.getJWTClaimsSet().getStringListClaim("groups"));
   }
 
   @Test

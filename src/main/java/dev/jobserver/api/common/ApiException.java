@@ -9,7 +9,8 @@ public class ApiException extends RuntimeException {
   private final String detail;
   private final ApiFlavor flavor;
 
-  private ApiException(ApiFlavor flavor, int status, String appErrorId, String message, String detail) {
+  private ApiException(
+      ApiFlavor flavor, int status, String appErrorId, String message, String detail) {
     super(message);
     this.flavor = flavor;
     this.status = status;
@@ -32,9 +33,10 @@ public class ApiException extends RuntimeException {
   }
 
   public Response toResponse(String requestId) {
-    String body = flavor == ApiFlavor.TAIPY
-        ? ErrorBodies.message(getMessage())
-        : ErrorBodies.appError(appErrorId, getMessage(), detail, requestId, status);
+    String body =
+        flavor == ApiFlavor.TAIPY
+            ? ErrorBodies.message(getMessage())
+            : ErrorBodies.appError(appErrorId, getMessage(), detail, requestId, status);
     return Response.status(status).type("application/json").entity(body).build();
   }
 }

@@ -37,7 +37,8 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       return api.toResponse(requestId);
     } else if (e instanceof Bodies.BodyTooLargeException) {
       status = 413;
-    } else if (e instanceof ForbiddenException || e instanceof EJBAccessException
+    } else if (e instanceof ForbiddenException
+        || e instanceof EJBAccessException
         || e instanceof NotAuthorizedException) {
       boolean anonymous = security == null || security.getUserPrincipal() == null;
       status = anonymous ? 401 : 403;
@@ -50,12 +51,21 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       status = 500;
     }
     if (status >= 500) {
-      LOG.log(Level.SEVERE, "Request " + requestId + " to " + request.getMethod() + " "
-          + request.getRequestURI() + " failed", thrown);
+      LOG.log(
+          Level.SEVERE,
+          "Request "
+              + requestId
+              + " to "
+              + request.getMethod()
+              + " "
+              + request.getRequestURI()
+              + " failed",
+          thrown);
     }
-    Response.ResponseBuilder b = Response.status(status)
-        .type("application/json")
-        .entity(ErrorBodies.forStatus(flavor, status, requestId, detail));
+    Response.ResponseBuilder b =
+        Response.status(status)
+            .type("application/json")
+            .entity(ErrorBodies.forStatus(flavor, status, requestId, detail));
     if (status == 401) {
       b.header("WWW-Authenticate", "Bearer");
     }

@@ -42,7 +42,9 @@ public final class Bodies {
     }
     try (JsonReader r = JSON.createReader(new StringReader(body))) {
       JsonValue v = r.readValue();
-      return v.getValueType() == JsonValue.ValueType.OBJECT ? Optional.of(v.asJsonObject()) : Optional.empty();
+      return v.getValueType() == JsonValue.ValueType.OBJECT
+          ? Optional.of(v.asJsonObject())
+          : Optional.empty();
     } catch (IllegalStateException | jakarta.json.JsonException e) {
       return Optional.empty();
     }

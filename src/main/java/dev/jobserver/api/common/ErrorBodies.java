@@ -2,13 +2,13 @@ package dev.jobserver.api.common;
 
 import static dev.jobserver.job.JsonProviders.JSON;
 
-
 /** Error bodies in each API's own format. */
 public final class ErrorBodies {
   private ErrorBodies() {}
 
   /** Mattermost's AppError. */
-  public static String appError(String id, String message, String detail, String requestId, int status) {
+  public static String appError(
+      String id, String message, String detail, String requestId, int status) {
     return JSON.createObjectBuilder()
         .add("id", id)
         .add("message", message)
@@ -26,26 +26,32 @@ public final class ErrorBodies {
 
   /** A body for a status the container or the JAX-RS runtime decided, in the API's format. */
   public static String forStatus(ApiFlavor flavor, int status, String requestId, String detail) {
-    String message = switch (status) {
-      case 401 -> "Invalid or expired session, please login again.";
-      case 403 -> "You do not have the appropriate permissions.";
-      case 404 -> "Sorry, we could not find the page.";
-      case 405 -> "Method not allowed on this resource.";
-      case 406 -> "The requested representation is not available; this API serves application/json.";
-      case 413 -> "The request body is larger than 1 MiB.";
-      case 415 -> "Unsupported media type.";
-      default -> status >= 500 ? "An internal error occurred." : "Bad request.";
-    };
+    String message =
+        switch (status) {
+          case 401 -> "Invalid or expired session, please login again.";
+          case 403 -> "You do not have the appropriate permissions.";
+          case 404 -> "Sorry, we could not find the page.";
+          case 405 -> "Method not allowed on this resource.";
+          case 406 ->
+              "The requested representation is not available; this API serves application/json.";
+          case 413 -> "The request body is larger than 1 MiB.";
+          case 415 -> "Unsupported media type.";
+          default -> status >= 500 ? "An internal error occurred." : "Bad request.";
+        };
     if (flavor == ApiFlavor.TAIPY) {
       return message(detail != null && status < 500 ? detail : message);
     }
-    String id = switch (status) {
-      case 401 -> "api.context.session_expired.app_error";
-      case 403 -> "api.context.permissions.app_error";
-      case 404 -> "api.context.404.app_error";
-      case 413 -> "api.context.request_body_too_large.app_error";
-      default -> status >= 500 ? "api.context.internal_error.app_error" : "api.context.invalid_param.app_error";
-    };
+    String id =
+        switch (status) {
+          case 401 -> "api.context.session_expired.app_error";
+          case 403 -> "api.context.permissions.app_error";
+          case 404 -> "api.context.404.app_error";
+          case 413 -> "api.context.request_body_too_large.app_error";
+          default ->
+              status >= 500
+                  ? "api.context.internal_error.app_error"
+                  : "api.context.invalid_param.app_error";
+        };
     return appError(id, message, status >= 500 ? "" : detail, requestId, status);
   }
 }

@@ -26,8 +26,10 @@ public class ErrorPageServlet extends HttpServlet {
     res.setHeader(RequestIds.HEADER, requestId);
     // exactly application/json: the Mattermost JavaScript client parses nothing else
     res.setContentType("application/json");
-    byte[] body = ErrorBodies.forStatus(ApiFlavor.of(uri == null ? null : uri.toString()),
-        status, requestId, null).getBytes(StandardCharsets.UTF_8);
+    byte[] body =
+        ErrorBodies.forStatus(
+                ApiFlavor.of(uri == null ? null : uri.toString()), status, requestId, null)
+            .getBytes(StandardCharsets.UTF_8);
     res.setContentLength(body.length);
     if (status == 401) {
       res.setHeader("WWW-Authenticate", "Bearer");

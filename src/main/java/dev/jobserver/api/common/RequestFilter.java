@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
  * Every response carries X-Request-Id; a body declared larger than 1 MiB is refused with 413 before
  * it is read (bodies without a length are capped where they are read, see {@link Bodies}).
  */
-@WebFilter(urlPatterns = "/*", dispatcherTypes = {DispatcherType.REQUEST, DispatcherType.ERROR})
+@WebFilter(
+    urlPatterns = "/*",
+    dispatcherTypes = {DispatcherType.REQUEST, DispatcherType.ERROR})
 public class RequestFilter extends HttpFilter {
 
   @Override
@@ -28,8 +30,9 @@ public class RequestFilter extends HttpFilter {
       res.setStatus(413);
       res.setContentType("application/json");
       res.setHeader("Connection", "close");
-      res.getOutputStream().write(
-          ErrorBodies.forStatus(flavor, 413, requestId, null).getBytes(StandardCharsets.UTF_8));
+      res.getOutputStream()
+          .write(
+              ErrorBodies.forStatus(flavor, 413, requestId, null).getBytes(StandardCharsets.UTF_8));
       return;
     }
     chain.doFilter(req, res);

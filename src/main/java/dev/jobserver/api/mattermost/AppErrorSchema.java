@@ -7,10 +7,14 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public class AppErrorSchema {
   @Schema(example = "app.job.get.app_error")
   public String id;
+
   public String message;
+
   @Schema(description = "What was wrong; never a stack trace")
   public String detailed_error;
+
   @Schema(description = "The response's X-Request-Id")
   public String request_id;
+
   public int status_code;
 }

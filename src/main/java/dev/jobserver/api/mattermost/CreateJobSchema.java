@@ -6,10 +6,15 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** The v4 create body, for the OpenAPI document only. */
 @Schema(name = "CreateJob")
 public class CreateJobSchema {
-  @Schema(required = true, description = "A registered job type (see GET /api/v4/jobs/types)", example = "sleep")
+  @Schema(
+      required = true,
+      description = "A registered job type (see GET /api/v4/jobs/types)",
+      example = "sleep")
   public String type;
+
   @Schema(description = "String values only", example = "{\"duration_ms\": \"2000\"}")
   public Map<String, String> data;
+
   @Schema(description = "Extension: higher runs first; default 0")
   public Integer priority;
 }

@@ -11,7 +11,10 @@ import java.util.Date;
 final class Downloads {
   private Downloads() {}
 
-  /** [first, last] of a single "bytes=" range, null for none or one we serve whole, {-1,-1} unsatisfiable. */
+  /**
+   * [first, last] of a single "bytes=" range, null for none or one we serve whole, {-1,-1}
+   * unsatisfiable.
+   */
   static long[] range(String header, long size) {
     if (header == null || !header.trim().startsWith("bytes=")) {
       return null;
@@ -52,28 +55,37 @@ final class Downloads {
   static Response response(JobResultInfo info, String rangeHeader, JobResults results) {
     long size = info.size();
     long[] r = range(rangeHeader, size);
-    String disposition = "attachment; filename=\"" + info.fileName().replace("\"", "") + "\"; filename*=UTF-8''"
-        + java.net.URLEncoder.encode(info.fileName(), StandardCharsets.UTF_8).replace("+", "%20");
+    String disposition =
+        "attachment; filename=\""
+            + info.fileName().replace("\"", "")
+            + "\"; filename*=UTF-8''"
+            + java.net.URLEncoder.encode(info.fileName(), StandardCharsets.UTF_8)
+                .replace("+", "%20");
     Date modified = new Date(info.createdAt());
     if (r != null && r[0] < 0) {
-      return Response.status(416).header("Content-Range", "bytes */" + size)
-          .header("Accept-Ranges", "bytes").type("application/json")
-          .entity("{\"message\":\"Range not satisfiable\"}").build();
+      return Response.status(416)
+          .header("Content-Range", "bytes */" + size)
+          .header("Accept-Ranges", "bytes")
+          .type("application/json")
+          .entity("{\"message\":\"Range not satisfiable\"}")
+          .build();
     }
     long first = r == null ? 0 : r[0];
     long last = r == null ? size - 1 : r[1];
-    StreamingOutput body = out -> {
-      if (last >= first) {
-        results.copy(info.jobId(), first, last, out);
-      }
-    };
-    Response.ResponseBuilder b = Response.status(r == null ? 200 : 206)
-        .entity(body)
-        .type(info.contentType())
-        .header("Content-Length", last - first + 1)
-        .header("Content-Disposition", disposition)
-        .header("Accept-Ranges", "bytes")
-        .lastModified(modified);
+    StreamingOutput body =
+        out -> {
+          if (last >= first) {
+            results.copy(info.jobId(), first, last, out);
+          }
+        };
+    Response.ResponseBuilder b =
+        Response.status(r == null ? 200 : 206)
+            .entity(body)
+            .type(info.contentType())
+            .header("Content-Length", last - first + 1)
+            .header("Content-Disposition", disposition)
+            .header("Accept-Ranges", "bytes")
+            .lastModified(modified);
     if (r != null) {
       b.header("Content-Range", "bytes " + first + "-" + last + "/" + size);
     }

@@ -16,14 +16,15 @@ final class JobTypesView {
     JsonArrayBuilder a = JSON.createArrayBuilder();
     for (JobHandler h : handlers) {
       JobTypeSettings s = h.settings();
-      a.add(JSON.createObjectBuilder()
-          .add("type", h.type())
-          .add("description", h.description())
-          .add("task_id", JobIds.taipyTaskId(h.type()))
-          .add("timeout_ms", s.timeout().toMillis())
-          .add("max_attempts", s.maxAttempts())
-          .add("backoff_ms", s.backoff().toMillis())
-          .add("max_concurrent", s.maxConcurrent()));
+      a.add(
+          JSON.createObjectBuilder()
+              .add("type", h.type())
+              .add("description", h.description())
+              .add("task_id", JobIds.taipyTaskId(h.type()))
+              .add("timeout_ms", s.timeout().toMillis())
+              .add("max_attempts", s.maxAttempts())
+              .add("backoff_ms", s.backoff().toMillis())
+              .add("max_concurrent", s.maxConcurrent()));
     }
     return a.build().toString();
   }

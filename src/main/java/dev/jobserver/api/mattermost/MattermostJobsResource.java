@@ -72,21 +72,37 @@ public class MattermostJobsResource {
 
   @GET
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
-  @Operation(operationId = "getJobs", summary = "List jobs", description = "Newest create_at first (ties: id descending). "
-      + "Roles manage_jobs or read_jobs.")
-  @APIResponse(responseCode = "200", description = "An array of jobs (empty when none match)",
-      content = @Content(mediaType = "application/json",
-          schema = @Schema(type = SchemaType.ARRAY, implementation = JobSchema.class)))
-  @APIResponse(responseCode = "400", description = "Unknown job_type "
-      + "(api.context.invalid_url_param.app_error) or status (api.job.status.invalid)",
+  @Operation(
+      operationId = "getJobs",
+      summary = "List jobs",
+      description =
+          "Newest create_at first (ties: id descending). " + "Roles manage_jobs or read_jobs.")
+  @APIResponse(
+      responseCode = "200",
+      description = "An array of jobs (empty when none match)",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(type = SchemaType.ARRAY, implementation = JobSchema.class)))
+  @APIResponse(
+      responseCode = "400",
+      description =
+          "Unknown job_type "
+              + "(api.context.invalid_url_param.app_error) or status (api.job.status.invalid)",
       content = @Content(schema = @Schema(implementation = AppErrorSchema.class)))
   public Response list(
-      @Parameter(description = "Page number, from 0; a bad value means 0") @QueryParam("page") String page,
+      @Parameter(description = "Page number, from 0; a bad value means 0") @QueryParam("page")
+          String page,
       @Parameter(description = "Jobs per page, default 60, at most 200; a bad value means 60")
-          @QueryParam("per_page") String perPage,
+          @QueryParam("per_page")
+          String perPage,
       @Parameter(description = "Only jobs of this type") @QueryParam("job_type") String jobType,
-      @Parameter(description = "Only jobs in this status: pending, in_progress, success, error,"
-          + " cancel_requested, canceled or warning") @QueryParam("status") String status) {
+      @Parameter(
+              description =
+                  "Only jobs in this status: pending, in_progress, success, error,"
+                      + " cancel_requested, canceled or warning")
+          @QueryParam("status")
+          String status) {
     List<String> typeFilter = List.of();
     if (jobType != null && !jobType.isEmpty()) {
       if (!types.contains(jobType)) {
@@ -101,27 +117,48 @@ public class MattermostJobsResource {
         throw invalidStatus("unknown status: " + status);
       }
     }
-    return json(MattermostJobView.list(jobs.list(new JobFilter(typeFilter, statusFilter),
-        MattermostParams.page(page), MattermostParams.perPage(perPage))));
+    return json(
+        MattermostJobView.list(
+            jobs.list(
+                new JobFilter(typeFilter, statusFilter),
+                MattermostParams.page(page),
+                MattermostParams.perPage(perPage))));
   }
 
   @POST
   @Consumes(MediaType.WILDCARD)
-  @Operation(operationId = "createJob", summary = "Create a job", description = "Queues a job of a registered type; it runs "
-      + "as soon as a worker is free. Body {\"type\": ..., \"data\": {string: string}}; an optional "
-      + "integer \"priority\" (extension, default 0) runs it before lower ones.")
-  @RequestBody(required = true, content = @Content(mediaType = "application/json",
-      schema = @Schema(implementation = CreateJobSchema.class)))
-  @APIResponse(responseCode = "201", description = "The new job, status pending",
-      content = @Content(mediaType = "application/json", schema = @Schema(implementation = JobSchema.class)))
-  @APIResponse(responseCode = "400", description = "Bad JSON or non-string data values "
-      + "(api.context.invalid_body_param.app_error); unknown type "
-      + "(api.job.unable_to_create_job.incorrect_job_type)",
+  @Operation(
+      operationId = "createJob",
+      summary = "Create a job",
+      description =
+          "Queues a job of a registered type; it runs "
+              + "as soon as a worker is free. Body {\"type\": ..., \"data\": {string: string}}; an optional "
+              + "integer \"priority\" (extension, default 0) runs it before lower ones.")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = CreateJobSchema.class)))
+  @APIResponse(
+      responseCode = "201",
+      description = "The new job, status pending",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = JobSchema.class)))
+  @APIResponse(
+      responseCode = "400",
+      description =
+          "Bad JSON or non-string data values "
+              + "(api.context.invalid_body_param.app_error); unknown type "
+              + "(api.job.unable_to_create_job.incorrect_job_type)",
       content = @Content(schema = @Schema(implementation = AppErrorSchema.class)))
   @APIResponse(responseCode = "413", description = "Body over 1 MiB")
   public Response create(InputStream in) throws IOException {
-    JsonObject body = Bodies.jsonObject(Bodies.read(in))
-        .orElseThrow(() -> invalidBodyParam("job", "the body must be a JSON object"));
+    JsonObject body =
+        Bodies.jsonObject(Bodies.read(in))
+            .orElseThrow(() -> invalidBodyParam("job", "the body must be a JSON object"));
     JsonValue typeValue = body.get("type");
     if (typeValue == null || typeValue.getValueType() != JsonValue.ValueType.STRING) {
       throw incorrectType("type must be a string naming a registered job type");
@@ -154,17 +191,29 @@ public class MattermostJobsResource {
       throw incorrectType("unknown job type: " + type);
     }
     Job job = jobs.create(type, data, priority, IdForm.MATTERMOST, false, Caller.actor(security));
-    return Response.status(201).type(MediaType.APPLICATION_JSON)
-        .entity(MattermostJobView.of(job).toString()).build();
+    return Response.status(201)
+        .type(MediaType.APPLICATION_JSON)
+        .entity(MattermostJobView.of(job).toString())
+        .build();
   }
 
   @GET
   @Path("types")
-  @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS, Roles.TAIPY_READER, Roles.TAIPY_EDITOR,
-      Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
+  @RolesAllowed({
+    Roles.MANAGE_JOBS,
+    Roles.READ_JOBS,
+    Roles.TAIPY_READER,
+    Roles.TAIPY_EDITOR,
+    Roles.TAIPY_EXECUTOR,
+    Roles.TAIPY_ADMIN
+  })
   @Tag(name = "job types")
-  @Operation(operationId = "getJobTypes", summary = "List job types (extension)", description = "Every registered job type with "
-      + "its description, settings and its Taipy task id. Any role may read it.")
+  @Operation(
+      operationId = "getJobTypes",
+      summary = "List job types (extension)",
+      description =
+          "Every registered job type with "
+              + "its description, settings and its Taipy task id. Any role may read it.")
   @APIResponse(responseCode = "200", description = "An array of job types")
   public Response jobTypes() {
     return json(JobTypesView.list(types.all()));
@@ -174,11 +223,19 @@ public class MattermostJobsResource {
   @Path("{id}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
   @Operation(operationId = "getJob", summary = "Get a job")
-  @APIResponse(responseCode = "200", description = "The job",
-      content = @Content(mediaType = "application/json", schema = @Schema(implementation = JobSchema.class)))
-  @APIResponse(responseCode = "400", description = "Malformed id (api.context.invalid_url_param.app_error)")
+  @APIResponse(
+      responseCode = "200",
+      description = "The job",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = JobSchema.class)))
+  @APIResponse(
+      responseCode = "400",
+      description = "Malformed id (api.context.invalid_url_param.app_error)")
   @APIResponse(responseCode = "404", description = "No such job (app.job.get.app_error)")
-  public Response get(@Parameter(description = "Job id (Mattermost or Taipy form)") @PathParam("id") String id) {
+  public Response get(
+      @Parameter(description = "Job id (Mattermost or Taipy form)") @PathParam("id") String id) {
     return json(MattermostJobView.of(find(id)).toString());
   }
 
@@ -186,19 +243,27 @@ public class MattermostJobsResource {
   @Path("{id}/download")
   @Produces(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
-  @Operation(operationId = "downloadJob", summary = "Download a job's result file", description = "Streams the result of a "
-      + "finished job (e.g. a job_export CSV). A single Range (bytes=a-b, a-, -n) is honoured "
-      + "with 206; an unsatisfiable one is 416.")
+  @Operation(
+      operationId = "downloadJob",
+      summary = "Download a job's result file",
+      description =
+          "Streams the result of a "
+              + "finished job (e.g. a job_export CSV). A single Range (bytes=a-b, a-, -n) is honoured "
+              + "with 206; an unsatisfiable one is 416.")
   @APIResponse(responseCode = "200", description = "The whole file")
   @APIResponse(responseCode = "206", description = "The requested range")
-  @APIResponse(responseCode = "400", description = "The job has no downloadable result (api.job.unable_to_download_job)")
+  @APIResponse(
+      responseCode = "400",
+      description = "The job has no downloadable result (api.job.unable_to_download_job)")
   @APIResponse(responseCode = "404", description = "No such job")
   @APIResponse(responseCode = "416", description = "The range is outside the file")
   public Response download(@PathParam("id") String id, @HeaderParam("Range") String range) {
     Job job = find(id);
     JobResultInfo result = job.getStatus().isFinished() ? results.info(id).orElse(null) : null;
     if (result == null) {
-      throw ApiException.mattermost(400, "api.job.unable_to_download_job",
+      throw ApiException.mattermost(
+          400,
+          "api.job.unable_to_download_job",
           "Unable to download this job.",
           job.getStatus().isFinished() ? "the job has no result file" : "the job has not finished");
     }
@@ -208,11 +273,17 @@ public class MattermostJobsResource {
   @POST
   @Path("{id}/cancel")
   @Consumes(MediaType.WILDCARD)
-  @Operation(operationId = "cancelJob", summary = "Cancel a job", description = "A pending job is canceled at once; a running "
-      + "one becomes cancel_requested and is stopped by the instance running it, then canceled.")
+  @Operation(
+      operationId = "cancelJob",
+      summary = "Cancel a job",
+      description =
+          "A pending job is canceled at once; a running "
+              + "one becomes cancel_requested and is stopped by the instance running it, then canceled.")
   @APIResponse(responseCode = "200", description = "{\"status\":\"OK\"}")
   @APIResponse(responseCode = "404", description = "No such job")
-  @APIResponse(responseCode = "409", description = "The job has finished (jobs.request_cancellation.status.error)")
+  @APIResponse(
+      responseCode = "409",
+      description = "The job has finished (jobs.request_cancellation.status.error)")
   public Response cancel(@PathParam("id") String id) {
     checkId(id);
     try {
@@ -220,8 +291,11 @@ public class MattermostJobsResource {
     } catch (JobNotFoundException e) {
       throw notFound(id);
     } catch (IllegalTransitionException e) {
-      throw ApiException.mattermost(409, "jobs.request_cancellation.status.error",
-          "Could not request cancellation of the job.", e.getMessage());
+      throw ApiException.mattermost(
+          409,
+          "jobs.request_cancellation.status.error",
+          "Could not request cancellation of the job.",
+          e.getMessage());
     }
     return json(OK);
   }
@@ -229,36 +303,58 @@ public class MattermostJobsResource {
   @GET
   @Path("type/{type}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
-  @Operation(operationId = "getJobsByType", summary = "List jobs of one type", description = "Newest first, paged as the list.")
+  @Operation(
+      operationId = "getJobsByType",
+      summary = "List jobs of one type",
+      description = "Newest first, paged as the list.")
   @APIResponse(responseCode = "200", description = "An array of jobs")
   @APIResponse(responseCode = "400", description = "Type longer than 32 characters or unknown")
-  public Response byType(@PathParam("type") String type, @QueryParam("page") String page,
+  public Response byType(
+      @PathParam("type") String type,
+      @QueryParam("page") String page,
       @QueryParam("per_page") String perPage) {
     if (!JobTypes.isWellFormed(type) || !types.contains(type)) {
       throw invalidUrlParam("job_type", "unknown job type: " + type);
     }
-    return json(MattermostJobView.list(jobs.list(new JobFilter(List.of(type), List.of()),
-        MattermostParams.page(page), MattermostParams.perPage(perPage))));
+    return json(
+        MattermostJobView.list(
+            jobs.list(
+                new JobFilter(List.of(type), List.of()),
+                MattermostParams.page(page),
+                MattermostParams.perPage(perPage))));
   }
 
   @PATCH
   @Path("{id}/status")
   @Consumes(MediaType.WILDCARD)
-  @Operation(operationId = "updateJobStatus", summary = "Set a job's status", description = "Without force: in_progress → pending "
-      + "(requeue: the run is stopped and the job runs again), in_progress or pending → "
-      + "cancel_requested (a pending job ends canceled at once), cancel_requested → canceled. With "
-      + "force: true the target may be pending, cancel_requested or canceled from any status.")
-  @RequestBody(required = true, content = @Content(mediaType = "application/json",
-      schema = @Schema(implementation = StatusChangeSchema.class)))
+  @Operation(
+      operationId = "updateJobStatus",
+      summary = "Set a job's status",
+      description =
+          "Without force: in_progress → pending "
+              + "(requeue: the run is stopped and the job runs again), in_progress or pending → "
+              + "cancel_requested (a pending job ends canceled at once), cancel_requested → canceled. With "
+              + "force: true the target may be pending, cancel_requested or canceled from any status.")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = StatusChangeSchema.class)))
   @APIResponse(responseCode = "200", description = "{\"status\":\"OK\"}")
-  @APIResponse(responseCode = "400", description = "Missing status (api.context.invalid_body_param.app_error) or a change that is not allowed (api.job.status.invalid)")
+  @APIResponse(
+      responseCode = "400",
+      description =
+          "Missing status (api.context.invalid_body_param.app_error) or a change that is not allowed (api.job.status.invalid)")
   @APIResponse(responseCode = "404", description = "No such job")
   public Response changeStatus(@PathParam("id") String id, InputStream in) throws IOException {
     checkId(id);
-    JsonObject body = Bodies.jsonObject(Bodies.read(in))
-        .orElseThrow(() -> invalidBodyParam("status", "the body must be a JSON object"));
+    JsonObject body =
+        Bodies.jsonObject(Bodies.read(in))
+            .orElseThrow(() -> invalidBodyParam("status", "the body must be a JSON object"));
     JsonValue statusValue = body.get("status");
-    if (statusValue == null || statusValue.getValueType() != JsonValue.ValueType.STRING
+    if (statusValue == null
+        || statusValue.getValueType() != JsonValue.ValueType.STRING
         || ((JsonString) statusValue).getString().isEmpty()) {
       throw invalidBodyParam("status", "status is missing");
     }
@@ -269,16 +365,18 @@ public class MattermostJobsResource {
       throw invalidBodyParam("force", "force must be true or false");
     }
     boolean force = forceValue.getValueType() == JsonValue.ValueType.TRUE;
-    JobStatus target = switch (((JsonString) statusValue).getString()) {
-      case "pending" -> JobStatus.PENDING;
-      case "cancel_requested" -> JobStatus.CANCEL_REQUESTED;
-      case "canceled" -> JobStatus.CANCELED;
-      case "in_progress" -> JobStatus.RUNNING;
-      case "success" -> JobStatus.COMPLETED;
-      case "error" -> JobStatus.FAILED;
-      case "warning" -> JobStatus.WARNING;
-      default -> throw invalidStatus("unknown status: " + ((JsonString) statusValue).getString());
-    };
+    JobStatus target =
+        switch (((JsonString) statusValue).getString()) {
+          case "pending" -> JobStatus.PENDING;
+          case "cancel_requested" -> JobStatus.CANCEL_REQUESTED;
+          case "canceled" -> JobStatus.CANCELED;
+          case "in_progress" -> JobStatus.RUNNING;
+          case "success" -> JobStatus.COMPLETED;
+          case "error" -> JobStatus.FAILED;
+          case "warning" -> JobStatus.WARNING;
+          default ->
+              throw invalidStatus("unknown status: " + ((JsonString) statusValue).getString());
+        };
     try {
       jobs.changeStatus(id, target, force, Caller.actor(security));
     } catch (JobNotFoundException e) {
@@ -301,8 +399,11 @@ public class MattermostJobsResource {
   }
 
   private static ApiException incorrectType(String detail) {
-    return ApiException.mattermost(400, "api.job.unable_to_create_job.incorrect_job_type",
-        "Unable to create the job: incorrect job type.", detail);
+    return ApiException.mattermost(
+        400,
+        "api.job.unable_to_create_job.incorrect_job_type",
+        "Unable to create the job: incorrect job type.",
+        detail);
   }
 
   private static Response json(String body) {

@@ -43,7 +43,8 @@ final class TaipyJobView {
         .write("status", job.status().taipy())
         .write("force", job.force())
         .write("creation_date", creationDate(job.createAt()))
-        .writeStartArray("subscribers").writeEnd()
+        .writeStartArray("subscribers")
+        .writeEnd()
         .writeStartArray("stacktrace");
     job.stacktrace().forEach(g::write);
     g.writeEnd().writeEnd();

@@ -47,7 +47,6 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "v1 jobs (Taipy)")
 public class TaipyJobsResource {
 
-
   @Inject private JobService jobs;
   @Inject private JobStream stream;
   @Inject private JobTypeRegistry types;
@@ -55,13 +54,19 @@ public class TaipyJobsResource {
 
   @GET
   @RolesAllowed({Roles.TAIPY_READER, Roles.TAIPY_EDITOR, Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
-  @Operation(operationId = "taipyGetJobs", summary = "Get all jobs", description = "A bare array of every job, oldest first, "
-      + "streamed (constant memory however many). Roles TAIPY_READER, TAIPY_EDITOR, "
-      + "TAIPY_EXECUTOR or TAIPY_ADMIN. Optional page/per_page (extension) return one page.")
+  @Operation(
+      operationId = "taipyGetJobs",
+      summary = "Get all jobs",
+      description =
+          "A bare array of every job, oldest first, "
+              + "streamed (constant memory however many). Roles TAIPY_READER, TAIPY_EDITOR, "
+              + "TAIPY_EXECUTOR or TAIPY_ADMIN. Optional page/per_page (extension) return one page.")
   @APIResponse(responseCode = "200", description = "An array of Taipy jobs")
   public Response list(
-      @Parameter(description = "Extension: page number from 0 (with per_page)") @QueryParam("page") String page,
-      @Parameter(description = "Extension: jobs per page, 1-10000") @QueryParam("per_page") String perPage) {
+      @Parameter(description = "Extension: page number from 0 (with per_page)") @QueryParam("page")
+          String page,
+      @Parameter(description = "Extension: jobs per page, 1-10000") @QueryParam("per_page")
+          String perPage) {
     long limit = -1;
     long offset = 0;
     if (perPage != null || page != null) {
@@ -70,38 +75,56 @@ public class TaipyJobsResource {
     }
     long finalLimit = limit;
     long finalOffset = offset;
-    StreamingOutput body = out -> {
-      try (JsonGenerator g = JSON.createGenerator(out)) {
-        g.writeStartArray();
-        stream.forEach(finalOffset, finalLimit, job -> TaipyJobView.write(g, job));
-        g.writeEnd();
-      }
-    };
+    StreamingOutput body =
+        out -> {
+          try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartArray();
+            stream.forEach(finalOffset, finalLimit, job -> TaipyJobView.write(g, job));
+            g.writeEnd();
+          }
+        };
     return Response.ok(body, MediaType.APPLICATION_JSON).build();
   }
 
   @GET
   @Path("{id}")
   @RolesAllowed({Roles.TAIPY_READER, Roles.TAIPY_EDITOR, Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
-  @Operation(operationId = "taipyGetJob", summary = "Get a job", description = "Roles TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR or TAIPY_ADMIN.")
+  @Operation(
+      operationId = "taipyGetJob",
+      summary = "Get a job",
+      description = "Roles TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR or TAIPY_ADMIN.")
   @APIResponse(responseCode = "200", description = "{\"job\": {...}}")
   @APIResponse(responseCode = "404", description = "{\"message\": \"Job: <id> does not exist.\"}")
   public Response get(@PathParam("id") String id) {
     Job job = find(id);
-    return json(JSON.createObjectBuilder().add("job", TaipyJobView.of(JobSummary.of(job))).build().toString(), 200);
+    return json(
+        JSON.createObjectBuilder()
+            .add("job", TaipyJobView.of(JobSummary.of(job)))
+            .build()
+            .toString(),
+        200);
   }
 
   @POST
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.TAIPY_EDITOR, Roles.TAIPY_ADMIN})
-  @Operation(operationId = "taipyCreateJob", summary = "Create a job", description = "Creates a job of the task config (job type) "
-      + "named by task_id (a config id, or a task id TASK_<config>_<uuid>) and queues it to run. "
-      + "Roles TAIPY_EDITOR or TAIPY_ADMIN.")
-  @APIResponse(responseCode = "201", description = "{\"message\": \"Job was created.\", \"job\": {...}}")
+  @Operation(
+      operationId = "taipyCreateJob",
+      summary = "Create a job",
+      description =
+          "Creates a job of the task config (job type) "
+              + "named by task_id (a config id, or a task id TASK_<config>_<uuid>) and queues it to run. "
+              + "Roles TAIPY_EDITOR or TAIPY_ADMIN.")
+  @APIResponse(
+      responseCode = "201",
+      description = "{\"message\": \"Job was created.\", \"job\": {...}}")
   @APIResponse(responseCode = "400", description = "{\"message\": \"Config id is missing.\"}")
-  @APIResponse(responseCode = "404", description = "{\"message\": \"Task config: <id> does not exist.\"}")
-  public Response create(@Parameter(description = "Task config id, or TASK_<config>_<uuid>")
-      @QueryParam("task_id") String taskId) {
+  @APIResponse(
+      responseCode = "404",
+      description = "{\"message\": \"Task config: <id> does not exist.\"}")
+  public Response create(
+      @Parameter(description = "Task config id, or TASK_<config>_<uuid>") @QueryParam("task_id")
+          String taskId) {
     if (taskId == null || taskId.isBlank()) {
       throw ApiException.taipy(400, "Config id is missing.");
     }
@@ -110,20 +133,29 @@ public class TaipyJobsResource {
       throw ApiException.taipy(404, "Task config: " + taskId + " does not exist.");
     }
     Job job = jobs.create(type, Map.of(), 0, IdForm.TAIPY, false, Caller.actor(security));
-    return json(JSON.createObjectBuilder()
-        .add("message", "Job was created.")
-        .add("job", TaipyJobView.of(JobSummary.of(job)))
-        .build().toString(), 201);
+    return json(
+        JSON.createObjectBuilder()
+            .add("message", "Job was created.")
+            .add("job", TaipyJobView.of(JobSummary.of(job)))
+            .build()
+            .toString(),
+        201);
   }
 
   @DELETE
   @Path("{id}")
   @RolesAllowed({Roles.TAIPY_EDITOR, Roles.TAIPY_ADMIN})
-  @Operation(operationId = "taipyDeleteJob", summary = "Delete a job", description = "Deletes a finished job with its result and "
-      + "events. Roles TAIPY_EDITOR or TAIPY_ADMIN.")
+  @Operation(
+      operationId = "taipyDeleteJob",
+      summary = "Delete a job",
+      description =
+          "Deletes a finished job with its result and "
+              + "events. Roles TAIPY_EDITOR or TAIPY_ADMIN.")
   @APIResponse(responseCode = "200", description = "{\"message\": \"Job <id> was deleted.\"}")
   @APIResponse(responseCode = "404", description = "No such job")
-  @APIResponse(responseCode = "409", description = "{\"message\": \"Job: <id> cannot be deleted.\"} — it has not finished")
+  @APIResponse(
+      responseCode = "409",
+      description = "{\"message\": \"Job: <id> cannot be deleted.\"} — it has not finished")
   public Response delete(@PathParam("id") String id) {
     checkId(id);
     try {
@@ -140,8 +172,12 @@ public class TaipyJobsResource {
   @Path("cancel/{id}")
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
-  @Operation(operationId = "taipyCancelJob", summary = "Cancel a job", description = "A pending job is canceled, a running one is "
-      + "stopped, a finished one is left as it is. Roles TAIPY_EXECUTOR or TAIPY_ADMIN.")
+  @Operation(
+      operationId = "taipyCancelJob",
+      summary = "Cancel a job",
+      description =
+          "A pending job is canceled, a running one is "
+              + "stopped, a finished one is left as it is. Roles TAIPY_EXECUTOR or TAIPY_ADMIN.")
   @APIResponse(responseCode = "200", description = "{\"message\": \"Job <id> was cancelled.\"}")
   @APIResponse(responseCode = "404", description = "No such job")
   public Response cancel(@PathParam("id") String id) {
@@ -181,7 +217,8 @@ public class TaipyJobsResource {
     } catch (NumberFormatException ignored) {
       // answered below
     }
-    throw ApiException.taipy(400, name + " must be a whole number from " + min + " to " + max + ".");
+    throw ApiException.taipy(
+        400, name + " must be a whole number from " + min + " to " + max + ".");
   }
 
   private static Response message(String message) {

@@ -14,7 +14,8 @@ class BodiesTest {
     byte[] exactly = new byte[Bodies.MAX_BYTES];
     assertEquals(Bodies.MAX_BYTES, Bodies.read(new ByteArrayInputStream(exactly)).length());
     byte[] over = new byte[Bodies.MAX_BYTES + 1];
-    assertThrows(Bodies.BodyTooLargeException.class, () -> Bodies.read(new ByteArrayInputStream(over)));
+    assertThrows(
+        Bodies.BodyTooLargeException.class, () -> Bodies.read(new ByteArrayInputStream(over)));
   }
 
   @Test
@@ -33,7 +34,8 @@ class BodiesTest {
     assertTrue(v4.contains("\"id\":\"api.context.permissions.app_error\""), v4);
     assertTrue(v4.contains("\"request_id\":\"r1\""), v4);
     assertTrue(v4.contains("\"status_code\":403"), v4);
-    assertEquals("{\"message\":\"Invalid or expired session, please login again.\"}",
+    assertEquals(
+        "{\"message\":\"Invalid or expired session, please login again.\"}",
         ErrorBodies.forStatus(ApiFlavor.TAIPY, 401, "r", null));
     assertEquals(ApiFlavor.TAIPY, ApiFlavor.of("/api/v1/jobs/"));
     assertEquals(ApiFlavor.MATTERMOST, ApiFlavor.of("/api/v4/jobs"));
