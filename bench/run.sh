@@ -8,6 +8,7 @@
 #
 #   bench/run.sh                 (PostgreSQL on 127.0.0.1:5432, user postgres; builds if needed)
 #   DRAIN_JOBS=20000 STEADY_SECONDS=10 LIST_JOBS=200000 bench/run.sh     (a quicker run)
+#   PARTS="drain steady" bench/run.sh                                      (only some parts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ LIST_JOBS=${LIST_JOBS:-1000000}
 WORKERS=${JOBSERVER_WORKERS:-16}
 DB=${DB:-jobserver_bench}
 PORT=${PORT:-8381}
+PARTS=${PARTS:-drain steady list}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 work=target/bench
 sql() { psql -d "$DB" -tAq -c "$1"; }
@@ -55,6 +58,7 @@ echo "machine $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(psql -d
 
 # ---- drain: the jobs are queued before the server starts; it drains them at boot ----------
 fresh_db
+if part drain; then
 sql "INSERT INTO job (id, type, priority, create_at, status, data)
      SELECT lpad(to_hex(g), 26, '0'), 'noop', 0, (extract(epoch from now()) * 1000)::bigint, 'PENDING', '{}'
      FROM generate_series(1, $DRAIN_JOBS) g"
@@ -66,8 +70,12 @@ done
 span=$(sql "SELECT MAX(last_activity_at) - MIN(start_at) FROM job")
 echo "drain_jobs $DRAIN_JOBS jobs"
 echo "drain_rate $(( DRAIN_JOBS * 1000 / (span > 0 ? span : 1) )) jobs/s"
+else
+  start_server
+fi
 
 # ---- steady: creates over HTTP with JWT -------------------------------------------------------
+if part steady; then
 # warm-up: the same load for WARMUP_SECONDS, not measured (JIT compilation of the request path)
 java bench/Bench.java steady "http://localhost:$PORT" "$TOKEN" "$WARMUP_SECONDS" "$CLIENTS" > "$work/warmup.txt"
 sleep 2
@@ -90,8 +98,10 @@ echo "steady_unfinished_after_3s $(sql "SELECT COUNT(*) FROM job WHERE status NO
 echo "steady_start_latency_p50 $(sql "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY start_at - create_at) FROM job WHERE start_at > 0") ms"
 echo "steady_start_latency_p99 $(sql "SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY start_at - create_at) FROM job WHERE start_at > 0") ms"
 echo "steady_rss_peak $(( $(cat "$work/rss_peak" 2>/dev/null || echo 0) / 1024 )) MB"
+fi
 
 # ---- list: a table of LIST_JOBS finished jobs ---------------------------------------------------
+if part list; then
 sql "TRUNCATE job CASCADE"
 sql "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status, progress, data)
      SELECT lpad(to_hex(g), 26, '0'), (ARRAY['noop','sleep','job_export','data_retention'])[1 + g % 4], 0,
@@ -105,4 +115,5 @@ java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60"
 java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60&status=error"
 java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60&status=success"
 java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60&job_type=sleep"
+fi
 stop_server
