@@ -279,29 +279,9 @@ public class JobEngine {
       } else if (run.warning != null) {
         Map<String, String> data = new HashMap<>(run.dataUpdates);
         data.put("warning", run.warning);
-        outcome =
-            new RunOutcome(
-                run.job.id(),
-                run.job.attempt(),
-                JobStatus.WARNING,
-                100,
-                data,
-                null,
-                null,
-                0,
-                run.warning);
+        outcome = ended(run, JobStatus.WARNING, 100, data, run.warning);
       } else {
-        outcome =
-            new RunOutcome(
-                run.job.id(),
-                run.job.attempt(),
-                JobStatus.COMPLETED,
-                100,
-                Map.copyOf(run.dataUpdates),
-                null,
-                null,
-                0,
-                null);
+        outcome = ended(run, JobStatus.COMPLETED, 100, Map.copyOf(run.dataUpdates), null);
       }
     } catch (Throwable t) {
       run.closeResultQuietly();
@@ -328,16 +308,7 @@ public class JobEngine {
   private RunOutcome stoppedOutcome(Run run) {
     return switch (run.stopReason) {
       case CANCELED ->
-          new RunOutcome(
-              run.job.id(),
-              run.job.attempt(),
-              JobStatus.CANCELED,
-              run.progress,
-              Map.of(),
-              null,
-              null,
-              0,
-              "canceled on request");
+          ended(run, JobStatus.CANCELED, run.progress, Map.of(), "canceled on request");
       case TIMEOUT ->
           failure(
               run,
@@ -345,6 +316,13 @@ public class JobEngine {
               null);
       case SUPERSEDED, SHUTDOWN -> null;
     };
+  }
+
+  /** A run that ended without an error: COMPLETED, WARNING or CANCELED. */
+  private static RunOutcome ended(
+      Run run, JobStatus status, int progress, Map<String, String> data, String message) {
+    return new RunOutcome(
+        run.job.id(), run.job.attempt(), status, progress, data, null, null, 0, message);
   }
 
   /** A failed attempt: FAILED, or back to PENDING with backoff while attempts remain. */
