@@ -64,6 +64,15 @@ public class JobQueue {
         List.of(new RunOutcome("-", 0, JobStatus.PENDING, 0, Map.of("k", "v"), "-", "-", 0, "-")),
         "-");
     progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
+    try (Connection c = transaction()) {
+      boolean postgres = isPostgres(c);
+      try (PreparedStatement up = c.prepareStatement(endPlainSql(postgres))) {
+        Map<PlainEnd, List<String>> plain = new LinkedHashMap<>();
+        plain.put(new PlainEnd(JobStatus.COMPLETED, 100, 0), new ArrayList<>(List.of("-")));
+        endPlain(c, up, postgres, 0, plain);
+      }
+      c.rollback();
+    }
   }
 
   /**
@@ -163,6 +172,7 @@ public class JobQueue {
       byId.put(o.jobId(), o);
     }
     try (Connection c = transaction()) {
+      boolean postgres = isPostgres(c);
       Map<String, Object[]> current = new HashMap<>();
       boolean needsData = outcomes.stream().anyMatch(JobQueue::rewritesData);
       String sql =
@@ -191,18 +201,14 @@ public class JobQueue {
         }
       }
       int changed = 0;
-      try (PreparedStatement up =
-              c.prepareStatement(
-                  "UPDATE job SET status = ?, progress = ?, last_activity_at = ?, run_after = ?,"
-                      + " lease_owner = NULL, lease_expires_at = 0, version = version + 1"
-                      + " WHERE id = ?");
+      try (PreparedStatement up = c.prepareStatement(endPlainSql(postgres));
           PreparedStatement upData =
               c.prepareStatement(
                   "UPDATE job SET status = ?, progress = ?, last_activity_at = ?, run_after = ?,"
                       + " lease_owner = NULL, lease_expires_at = 0, version = version + 1,"
                       + " data = ?, stacktrace = ? WHERE id = ?");
           PreparedStatement ev = c.prepareStatement(JobEvents.INSERT)) {
-        boolean plain = false;
+        Map<PlainEnd, List<String>> plain = new LinkedHashMap<>();
         boolean withData = false;
         for (RunOutcome o : byId.values()) {
           Object[] row = current.get(o.jobId());
@@ -231,13 +237,13 @@ public class JobQueue {
           }
           int progress = effective.status() == JobStatus.FAILED ? -1 : effective.progress();
           if (!rewritesData(effective)) {
-            up.setString(1, effective.status().name());
-            up.setInt(2, progress);
-            up.setLong(3, now);
-            up.setLong(4, effective.runAfter());
-            up.setString(5, o.jobId());
-            up.addBatch();
-            plain = true;
+            PlainEnd end = new PlainEnd(effective.status(), progress, effective.runAfter());
+            List<String> ids = plain.get(end);
+            if (ids == null) {
+              ids = new ArrayList<>();
+              plain.put(end, ids);
+            }
+            ids.add(o.jobId());
           } else {
             Map<String, String> data = new LinkedHashMap<>(JobData.fromJson((String) row[3]));
             data.putAll(effective.data());
@@ -277,9 +283,7 @@ public class JobQueue {
               effective.message() != null ? effective.message() : effective.error());
           changed++;
         }
-        if (plain) {
-          up.executeBatch();
-        }
+        endPlain(c, up, postgres, now, plain);
         if (withData) {
           upData.executeBatch();
         }
@@ -498,6 +502,46 @@ public class JobQueue {
       }
       c.commit();
       return statuses.size();
+    }
+  }
+
+  /** How a run ended when its data stays as it is: the jobs that share it share one update. */
+  private record PlainEnd(JobStatus status, int progress, long runAfter) {}
+
+  private static String endPlainSql(boolean postgres) {
+    return "UPDATE job SET status = ?, progress = ?, last_activity_at = ?, run_after = ?,"
+        + " lease_owner = NULL, lease_expires_at = 0, version = version + 1"
+        + (postgres ? " WHERE id = ANY (?)" : " WHERE id = ?");
+  }
+
+  /** Ends the jobs whose data stays as it is: on PostgreSQL one statement per kind of ending. */
+  private static void endPlain(
+      Connection c,
+      PreparedStatement up,
+      boolean postgres,
+      long now,
+      Map<PlainEnd, List<String>> plain)
+      throws SQLException {
+    for (Map.Entry<PlainEnd, List<String>> e : plain.entrySet()) {
+      PlainEnd end = e.getKey();
+      if (postgres) {
+        up.setString(1, end.status().name());
+        up.setInt(2, end.progress());
+        up.setLong(3, now);
+        up.setLong(4, end.runAfter());
+        up.setArray(5, c.createArrayOf("varchar", e.getValue().toArray()));
+        up.executeUpdate();
+      } else {
+        for (String id : e.getValue()) {
+          up.setString(1, end.status().name());
+          up.setInt(2, end.progress());
+          up.setLong(3, now);
+          up.setLong(4, end.runAfter());
+          up.setString(5, id);
+          up.addBatch();
+        }
+        up.executeBatch();
+      }
     }
   }
 

@@ -12,24 +12,57 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.ds.PGSimpleDataSource;
 
-/** The engine's statements against a real (in-memory H2) database with the Liquibase schema. */
+/**
+ * The engine's statements against a real database (H2, or PostgreSQL) with the Liquibase schema.
+ */
 class JobQueueTest {
 
-  private JdbcDataSource ds;
+  private DataSource ds;
   private JobQueue queue;
+  private String pgSchema;
 
+  /**
+   * A fresh in-memory H2 database; with {@code mvn verify -Ppostgres}, a fresh schema in the
+   * PostgreSQL test database instead (some of these statements differ between the two).
+   */
   @BeforeEach
   void setUp() throws Exception {
-    ds = new JdbcDataSource();
-    ds.setURL("jdbc:h2:mem:q" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    String url = System.getProperty("it.db.url", "");
+    if (url.startsWith("jdbc:postgresql:")) {
+      pgSchema = "q" + UUID.randomUUID().toString().replace("-", "");
+      PGSimpleDataSource pg = new PGSimpleDataSource();
+      pg.setURL(url);
+      pg.setUser(System.getProperty("it.db.user", "postgres"));
+      try (Connection c = pg.getConnection()) {
+        c.createStatement().execute("CREATE SCHEMA " + pgSchema);
+      }
+      pg.setCurrentSchema(pgSchema);
+      ds = pg;
+    } else {
+      JdbcDataSource h2 = new JdbcDataSource();
+      h2.setURL("jdbc:h2:mem:q" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+      ds = h2;
+    }
     try (Connection c = ds.getConnection()) {
       DatabaseMigration.update(c);
     }
     queue = new JobQueue(ds);
+  }
+
+  @AfterEach
+  void dropSchema() throws Exception {
+    if (pgSchema != null) {
+      try (Connection c = ds.getConnection()) {
+        c.createStatement().execute("DROP SCHEMA " + pgSchema + " CASCADE");
+      }
+    }
   }
 
   private void insert(
@@ -150,6 +183,52 @@ class JobQueueTest {
     assertTrue(((String) row("bad").get("data")).contains("\"error\":\"boom\""));
     assertEquals("CANCELED", row("stopped").get("status"));
     assertEquals("null", row("ok").get("owner"));
+  }
+
+  @Test
+  void plainOutcomesOfManyJobsApplyOnlyWhereTheRunStillOwnsItsJob() throws Exception {
+    long now = System.currentTimeMillis();
+    for (String id : List.of("a", "b", "mine-canceled", "theirs", "old-attempt", "gone")) {
+      insert(id, "noop", 0, now, "PENDING", 0);
+    }
+    insert("never-claimed", "noop", 0, now + 1, "PENDING", 0);
+    assertEquals(6, queue.claim("me", 6, now + 10_000, Set.of(), "e").size());
+    try (Connection c = ds.getConnection()) {
+      c.createStatement()
+          .executeUpdate("UPDATE job SET status = 'CANCEL_REQUESTED' WHERE id = 'mine-canceled'");
+      c.createStatement().executeUpdate("UPDATE job SET lease_owner = 'x' WHERE id = 'theirs'");
+      c.createStatement().executeUpdate("UPDATE job SET attempt = 2 WHERE id = 'old-attempt'");
+      c.createStatement().executeUpdate("DELETE FROM job_event WHERE job_id = 'gone'");
+      c.createStatement().executeUpdate("DELETE FROM job WHERE id = 'gone'");
+    }
+    List<RunOutcome> outcomes = new ArrayList<>();
+    for (String id :
+        List.of("a", "b", "mine-canceled", "theirs", "old-attempt", "gone", "never-claimed")) {
+      outcomes.add(new RunOutcome(id, 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null));
+    }
+    outcomes.add(
+        new RunOutcome(
+            "b", 1, JobStatus.CANCELED, 30, Map.of(), null, null, 0, "canceled on request"));
+
+    assertEquals(3, queue.finish("me", outcomes, "e"));
+
+    // the last outcome given for a job is the one recorded
+    assertEquals("COMPLETED", row("a").get("status"));
+    assertEquals(100, row("a").get("progress"));
+    assertEquals("null", row("a").get("owner"));
+    assertEquals("CANCELED", row("b").get("status"));
+    assertEquals(30, row("b").get("progress"));
+    assertEquals("CANCELED", row("mine-canceled").get("status"));
+    assertEquals(List.of("PENDING>RUNNING@e", "RUNNING>COMPLETED@e"), events("a"));
+    assertEquals(List.of("PENDING>RUNNING@e", "RUNNING>CANCELED@e"), events("b"));
+    assertEquals(
+        List.of("PENDING>RUNNING@e", "CANCEL_REQUESTED>CANCELED@e"), events("mine-canceled"));
+    assertEquals("RUNNING", row("theirs").get("status"));
+    assertEquals("x", row("theirs").get("owner"));
+    assertEquals("RUNNING", row("old-attempt").get("status"));
+    assertEquals("PENDING", row("never-claimed").get("status"));
+    assertEquals(1, events("theirs").size());
+    assertEquals(1, events("old-attempt").size());
   }
 
   @Test
