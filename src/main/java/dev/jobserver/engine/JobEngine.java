@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,6 +61,23 @@ public class JobEngine {
   private static final Logger LOG = Logger.getLogger(JobEngine.class.getName());
   private static final int COMPLETION_BATCH = 500;
 
+  /** Claim ahead only what the workers start within this time (see {@link #capacity()}). */
+  private static final double PREFETCH_WAIT_NANOS = 5_000_000;
+
+  /** At most this many times JOBSERVER_WORKERS runs claimed ahead. */
+  private static final int MAX_PREFETCH_FACTOR = 4;
+
+  /**
+   * A claimed run still waiting after this long is handed back (workers got stuck on long jobs).
+   */
+  private static final long MAX_WAIT_MILLIS = 1000;
+
+  /** An idle worker leaves the executor after this long without a run. */
+  private static final long WORKER_KEEP_ALIVE_MILLIS = 10_000;
+
+  /** How often an idle worker checks whether the instance is stopping. */
+  private static final long WORKER_POLL_MILLIS = 250;
+
   @Resource(lookup = EXECUTOR)
   private ManagedExecutorService executor;
 
@@ -79,7 +97,27 @@ public class JobEngine {
 
   private final Map<String, Run> running = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> runningByType = new ConcurrentHashMap<>();
-  private final AtomicInteger busy = new AtomicInteger();
+
+  /** Runs in hand: running on a worker, or claimed and waiting in {@link #ready}. */
+  private final AtomicInteger inHand = new AtomicInteger();
+
+  /** Worker tasks on the executor (at most JOBSERVER_WORKERS). */
+  private final AtomicInteger active = new AtomicInteger();
+
+  /** Claimed runs waiting for a worker, in claim order. */
+  private final ConcurrentLinkedDeque<Run> ready = new ConcurrentLinkedDeque<>();
+
+  /** Workers waiting for a run (they wait on {@link #workWait}). */
+  private final AtomicInteger idle = new AtomicInteger();
+
+  /** Workers handed to the executor that have not looked for a run yet. */
+  private final AtomicInteger starting = new AtomicInteger();
+
+  private final Object workWait = new Object();
+
+  /** Moving average of recent handler run times (ns); 0 until the first run ends. */
+  private volatile double runNanos;
+
   private final LinkedBlockingQueue<RunOutcome> outcomes = new LinkedBlockingQueue<>();
   private final Set<String> stopChecks = ConcurrentHashMap.newKeySet();
   private final Object wake = new Object();
@@ -151,29 +189,45 @@ public class JobEngine {
 
   // ---- dispatching -------------------------------------------------------------------------
 
+  /**
+   * How many jobs may be in hand (running or claimed and waiting for a worker): the workers, plus
+   * as many claimed ahead as the workers will start within about {@link #PREFETCH_WAIT_NANOS},
+   * judged by the average run time of recent jobs. Short jobs are claimed in bigger batches (a
+   * claim round trip serves more jobs than there are workers); long ones are never claimed ahead.
+   */
+  int capacity() {
+    int workers = settings.workers();
+    double avg = runNanos;
+    if (avg <= 0) {
+      return workers;
+    }
+    double ahead = workers * (PREFETCH_WAIT_NANOS / avg);
+    return workers + (int) Math.min(ahead, (double) workers * MAX_PREFETCH_FACTOR);
+  }
+
   private void dispatchLoop() {
     long idleWait = settings.pollMinMillis();
     boolean backlog = false;
     while (!stopping) {
       int claimedCount = 0;
       if (backlog) {
-        awaitHalfFree();
+        awaitRoom();
       }
-      int free = settings.workers() - busy.get();
+      int room = capacity() - inHand.get();
       try {
-        if (free > 0) {
-          claimedCount = claimAndStart(free);
+        if (room > 0) {
+          claimedCount = claimAndStart(room);
         }
       } catch (Exception e) {
         if (!stopping) {
           LOG.log(Level.WARNING, "Claiming jobs failed; retrying", e);
         }
       }
-      // A claim that filled every free slot means more work is waiting.
-      backlog = claimedCount > 0 && claimedCount == free;
-      if (claimedCount > 0 && claimedCount == free) {
+      // A claim that filled all the room means more work is waiting.
+      backlog = claimedCount > 0 && claimedCount == room;
+      if (backlog) {
         idleWait = settings.pollMinMillis();
-        if (settings.workers() - busy.get() > 0) {
+        if (capacity() - inHand.get() > 0) {
           continue; // more may be waiting and there is room: claim again at once
         }
       }
@@ -197,14 +251,17 @@ public class JobEngine {
   }
 
   /**
-   * With work waiting, each finished run would otherwise trigger a claim of one job: let slots free
-   * up for a moment (until half are free, at most 2 ms) and claim them in one statement.
+   * With work waiting, each finished run would otherwise trigger a claim of one job: let room free
+   * up for a moment (until half the capacity is free, at most 2 ms) and claim it in one statement.
    */
-  private void awaitHalfFree() {
+  private void awaitRoom() {
     long deadline = System.nanoTime() + 2_000_000L;
-    int half = Math.max(1, settings.workers() / 2);
     synchronized (wake) {
-      while (!stopping && settings.workers() - busy.get() < half) {
+      while (!stopping) {
+        int capacity = capacity();
+        if (capacity - inHand.get() >= Math.max(1, capacity / 2)) {
+          break;
+        }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           break;
@@ -220,7 +277,7 @@ public class JobEngine {
     }
   }
 
-  private int claimAndStart(int free) throws Exception {
+  private int claimAndStart(int room) throws Exception {
     Set<String> full = new HashSet<>();
     for (JobHandler h : types.all()) {
       int max = h.settings().maxConcurrent();
@@ -230,7 +287,7 @@ public class JobEngine {
     }
     List<ClaimedJob> claimed =
         queue.claim(
-            instanceId, free, System.currentTimeMillis() + settings.leaseMillis(), full, actor);
+            instanceId, room, System.currentTimeMillis() + settings.leaseMillis(), full, actor);
     List<String> over = new ArrayList<>();
     for (ClaimedJob job : claimed) {
       JobHandler handler = types.handler(job.type());
@@ -239,8 +296,14 @@ public class JobEngine {
         over.add(job.id());
         continue;
       }
-      startRun(job, handler);
+      Run run = new Run(job, handler, results);
+      inHand.incrementAndGet();
+      counter(job.type()).incrementAndGet();
+      running.put(job.id(), run);
+      ready.add(run);
     }
+    wakeWorkers(claimed.size() - over.size());
+    startWorkers();
     if (!over.isEmpty()) {
       queue.handBack(instanceId, over, actor, "handed back: its type is at its concurrency limit");
     }
@@ -251,21 +314,109 @@ public class JobEngine {
     return runningByType.computeIfAbsent(type, t -> new AtomicInteger());
   }
 
-  private void startRun(ClaimedJob job, JobHandler handler) {
-    Run run = new Run(job, handler, results);
-    busy.incrementAndGet();
-    counter(job.type()).incrementAndGet();
-    running.put(job.id(), run);
-    try {
-      executor.execute(() -> execute(run));
-    } catch (RuntimeException e) {
-      released(run);
-      finish(run, failure(run, "The job could not be started: " + e.getMessage(), e));
+  /** Starts worker tasks for waiting runs no idle worker will take, up to JOBSERVER_WORKERS. */
+  private void startWorkers() {
+    while (!stopping && ready.size() > idle.get() + starting.get() && takeWorkerSlot()) {
+      starting.incrementAndGet();
+      try {
+        executor.execute(this::work);
+      } catch (RuntimeException e) {
+        starting.decrementAndGet();
+        active.decrementAndGet();
+        LOG.log(Level.WARNING, "Starting a worker failed; the waiting jobs wait for the next", e);
+        return;
+      }
+    }
+  }
+
+  private boolean takeWorkerSlot() {
+    while (true) {
+      int a = active.get();
+      if (a >= settings.workers()) {
+        return false;
+      }
+      if (active.compareAndSet(a, a + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /**
+   * A worker runs waiting runs one after the other and waits for more while it is idle for less
+   * than {@link #WORKER_KEEP_ALIVE_MILLIS}: a stream of short jobs costs no executor hand-off per
+   * job (Payara captures the thread context of every task it is given, with class-path lookups).
+   * While the instance shuts down a worker returns only when the hand-back is written: Payara ends
+   * the JVM as soon as the last job thread returns.
+   */
+  private void work() {
+    starting.decrementAndGet(); // from here it is counted as idle while it waits
+    long idleSince = System.currentTimeMillis();
+    while (true) {
+      Run run = nextRun();
+      if (run != null) {
+        execute(run);
+        idleSince = System.currentTimeMillis();
+        continue;
+      }
+      if (stopping) {
+        active.decrementAndGet();
+        awaitShutdownDone();
+        return;
+      }
+      if (System.currentTimeMillis() - idleSince < WORKER_KEEP_ALIVE_MILLIS) {
+        continue;
+      }
+      active.decrementAndGet();
+      // A run queued between the poll and the decrement may have found no worker: take it.
+      if (ready.isEmpty() || !takeWorkerSlot()) {
+        return;
+      }
+      idleSince = System.currentTimeMillis();
+    }
+  }
+
+  /** The next waiting run; when there is none, waits up to {@link #WORKER_POLL_MILLIS} for one. */
+  private Run nextRun() {
+    Run run = ready.poll();
+    if (run != null || stopping) {
+      return run;
+    }
+    synchronized (workWait) {
+      idle.incrementAndGet();
+      try {
+        run = ready.poll(); // runs are queued before the notify, which needs this monitor
+        if (run == null && !stopping) {
+          workWait.wait(WORKER_POLL_MILLIS);
+          run = ready.poll();
+        }
+      } catch (InterruptedException e) {
+        Thread.interrupted(); // a worker stops only through the stopping flag
+      } finally {
+        idle.decrementAndGet();
+      }
+    }
+    return run;
+  }
+
+  /** Wakes as many idle workers as runs were queued (one notify per run, not per queue add). */
+  private void wakeWorkers(int queued) {
+    if (queued > 0 && idle.get() > 0) {
+      synchronized (workWait) {
+        for (int i = Math.min(queued, idle.get()); i > 0; i--) {
+          workWait.notify();
+        }
+      }
     }
   }
 
   private void execute(Run run) {
+    if (run.stopReason != null) {
+      released(run); // stopped while it waited; its outcome is recorded already
+      return;
+    }
     run.thread = Thread.currentThread();
+    run.startedAt = System.currentTimeMillis();
+    long began = System.nanoTime();
     RunOutcome outcome;
     try {
       if (run.handler == null) {
@@ -293,6 +444,11 @@ public class JobEngine {
       run.thread = null;
       Thread.interrupted(); // never hand an interrupted thread back to the pool
     }
+    // a racy moving average is good enough to size the claims
+    runNanos =
+        runNanos <= 0
+            ? System.nanoTime() - began
+            : 0.95 * runNanos + 0.05 * (System.nanoTime() - began);
     finish(run, outcome);
     released(run);
   }
@@ -300,7 +456,7 @@ public class JobEngine {
   private void released(Run run) {
     running.remove(run.job.id(), run);
     counter(run.job.type()).decrementAndGet();
-    busy.decrementAndGet();
+    inHand.decrementAndGet();
     wakeDispatcher();
   }
 
@@ -434,6 +590,7 @@ public class JobEngine {
         long now = System.currentTimeMillis();
         flushProgress();
         checkRuns(now);
+        handBackStale(now);
         if (now >= nextLease) {
           if (!running.isEmpty()) {
             queue.extendLeases(instanceId, now + settings.leaseMillis());
@@ -482,7 +639,9 @@ public class JobEngine {
     for (Run run : running.values()) {
       if (run.stopReason == null) {
         ids.add(run.job.id());
-        if (now - run.startedAt > run.handler.settings().timeout().toMillis()) {
+        if (run.handler != null
+            && run.thread != null
+            && now - run.startedAt > run.handler.settings().timeout().toMillis()) {
           stop(run, Run.StopReason.TIMEOUT);
         }
       }
@@ -508,6 +667,22 @@ public class JobEngine {
         stop(run, Run.StopReason.SUPERSEDED);
       }
     }
+  }
+
+  /**
+   * Runs claimed ahead wait for a worker only while the workers are busy with short jobs; if they
+   * got stuck on long ones instead, the waiting runs go back to PENDING for any instance to take.
+   */
+  private void handBackStale(long now) throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (Run run : ready) {
+      if (now - run.claimedAt > MAX_WAIT_MILLIS && ready.remove(run)) {
+        finish(run, null);
+        released(run);
+        ids.add(run.job.id());
+      }
+    }
+    queue.handBack(instanceId, ids, actor, "handed back: no worker was free to start it");
   }
 
   // ---- shutdown ----------------------------------------------------------------------------
@@ -552,11 +727,7 @@ public class JobEngine {
     if (!shutDown.compareAndSet(false, true)) {
       // The other path (hook or @PreDestroy) is at it: wait, so that the server's own shutdown,
       // which ends the JVM when it is done, does not overtake the hand-back.
-      try {
-        shutdownDone.await(settings.shutdownGraceMillis() + 30_000, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      awaitShutdownDone();
       return;
     }
     try {
@@ -567,6 +738,12 @@ public class JobEngine {
       synchronized (tick) {
         tick.notifyAll();
       }
+      // Runs that never started are handed back at once, with the unfinished ones.
+      List<Run> unstarted = new ArrayList<>();
+      for (Run run = ready.poll(); run != null; run = ready.poll()) {
+        running.remove(run.job.id(), run);
+        unstarted.add(run);
+      }
       long deadline = System.currentTimeMillis() + settings.shutdownGraceMillis();
       while (!running.isEmpty() && System.currentTimeMillis() < deadline) {
         recordOutcomes();
@@ -575,6 +752,7 @@ public class JobEngine {
       // Write first, stop the runs after: the server's own shutdown waits for the job threads
       // and ends the JVM as soon as the last one returns.
       List<Run> left = new ArrayList<>(running.values());
+      left.addAll(unstarted);
       for (Run run : left) {
         finish(run, null); // whatever it returns from now on is not recorded
       }
@@ -602,6 +780,14 @@ public class JobEngine {
       loops.forEach(Thread::interrupt);
     } finally {
       shutdownDone.countDown();
+    }
+  }
+
+  private void awaitShutdownDone() {
+    try {
+      shutdownDone.await(settings.shutdownGraceMillis() + 30_000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -18,7 +18,13 @@ final class Run implements JobContext {
 
   final ClaimedJob job;
   final JobHandler handler;
-  final long startedAt = System.currentTimeMillis();
+
+  /** When this instance claimed the job. */
+  final long claimedAt = System.currentTimeMillis();
+
+  /** When a worker started it (the claim time until then). */
+  volatile long startedAt = claimedAt;
+
   final Map<String, String> dataUpdates = new ConcurrentHashMap<>();
   private final JobResults results;
 

@@ -40,30 +40,45 @@ class EngineShutdownIT {
         "shutdownlong" + Long.toString(now, 36) + "0".repeat(14 - Long.toString(now, 36).length());
     String shortRun =
         "shutdownshrt" + Long.toString(now, 36) + "0".repeat(14 - Long.toString(now, 36).length());
+    // the long job is there when the server starts; the short one comes once it runs (the server
+    // claims at boot, well before deploy() returns, so a short job would be over by then)
     Db.update(
         "INSERT INTO job (id, type, create_at, status, data) VALUES (?, 'sleep', ?, 'PENDING', ?)",
         longRun,
         now,
         "{\"duration_ms\":\"60000\"}");
+    deployer.deploy(DEPLOYMENT);
     Db.update(
         "INSERT INTO job (id, type, create_at, status, data) VALUES (?, 'sleep', ?, 'PENDING', ?)",
         shortRun,
-        now,
-        "{\"duration_ms\":\"700\"}");
-    deployer.deploy(DEPLOYMENT);
+        System.currentTimeMillis(),
+        "{\"duration_ms\":\"1000\"}");
     long deadline = System.currentTimeMillis() + 60_000;
     while (!"RUNNING".equals(status(longRun)) || !"RUNNING".equals(status(shortRun))) {
-      assertTrue(System.currentTimeMillis() < deadline, "the jobs never started");
-      ItSupport.sleep(50);
+      assertTrue(
+          System.currentTimeMillis() < deadline,
+          "the jobs never ran together: long " + status(longRun) + ", short " + status(shortRun));
+      ItSupport.sleep(20);
     }
+    long stopAt = System.currentTimeMillis();
     deployer.undeploy(DEPLOYMENT); // SIGTERM to the server, which then shuts down on its own
     long stopped = System.currentTimeMillis() + 60_000;
     while (!"PENDING".equals(status(longRun)) && System.currentTimeMillis() < stopped) {
       ItSupport.sleep(100);
     }
 
-    // the short one finished within the grace period (1.5 s in the tests); the long one is back
+    // the short one finished within the grace period (1.5 s in the tests), after the stop began;
+    // the long one is back
     assertEquals("COMPLETED", status(shortRun));
+    long completedAt =
+        ((Number)
+                Db.query(
+                        "SELECT at FROM job_event WHERE job_id = ? AND new_status = 'COMPLETED'",
+                        shortRun)
+                    .get(0)
+                    .get("at"))
+            .longValue();
+    assertTrue(completedAt >= stopAt, "the short job ended before the stop: " + completedAt);
     assertEquals("PENDING", status(longRun));
     Map<String, Object> row =
         Db.query("SELECT attempt, lease_owner FROM job WHERE id = ?", longRun).get(0);
