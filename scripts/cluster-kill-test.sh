@@ -29,8 +29,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-start() { # name port
-  JOBSERVER_DATA_DIR="$work/$1" JOBSERVER_INSTANCE_ID="node-$1" \
+start() { # name port workers
+  JOBSERVER_DATA_DIR="$work/$1" JOBSERVER_INSTANCE_ID="node-$1" JOBSERVER_WORKERS="$3" \
   JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
   JOBSERVER_LEASE_MS=3000 JOBSERVER_RECOVERY_MS=500 \
     java -Xmx512m -Dmp.jwt.verify.publickey.location="$KEY" -jar target/payara-micro.jar \
@@ -47,9 +47,12 @@ ready() { # port
   exit 1
 }
 
-PID_A=$(start a "$PORT_A"); pids+=("$PID_A")
+# node-b, which takes the creates, starts each job it has room for at once: with as many workers
+# as node-a it would run nearly all of them and leave node-a, which only polls, too little to be
+# killed in the middle of. With 2 workers it leaves node-a a steady share.
+PID_A=$(start a "$PORT_A" 16); pids+=("$PID_A")
 ready "$PORT_A" # the first instance creates the schema; then the second starts
-PID_B=$(start b "$PORT_B"); pids+=("$PID_B")
+PID_B=$(start b "$PORT_B" 2); pids+=("$PID_B")
 ready "$PORT_B"
 echo "two instances up: node-a on $PORT_A (pid $PID_A), node-b on $PORT_B (pid $PID_B)"
 
@@ -109,6 +112,7 @@ fail=0
 [ "$never" = 0 ] || { echo "FAIL: $never jobs never ran"; fail=1; }
 [ "$twice_not_in_flight" = 0 ] || { echo "FAIL: $twice_not_in_flight jobs ran twice without being in flight on the killed instance"; fail=1; }
 [ "$twice" -le "$in_flight" ] || { echo "FAIL: more jobs ran twice than were in flight"; fail=1; }
+[ "$in_flight" -gt 0 ] || { echo "FAIL: node-a had no job in flight when it was killed: recovery was not tested"; fail=1; }
 
 kill -TERM "$PID_B" 2>/dev/null || true
 for _ in $(seq 1 60); do kill -0 "$PID_B" 2>/dev/null || break; sleep 0.5; done
