@@ -87,11 +87,15 @@ done
 total=$(sql "SELECT COUNT(*) FROM job")
 completed=$(sql "SELECT COUNT(*) FROM job WHERE status = 'COMPLETED'")
 unfinished=$(sql "SELECT COUNT(*) FROM job WHERE status NOT IN ('COMPLETED','WARNING','FAILED','CANCELED','SKIPPED','ABANDONED')")
-runs="SELECT job_id, COUNT(*) AS n FROM job_event WHERE new_status = 'RUNNING' GROUP BY job_id"
+# a run is a claim (-> RUNNING) that was not handed back unstarted (claimed ahead, no worker free)
+runs="SELECT job_id, COUNT(*) FILTER (WHERE new_status = 'RUNNING')
+  - COUNT(*) FILTER (WHERE new_status = 'PENDING' AND (message LIKE 'handed back: no worker%'
+                     OR message LIKE 'handed back: its type%')) AS n
+  FROM job_event GROUP BY job_id"
 once=$(sql "SELECT COUNT(*) FROM ($runs) r WHERE n = 1")
 twice=$(sql "SELECT COUNT(*) FROM ($runs) r WHERE n = 2")
 more=$(sql "SELECT COUNT(*) FROM ($runs) r WHERE n > 2")
-never=$(sql "SELECT COUNT(*) FROM job j WHERE NOT EXISTS (SELECT 1 FROM job_event e WHERE e.job_id = j.id AND e.new_status = 'RUNNING')")
+never=$(sql "SELECT COUNT(*) FROM job j WHERE NOT EXISTS (SELECT 1 FROM ($runs) r WHERE r.job_id = j.id AND r.n >= 1)")
 twice_not_in_flight=$(sql "SELECT COUNT(*) FROM ($runs) r WHERE n > 1 AND job_id NOT IN (SELECT id FROM killed_in_flight)")
 recovered=$(sql "SELECT COUNT(*) FROM job_event WHERE message LIKE 'requeued: the instance running it (node-a-%'")
 by_b=$(sql "SELECT COUNT(*) FROM job_event WHERE actor LIKE 'engine:node-b-%' AND new_status = 'COMPLETED'")
