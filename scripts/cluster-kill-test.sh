@@ -49,10 +49,11 @@ ready() { # port
 
 # node-b, which takes the creates, starts each job it has room for at once: with as many workers
 # as node-a it would run nearly all of them and leave node-a, which only polls, too little to be
-# killed in the middle of. With 2 workers it leaves node-a a steady share.
+# killed in the middle of. With 1 worker (50 jobs/s of 20 ms) it leaves the rest to node-a, which
+# finds a backlog at each poll and always has some running.
 PID_A=$(start a "$PORT_A" 16); pids+=("$PID_A")
 ready "$PORT_A" # the first instance creates the schema; then the second starts
-PID_B=$(start b "$PORT_B" 2); pids+=("$PID_B")
+PID_B=$(start b "$PORT_B" 1); pids+=("$PID_B")
 ready "$PORT_B"
 echo "two instances up: node-a on $PORT_A (pid $PID_A), node-b on $PORT_B (pid $PID_B)"
 
@@ -61,18 +62,28 @@ java bench/Bench.java create "http://localhost:$PORT_B" "$TOKEN" "$JOBS" 16 slee
   > "$work/create.txt" 2>&1 &
 creator=$!
 
-# kill node-a once it has finished a good number of jobs and is running some
+# kill node-a once it has finished a good number of jobs and is running some. Its jobs take 20 ms,
+# so one seen running may be over by the time the kill lands: freeze node-a (SIGSTOP), let what it
+# already sent commit, and kill it only if it is frozen with jobs running; else let it go on.
+freezes=0
 for _ in $(seq 1 600); do
   done_a=$(sql "SELECT COUNT(*) FROM job_event WHERE actor LIKE 'engine:node-a-%' AND old_status = 'RUNNING'")
   running_a=$(sql "SELECT COUNT(*) FROM job WHERE lease_owner LIKE 'node-a-%' AND status = 'RUNNING'")
-  [ "$done_a" -ge $((JOBS / 10)) ] && [ "$running_a" -gt 0 ] && break
+  if [ "$done_a" -ge $((JOBS / 10)) ] && [ "$running_a" -gt 0 ]; then
+    freezes=$((freezes + 1))
+    kill -STOP "$PID_A"
+    sleep 0.3
+    running_a=$(sql "SELECT COUNT(*) FROM job WHERE lease_owner LIKE 'node-a-%' AND status = 'RUNNING'")
+    [ "$running_a" -gt 0 ] && break
+    kill -CONT "$PID_A"
+  fi
   sleep 0.1
 done
 kill -9 "$PID_A"
 while kill -0 "$PID_A" 2>/dev/null; do sleep 0.05; done # gone: it can commit nothing more
 sql "CREATE TABLE killed_in_flight AS SELECT id FROM job WHERE lease_owner LIKE 'node-a-%' AND status IN ('RUNNING', 'CANCEL_REQUESTED')"
 in_flight=$(sql "SELECT COUNT(*) FROM killed_in_flight")
-echo "killed node-a (SIGKILL) after it finished $done_a jobs, with $in_flight in flight"
+echo "killed node-a (SIGKILL) after it finished $done_a jobs, with $in_flight in flight (frozen $freezes times to find jobs running)"
 
 wait "$creator" || { cat "$work/create.txt"; echo "creating jobs failed" >&2; exit 1; }
 grep -E '^(created|create_rate)' "$work/create.txt"
