@@ -31,7 +31,7 @@ trap cleanup EXIT
 
 start() { # name port workers
   JOBSERVER_DATA_DIR="$work/$1" JOBSERVER_INSTANCE_ID="node-$1" JOBSERVER_WORKERS="$3" \
-  JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
+  JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB?ApplicationName=node-$1" JOBSERVER_DB_USER="$PGUSER" \
   JOBSERVER_LEASE_MS=3000 JOBSERVER_RECOVERY_MS=500 \
     java -Xmx512m -Dmp.jwt.verify.publickey.location="$KEY" -jar target/payara-micro.jar \
     --nocluster --port "$2" --deploy target/jobserver.war --contextroot / > "$work/$1/server.log" 2>&1 &
@@ -63,25 +63,40 @@ java bench/Bench.java create "http://localhost:$PORT_B" "$TOKEN" "$JOBS" 16 slee
 creator=$!
 
 # kill node-a once it has finished a good number of jobs and is running some. Its jobs take 20 ms,
-# so one seen running may be over by the time the kill lands: freeze node-a (SIGSTOP), let what it
-# already sent commit, and kill it only if it is frozen with jobs running; else let it go on.
+# so one seen running may be over by the time the kill lands: freeze node-a (SIGSTOP), wait until
+# PostgreSQL has processed all it sent (none of its sessions, named by ApplicationName, is active),
+# and record its running jobs while it is frozen: nothing of it can change them any more (an open
+# transaction of it is rolled back at the kill). Recording after the kill would race with node-b,
+# which takes them over as soon as their leases expire (the dead process takes up to 2 s to go
+# here). With no job running, let it go on and try again.
+in_flight_sql="SELECT id FROM job WHERE lease_owner LIKE 'node-a-%' AND status IN ('RUNNING', 'CANCEL_REQUESTED')"
 freezes=0
+recorded=0
 for _ in $(seq 1 600); do
   done_a=$(sql "SELECT COUNT(*) FROM job_event WHERE actor LIKE 'engine:node-a-%' AND old_status = 'RUNNING'")
   running_a=$(sql "SELECT COUNT(*) FROM job WHERE lease_owner LIKE 'node-a-%' AND status = 'RUNNING'")
   if [ "$done_a" -ge $((JOBS / 10)) ] && [ "$running_a" -gt 0 ]; then
     freezes=$((freezes + 1))
     kill -STOP "$PID_A"
-    sleep 0.3
-    running_a=$(sql "SELECT COUNT(*) FROM job WHERE lease_owner LIKE 'node-a-%' AND status = 'RUNNING'")
-    [ "$running_a" -gt 0 ] && break
+    for _ in $(seq 1 40); do
+      active=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = 'node-a' AND state = 'active'")
+      [ "$active" = 0 ] && break
+      sleep 0.05
+    done
+    sleep 0.1
+    running_a=$(sql "SELECT COUNT(*) FROM ($in_flight_sql) r")
+    if [ "$running_a" -gt 0 ]; then
+      sql "CREATE TABLE killed_in_flight AS $in_flight_sql"
+      recorded=1
+      break
+    fi
     kill -CONT "$PID_A"
   fi
   sleep 0.1
 done
 kill -9 "$PID_A"
-while kill -0 "$PID_A" 2>/dev/null; do sleep 0.05; done # gone: it can commit nothing more
-sql "CREATE TABLE killed_in_flight AS SELECT id FROM job WHERE lease_owner LIKE 'node-a-%' AND status IN ('RUNNING', 'CANCEL_REQUESTED')"
+[ "$recorded" = 1 ] || sql "CREATE TABLE killed_in_flight AS $in_flight_sql"
+while kill -0 "$PID_A" 2>/dev/null; do sleep 0.05; done
 in_flight=$(sql "SELECT COUNT(*) FROM killed_in_flight")
 echo "killed node-a (SIGKILL) after it finished $done_a jobs, with $in_flight in flight (frozen $freezes times to find jobs running)"
 
