@@ -74,7 +74,7 @@ freezes=0
 recorded=0
 for _ in $(seq 1 600); do
   done_a=$(sql "SELECT COUNT(*) FROM job_event WHERE actor LIKE 'engine:node-a-%' AND old_status = 'RUNNING'")
-  running_a=$(sql "SELECT COUNT(*) FROM job WHERE lease_owner LIKE 'node-a-%' AND status = 'RUNNING'")
+  running_a=$(sql "SELECT COUNT(*) FROM ($in_flight_sql) r")
   if [ "$done_a" -ge $((JOBS / 10)) ] && [ "$running_a" -gt 0 ]; then
     freezes=$((freezes + 1))
     kill -STOP "$PID_A"
