@@ -70,10 +70,10 @@ public class JobEngine {
   /**
    * A claimed run still waiting after this long is handed back (workers got stuck on long jobs).
    */
-  private static final long MAX_WAIT_MILLIS = 1000;
+  private static final long MAX_WAIT_NANOS = 1_000_000_000L;
 
   /** An idle worker leaves the executor after this long without a run. */
-  private static final long WORKER_KEEP_ALIVE_MILLIS = 10_000;
+  private static final long WORKER_KEEP_ALIVE_NANOS = 10_000_000_000L;
 
   /** How often an idle worker checks whether the instance is stopping. */
   private static final long WORKER_POLL_MILLIS = 250;
@@ -343,19 +343,19 @@ public class JobEngine {
 
   /**
    * A worker runs waiting runs one after the other and waits for more while it is idle for less
-   * than {@link #WORKER_KEEP_ALIVE_MILLIS}: a stream of short jobs costs no executor hand-off per
+   * than {@link #WORKER_KEEP_ALIVE_NANOS}: a stream of short jobs costs no executor hand-off per
    * job (Payara captures the thread context of every task it is given, with class-path lookups).
    * While the instance shuts down a worker returns only when the hand-back is written: Payara ends
    * the JVM as soon as the last job thread returns.
    */
   private void work() {
     starting.decrementAndGet(); // from here it is counted as idle while it waits
-    long idleSince = System.currentTimeMillis();
+    long idleSince = System.nanoTime();
     while (true) {
       Run run = nextRun();
       if (run != null) {
         execute(run);
-        idleSince = System.currentTimeMillis();
+        idleSince = System.nanoTime();
         continue;
       }
       if (stopping) {
@@ -363,7 +363,7 @@ public class JobEngine {
         awaitShutdownDone();
         return;
       }
-      if (System.currentTimeMillis() - idleSince < WORKER_KEEP_ALIVE_MILLIS) {
+      if (System.nanoTime() - idleSince < WORKER_KEEP_ALIVE_NANOS) {
         continue;
       }
       active.decrementAndGet();
@@ -371,7 +371,7 @@ public class JobEngine {
       if (ready.isEmpty() || !takeWorkerSlot()) {
         return;
       }
-      idleSince = System.currentTimeMillis();
+      idleSince = System.nanoTime();
     }
   }
 
@@ -415,8 +415,8 @@ public class JobEngine {
       return;
     }
     run.thread = Thread.currentThread();
-    run.startedAt = System.currentTimeMillis();
     long began = System.nanoTime();
+    run.startedNanos = began;
     RunOutcome outcome;
     try {
       if (run.handler == null) {
@@ -583,25 +583,28 @@ public class JobEngine {
   // ---- heartbeat: progress, stop requests, timeouts, leases, recovery -----------------------
 
   private void tickLoop() {
-    long nextLease = 0;
-    long nextRecovery = 0;
+    // Lease values are wall-clock times shared with the other instances; when to write them is
+    // decided on the monotonic clock, so that a wall clock set back cannot pause the extensions.
+    long nextLease = System.nanoTime();
+    long nextRecovery = nextLease;
     while (!stopping) {
       try {
         long now = System.currentTimeMillis();
+        long nowNanos = System.nanoTime();
         flushProgress();
-        checkRuns(now);
-        handBackStale(now);
-        if (now >= nextLease) {
+        checkRuns(nowNanos);
+        handBackStale(nowNanos);
+        if (nowNanos - nextLease >= 0) {
           if (!running.isEmpty()) {
             queue.extendLeases(instanceId, now + settings.leaseMillis());
           }
-          nextLease = now + settings.leaseMillis() / 3;
+          nextLease = nowNanos + settings.leaseMillis() / 3 * 1_000_000L;
         }
-        if (now >= nextRecovery) {
+        if (nowNanos - nextRecovery >= 0) {
           if (queue.recoverExpired(now, 500, actor) > 0) {
             wakeDispatcher();
           }
-          nextRecovery = now + settings.recoveryMillis();
+          nextRecovery = nowNanos + settings.recoveryMillis() * 1_000_000L;
         }
       } catch (Exception e) {
         if (!stopping) {
@@ -633,7 +636,7 @@ public class JobEngine {
     queue.progress(instanceId, updates);
   }
 
-  private void checkRuns(long now) throws Exception {
+  private void checkRuns(long nowNanos) throws Exception {
     stopChecks.clear();
     List<String> ids = new ArrayList<>();
     for (Run run : running.values()) {
@@ -641,7 +644,7 @@ public class JobEngine {
         ids.add(run.job.id());
         if (run.handler != null
             && run.thread != null
-            && now - run.startedAt > run.handler.settings().timeout().toMillis()) {
+            && nowNanos - run.startedNanos > run.handler.settings().timeout().toNanos()) {
           stop(run, Run.StopReason.TIMEOUT);
         }
       }
@@ -673,10 +676,10 @@ public class JobEngine {
    * Runs claimed ahead wait for a worker only while the workers are busy with short jobs; if they
    * got stuck on long ones instead, the waiting runs go back to PENDING for any instance to take.
    */
-  private void handBackStale(long now) throws Exception {
+  private void handBackStale(long nowNanos) throws Exception {
     List<String> ids = new ArrayList<>();
     for (Run run : ready) {
-      if (now - run.claimedAt > MAX_WAIT_MILLIS && ready.remove(run)) {
+      if (nowNanos - run.claimedNanos > MAX_WAIT_NANOS && ready.remove(run)) {
         finish(run, null);
         released(run);
         ids.add(run.job.id());
@@ -744,8 +747,8 @@ public class JobEngine {
         running.remove(run.job.id(), run);
         unstarted.add(run);
       }
-      long deadline = System.currentTimeMillis() + settings.shutdownGraceMillis();
-      while (!running.isEmpty() && System.currentTimeMillis() < deadline) {
+      long deadline = System.nanoTime() + settings.shutdownGraceMillis() * 1_000_000L;
+      while (!running.isEmpty() && System.nanoTime() - deadline < 0) {
         recordOutcomes();
         sleep(20);
       }

@@ -19,11 +19,14 @@ final class Run implements JobContext {
   final ClaimedJob job;
   final JobHandler handler;
 
-  /** When this instance claimed the job. */
-  final long claimedAt = System.currentTimeMillis();
+  /**
+   * When this instance claimed the job, on the monotonic clock ({@link System#nanoTime()}): the
+   * intervals measured from it (hand-back, timeout) must not jump with the wall clock.
+   */
+  final long claimedNanos = System.nanoTime();
 
-  /** When a worker started it (the claim time until then). */
-  volatile long startedAt = claimedAt;
+  /** When a worker started it (the claim time until then), on the monotonic clock. */
+  volatile long startedNanos = claimedNanos;
 
   final Map<String, String> dataUpdates = new ConcurrentHashMap<>();
   private final JobResults results;
