@@ -10,6 +10,7 @@
 #   bench/run.sh                 (PostgreSQL on 127.0.0.1:5432, user postgres; builds if needed)
 #   DRAIN_JOBS=20000 STEADY_SECONDS=10 LIST_JOBS=200000 bench/run.sh     (a quicker run)
 #   PARTS="drain steady" bench/run.sh                                      (only some parts)
+#   SERVER_OPTS="-XX:StartFlightRecording=..." bench/run.sh                (extra JVM options)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,7 +43,7 @@ fresh_db() {
 start_server() {
   JOBSERVER_DATA_DIR="$work/server" JOBSERVER_INSTANCE_ID=bench JOBSERVER_WORKERS="$WORKERS" \
   JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
-    java -Xmx512m -Dmp.jwt.verify.publickey.location="file:$PWD/$work/keys/dev-jwt-public.pem" \
+    java ${SERVER_OPTS:-} -Xmx512m -Dmp.jwt.verify.publickey.location="file:$PWD/$work/keys/dev-jwt-public.pem" \
     -jar target/payara-micro.jar --nocluster --port "$PORT" --deploy target/jobserver.war \
     --contextroot / >> "$work/server.log" 2>&1 &
   pid=$!

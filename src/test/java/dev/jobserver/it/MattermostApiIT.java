@@ -60,6 +60,39 @@ class MattermostApiIT extends InServerTest {
   }
 
   @Test
+  void aTokenOnceAcceptedIsStillRefusedWhenAlteredOrExpired() throws Exception {
+    // Verified tokens are remembered (security.VerifiedTokens); this is what must still hold.
+    String token = TestTokens.expiringIn(3, "carol", "manage_jobs");
+    long expiresAt = System.currentTimeMillis() + 3000;
+    assertEquals(200, http.get("/api/v4/jobs?per_page=1", token).status());
+    assertEquals(200, http.get("/api/v4/jobs?per_page=1", token).status());
+    Http.Reply created = http.post("/api/v4/jobs", token, "{\"type\":\"noop\"}");
+    assertEquals(201, created.status(), created.toString());
+    assertEquals(
+        "carol",
+        Db.query("SELECT actor FROM job_event WHERE job_id = ?", created.json().getString("id"))
+            .get(0)
+            .get("actor"),
+        "a remembered token still names its caller");
+    // the same header and claims with one signature character changed (mid-signature: the last
+    // character of base64url may carry only padding bits)
+    int sig = token.lastIndexOf('.') + 20;
+    String altered =
+        token.substring(0, sig) + (token.charAt(sig) == 'A' ? 'B' : 'A') + token.substring(sig + 1);
+    assertAppError(
+        http.get("/api/v4/jobs?per_page=1", altered), 401, "api.context.session_expired.app_error");
+    // a remembered token without the role it lacks
+    String reader = TestTokens.expiringIn(60, "dave", "read_jobs");
+    assertEquals(200, http.get("/api/v4/jobs?per_page=1", reader).status());
+    assertEquals(403, http.post("/api/v4/jobs", reader, "{\"type\":\"noop\"}").status());
+    assertEquals(403, http.post("/api/v4/jobs", reader, "{\"type\":\"noop\"}").status());
+    // after its exp (JWT times are whole seconds) it is refused, remembered or not
+    Thread.sleep(Math.max(0, expiresAt - System.currentTimeMillis()) + 1500);
+    assertAppError(
+        http.get("/api/v4/jobs?per_page=1", token), 401, "api.context.session_expired.app_error");
+  }
+
+  @Test
   void theBearerSchemeIsCaseInsensitiveAsTheMattermostClientSendsIt() {
     // Client4 sends "Authorization: BEARER <token>"
     for (String scheme : List.of("BEARER", "bearer", "BeArEr")) {

@@ -44,6 +44,11 @@ public final class TestTokens {
     return sign(KEY, ISSUER, subject, List.of(groups), 3600);
   }
 
+  /** A valid token that expires in the given number of seconds. */
+  public static String expiringIn(long seconds, String subject, String... groups) {
+    return sign(KEY, ISSUER, subject, List.of(groups), seconds);
+  }
+
   public static String expired(String... groups) {
     return sign(KEY, ISSUER, "late", List.of(groups), -600);
   }

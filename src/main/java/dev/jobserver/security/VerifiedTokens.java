@@ -1,0 +1,131 @@
+package dev.jobserver.security;
+
+import dev.jobserver.database.DatabaseSettings;
+import jakarta.security.enterprise.CallerPrincipal;
+import jakarta.security.enterprise.identitystore.CredentialValidationResult;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.eclipse.microprofile.jwt.JsonWebToken;
+
+/**
+ * Bearer tokens that Payara's MP-JWT identity store has verified, so that the next request with the
+ * same token skips the signature check and the claim parsing (about a third of a request's CPU in a
+ * profile of POST /api/v4/jobs, see the README's Performance section).
+ *
+ * <p>An entry is the exact token string (every byte of header, claims and signature) and what its
+ * verification produced: the caller principal (Payara's {@link JsonWebToken}) and its groups. It is
+ * used only until the token's {@code exp} and at most {@code JOBSERVER_TOKEN_CACHE_SECONDS}
+ * (default 300; 0 turns the cache off), so a rotated verification key stops accepting an old token
+ * within that time. Tokens that failed verification are never cached: every request with them is
+ * verified again, with Payara's own messages. The cache holds at most {@link #MAX_ENTRIES} tokens;
+ * when full it drops the expired ones, and all of them if none had expired.
+ */
+public final class VerifiedTokens {
+
+  /** Most tokens held; a token is about 1 KB. */
+  static final int MAX_ENTRIES = 10_000;
+
+  /** Built on first use, from the server's environment and MicroProfile Config. */
+  private static final class Shared {
+    static final VerifiedTokens INSTANCE =
+        new VerifiedTokens(
+            seconds(DatabaseSettings.setting("JOBSERVER_TOKEN_CACHE_SECONDS", null)),
+            ConfigProvider.getConfig()
+                .getOptionalValue("mp.jwt.verify.token.age", Long.class)
+                .orElse(0L));
+  }
+
+  private record Entry(CredentialValidationResult result, long usableUntilMillis) {}
+
+  private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  private final long ttlMillis;
+  private final long maxTokenAgeMillis;
+
+  /**
+   * @param ttlSeconds longest use of a verification (0: none is kept)
+   * @param maxTokenAgeSeconds {@code mp.jwt.verify.token.age}: Payara refuses a token issued longer
+   *     ago than this, so the cache does too (0: not set)
+   */
+  VerifiedTokens(long ttlSeconds, long maxTokenAgeSeconds) {
+    this.ttlMillis = ttlSeconds * 1000;
+    this.maxTokenAgeMillis = maxTokenAgeSeconds * 1000;
+  }
+
+  public static VerifiedTokens instance() {
+    return Shared.INSTANCE;
+  }
+
+  static long seconds(String value) {
+    if (value == null || value.isBlank()) {
+      return 300;
+    }
+    try {
+      long n = Long.parseLong(value.trim());
+      if (n < 0 || n > 86_400) {
+        throw new IllegalArgumentException(
+            "JOBSERVER_TOKEN_CACHE_SECONDS must be between 0 and 86400, got " + n);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "JOBSERVER_TOKEN_CACHE_SECONDS must be a whole number, got '" + value + "'", e);
+    }
+  }
+
+  /** The verification result for exactly this token, or null if it must be verified. */
+  public CredentialValidationResult lookup(String token, long nowMillis) {
+    if (token == null) {
+      return null;
+    }
+    Entry e = entries.get(token);
+    if (e == null) {
+      return null;
+    }
+    if (nowMillis >= e.usableUntilMillis) {
+      entries.remove(token, e);
+      return null;
+    }
+    return e.result;
+  }
+
+  /**
+   * Records a token the container has just authenticated: the principal it set for the request,
+   * with the token's groups (what Payara's identity store returned for it).
+   */
+  public void remember(JsonWebToken jwt, long nowMillis) {
+    // Payara's token is a CallerPrincipal too (what its identity store returned)
+    if (ttlMillis == 0 || !(jwt instanceof CallerPrincipal principal)) {
+      return;
+    }
+    String token = jwt.getRawToken();
+    if (token == null || entries.containsKey(token)) {
+      return;
+    }
+    long until = nowMillis + ttlMillis;
+    long exp = jwt.getExpirationTime(); // seconds; 0 when absent (Payara requires it)
+    if (exp <= 0 || exp * 1000 <= nowMillis) {
+      return;
+    }
+    until = Math.min(until, exp * 1000);
+    if (maxTokenAgeMillis > 0) {
+      until = Math.min(until, jwt.getIssuedAtTime() * 1000 + maxTokenAgeMillis);
+    }
+    if (until <= nowMillis) {
+      return;
+    }
+    if (entries.size() >= MAX_ENTRIES) {
+      entries.values().removeIf(old -> nowMillis >= old.usableUntilMillis);
+      if (entries.size() >= MAX_ENTRIES) {
+        entries.clear();
+      }
+    }
+    Set<String> groups = jwt.getGroups() == null ? Set.of() : Set.copyOf(jwt.getGroups());
+    entries.put(token, new Entry(new CredentialValidationResult(principal, groups), until));
+  }
+
+  int size() {
+    return entries.size();
+  }
+}
