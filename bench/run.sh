@@ -2,7 +2,7 @@
 # The Jobserver benchmark, on PostgreSQL, one line per figure ("name value unit"):
 #   drain   50,000 queued noop jobs -> jobs/s until all finished (first start to last finish),
 #           after an unmeasured warm-up drain of the same size right after boot
-#   steady  noop jobs created over HTTP with JWT by 16 clients for 30 s, after a 15 s warm-up at the
+#   steady  noop jobs created over HTTP with JWT by 16 clients for 30 s, after a 60 s warm-up at the
 #           same load that is not measured -> creates/s, finished/s,
 #           p50/p99 create latency, p50/p99 create-to-start latency, server resident memory
 #   list    p50/p99 of GET /api/v4/jobs?per_page=60 (and with status / job_type) on 1,000,000 jobs
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 DRAIN_JOBS=${DRAIN_JOBS:-50000}
 STEADY_SECONDS=${STEADY_SECONDS:-30}
-WARMUP_SECONDS=${WARMUP_SECONDS:-15}
+WARMUP_SECONDS=${WARMUP_SECONDS:-60}
 CLIENTS=${CLIENTS:-16}
 LIST_JOBS=${LIST_JOBS:-1000000}
 WORKERS=${JOBSERVER_WORKERS:-16}
@@ -96,7 +96,10 @@ fi
 
 # ---- steady: creates over HTTP with JWT -------------------------------------------------------
 if part steady; then
-# warm-up: the same load for WARMUP_SECONDS, not measured (JIT compilation of the request path)
+# warm-up: the same load for WARMUP_SECONDS, not measured (JIT compilation of the request path).
+# On 2 cores the JIT needs minutes under this load: after 45 s a profile still found 31% of the
+# request threads' time in the interpreter and C2 compiling ~10 methods/s; creates/s rose over
+# twelve 20 s windows from 134 to 200-300 while the server's CPU per window fell from 29 to 16 s.
 java bench/Bench.java steady "http://localhost:$PORT" "$TOKEN" "$WARMUP_SECONDS" "$CLIENTS" > "$work/warmup.txt"
 sleep 2
 sql "TRUNCATE job CASCADE"
