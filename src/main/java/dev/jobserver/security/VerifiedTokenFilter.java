@@ -18,6 +18,15 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
 @WebFilter(urlPatterns = "/api/*")
 public class VerifiedTokenFilter extends HttpFilter {
 
+  /**
+   * Reads the cache's settings when the application starts, so that a bad
+   * JOBSERVER_TOKEN_CACHE_SECONDS is reported (and the cache left off) in the startup log.
+   */
+  @Override
+  public void init() {
+    VerifiedTokens.instance();
+  }
+
   @Override
   protected void doFilter(HttpServletRequest req, HttpServletResponse res, FilterChain chain)
       throws IOException, ServletException {

@@ -6,6 +6,7 @@ import jakarta.security.enterprise.identitystore.CredentialValidationResult;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
@@ -27,14 +28,26 @@ public final class VerifiedTokens {
   /** Most tokens held; a token is about 1 KB. */
   static final int MAX_ENTRIES = 10_000;
 
-  /** Built on first use, from the server's environment and MicroProfile Config. */
+  /** Built on first use (at deployment, see {@link VerifiedTokenFilter#init()}). */
   private static final class Shared {
     static final VerifiedTokens INSTANCE =
         new VerifiedTokens(
-            seconds(DatabaseSettings.setting("JOBSERVER_TOKEN_CACHE_SECONDS", null)),
-            ConfigProvider.getConfig()
-                .getOptionalValue("mp.jwt.verify.token.age", Long.class)
-                .orElse(0L));
+            ttlSetting(DatabaseSettings.setting("JOBSERVER_TOKEN_CACHE_SECONDS", null)),
+            tokenAge(
+                ConfigProvider.getConfig()
+                    .getOptionalValue("mp.jwt.verify.token.age", String.class)
+                    .orElse(null)));
+  }
+
+  /** The setting, or 0 (every token verified, the safe side) with an error in the log. */
+  static long ttlSetting(String value) {
+    try {
+      return seconds(value);
+    } catch (IllegalArgumentException e) {
+      Logger.getLogger(VerifiedTokens.class.getName())
+          .severe(e.getMessage() + "; verified tokens are not remembered");
+      return 0;
+    }
   }
 
   private record Entry(CredentialValidationResult result, long usableUntilMillis) {}
@@ -46,10 +59,10 @@ public final class VerifiedTokens {
   /**
    * @param ttlSeconds longest use of a verification (0: none is kept)
    * @param maxTokenAgeSeconds {@code mp.jwt.verify.token.age}: Payara refuses a token issued longer
-   *     ago than this, so the cache does too (0: not set)
+   *     ago than this, so the cache does too (0: not set; negative: unknown, nothing is kept)
    */
   VerifiedTokens(long ttlSeconds, long maxTokenAgeSeconds) {
-    this.ttlMillis = ttlSeconds * 1000;
+    this.ttlMillis = maxTokenAgeSeconds < 0 ? 0 : ttlSeconds * 1000;
     this.maxTokenAgeMillis = maxTokenAgeSeconds * 1000;
   }
 
@@ -71,6 +84,21 @@ public final class VerifiedTokens {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
           "JOBSERVER_TOKEN_CACHE_SECONDS must be a whole number, got '" + value + "'", e);
+    }
+  }
+
+  /**
+   * {@code mp.jwt.verify.token.age} in seconds, 0 when unset. A value that is not a whole number of
+   * seconds turns the cache off (-1): then Payara alone judges the token's age.
+   */
+  static long tokenAge(String value) {
+    if (value == null || value.isBlank()) {
+      return 0;
+    }
+    try {
+      return Math.max(0, Long.parseLong(value.trim()));
+    } catch (NumberFormatException e) {
+      return -1;
     }
   }
 
@@ -104,13 +132,17 @@ public final class VerifiedTokens {
       return;
     }
     long until = nowMillis + ttlMillis;
-    long exp = jwt.getExpirationTime(); // seconds; 0 when absent (Payara requires it)
-    if (exp <= 0 || exp * 1000 <= nowMillis) {
+    Long exp = secondsClaim(jwt, "exp"); // Payara requires exp and iat; without them: not kept
+    if (exp == null || exp * 1000 <= nowMillis) {
       return;
     }
     until = Math.min(until, exp * 1000);
     if (maxTokenAgeMillis > 0) {
-      until = Math.min(until, jwt.getIssuedAtTime() * 1000 + maxTokenAgeMillis);
+      Long iat = secondsClaim(jwt, "iat");
+      if (iat == null) {
+        return;
+      }
+      until = Math.min(until, iat * 1000 + maxTokenAgeMillis);
     }
     if (until <= nowMillis) {
       return;
@@ -123,6 +155,21 @@ public final class VerifiedTokens {
     }
     Set<String> groups = jwt.getGroups() == null ? Set.of() : Set.copyOf(jwt.getGroups());
     entries.put(token, new Entry(new CredentialValidationResult(principal, groups), until));
+  }
+
+  private static Long secondsClaim(JsonWebToken jwt, String name) {
+    try {
+      Object v = jwt.getClaim(name);
+      if (v instanceof Number n) {
+        return n.longValue();
+      }
+      if (v instanceof jakarta.json.JsonNumber n) {
+        return n.longValue();
+      }
+      return null;
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   int size() {

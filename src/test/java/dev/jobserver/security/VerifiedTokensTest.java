@@ -117,10 +117,22 @@ class VerifiedTokensTest {
   }
 
   @Test
+  void anUnreadableTokenAgeSettingTurnsTheCacheOff() {
+    assertEquals(0, VerifiedTokens.tokenAge(null));
+    assertEquals(600, VerifiedTokens.tokenAge("600"));
+    assertEquals(-1, VerifiedTokens.tokenAge("10m"));
+    VerifiedTokens cache = new VerifiedTokens(300, VerifiedTokens.tokenAge("10m"));
+    cache.remember(token("t", 60), NOW);
+    assertNull(cache.lookup("t", NOW));
+  }
+
+  @Test
   void theLifetimeSettingIsChecked() {
     assertEquals(300, VerifiedTokens.seconds(null));
     assertEquals(0, VerifiedTokens.seconds(" 0 "));
     assertThrows(IllegalArgumentException.class, () -> VerifiedTokens.seconds("-1"));
     assertThrows(IllegalArgumentException.class, () -> VerifiedTokens.seconds("five"));
+    assertEquals(0, VerifiedTokens.ttlSetting("five"), "a bad value leaves the cache off");
+    assertEquals(60, VerifiedTokens.ttlSetting("60"));
   }
 }
