@@ -445,10 +445,8 @@ public class JobEngine {
       Thread.interrupted(); // never hand an interrupted thread back to the pool
     }
     // a racy moving average is good enough to size the claims
-    runNanos =
-        runNanos <= 0
-            ? System.nanoTime() - began
-            : 0.95 * runNanos + 0.05 * (System.nanoTime() - began);
+    long took = System.nanoTime() - began;
+    runNanos = runNanos <= 0 ? took : 0.95 * runNanos + 0.05 * took;
     finish(run, outcome);
     released(run);
   }

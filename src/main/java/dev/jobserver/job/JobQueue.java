@@ -238,12 +238,7 @@ public class JobQueue {
           int progress = effective.status() == JobStatus.FAILED ? -1 : effective.progress();
           if (!rewritesData(effective)) {
             PlainEnd end = new PlainEnd(effective.status(), progress, effective.runAfter());
-            List<String> ids = plain.get(end);
-            if (ids == null) {
-              ids = new ArrayList<>();
-              plain.put(end, ids);
-            }
-            ids.add(o.jobId());
+            plain.computeIfAbsent(end, k -> new ArrayList<>()).add(o.jobId());
           } else {
             Map<String, String> data = new LinkedHashMap<>(JobData.fromJson((String) row[3]));
             data.putAll(effective.data());
@@ -524,19 +519,16 @@ public class JobQueue {
       throws SQLException {
     for (Map.Entry<PlainEnd, List<String>> e : plain.entrySet()) {
       PlainEnd end = e.getKey();
+      // JDBC keeps parameters set until they are changed, batched rows included
+      up.setString(1, end.status().name());
+      up.setInt(2, end.progress());
+      up.setLong(3, now);
+      up.setLong(4, end.runAfter());
       if (postgres) {
-        up.setString(1, end.status().name());
-        up.setInt(2, end.progress());
-        up.setLong(3, now);
-        up.setLong(4, end.runAfter());
         up.setArray(5, c.createArrayOf("varchar", e.getValue().toArray()));
         up.executeUpdate();
       } else {
         for (String id : e.getValue()) {
-          up.setString(1, end.status().name());
-          up.setInt(2, end.progress());
-          up.setLong(3, now);
-          up.setLong(4, end.runAfter());
           up.setString(5, id);
           up.addBatch();
         }
