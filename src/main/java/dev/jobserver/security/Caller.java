@@ -4,8 +4,13 @@ import jakarta.ws.rs.core.SecurityContext;
 import java.security.Principal;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
-/** Who is calling, for the job event's actor: the token's subject. */
+/**
+ * Who is calling, for the job's creator and the job event's actor: the token's subject, cut to the
+ * 255 characters those columns hold (a longer subject in a valid token must not fail the request).
+ */
 public final class Caller {
+  static final int MAX_LENGTH = 255;
+
   private Caller() {}
 
   public static String actor(SecurityContext security) {
@@ -13,9 +18,11 @@ public final class Caller {
     if (p == null) {
       return "anonymous";
     }
-    if (p instanceof JsonWebToken jwt && jwt.getSubject() != null) {
-      return jwt.getSubject();
+    String name =
+        p instanceof JsonWebToken jwt && jwt.getSubject() != null ? jwt.getSubject() : p.getName();
+    if (name == null) {
+      return "anonymous";
     }
-    return p.getName();
+    return name.length() <= MAX_LENGTH ? name : name.substring(0, MAX_LENGTH);
   }
 }
