@@ -119,6 +119,11 @@ public class Job {
     return JobData.fromJson(data);
   }
 
+  /** The data as stored: a JSON object of strings. */
+  String dataJson() {
+    return data;
+  }
+
   public List<String> getStacktrace() {
     return JobData.listFromJson(stacktrace);
   }

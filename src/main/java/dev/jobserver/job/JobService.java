@@ -10,13 +10,12 @@ import jakarta.persistence.PersistenceContext;
 import jakarta.persistence.TypedQuery;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
- * The facade every API calls: creates jobs, reads them, and makes the status changes clients ask
- * for, each with its job event in the same transaction. Roles are checked at the REST boundary; the
- * actor passed in is the caller's token subject.
+ * The facade every API calls to read jobs and make the status changes clients ask for, each with
+ * its job event in the same transaction ({@link JobCreator} creates them). Roles are checked at the
+ * REST boundary; the actor passed in is the caller's token subject.
  */
 @Stateless
 public class JobService {
@@ -26,29 +25,6 @@ public class JobService {
 
   @Inject private JobTypeRegistry types;
   @Inject private Event<JobSignal> signals;
-
-  public Job create(
-      String type,
-      Map<String, String> data,
-      int priority,
-      IdForm form,
-      boolean force,
-      String actor) {
-    if (!types.contains(type)) {
-      throw new UnknownJobTypeException(type);
-    }
-    String id = form == IdForm.TAIPY ? JobIds.newTaipyId(type) : JobIds.newMattermostId();
-    long now = System.currentTimeMillis();
-    Job job = new Job(id, type, priority, now, data);
-    job.setForce(force);
-    job.setCreatedBy(actor);
-    job.setMaxAttempts(types.settings(type).maxAttempts());
-    em.persist(job);
-    em.flush();
-    JobEvents.record(em, id, now, actor, null, JobStatus.PENDING, "created");
-    signals.fire(new JobSignal(JobSignal.Kind.CREATED, id));
-    return job;
-  }
 
   public Optional<Job> find(String id) {
     return Optional.ofNullable(em.find(Job.class, id));

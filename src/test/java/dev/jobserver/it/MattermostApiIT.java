@@ -15,10 +15,14 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -56,6 +60,51 @@ class MattermostApiIT extends InServerTest {
       }
       Http.Reply post = http.post("/api/v4/jobs", t.getValue(), "{\"type\":\"noop\"}");
       assertAppError(post, 401, "api.context.session_expired.app_error");
+    }
+  }
+
+  @Test
+  void aSubjectLongerThanTheActorColumnStillCreates() throws Exception {
+    String subject = "cn=" + "x".repeat(297);
+    Http.Reply r =
+        http.post("/api/v4/jobs", TestTokens.token(subject, "manage_jobs"), "{\"type\":\"noop\"}");
+    assertEquals(201, r.status(), r.toString());
+    assertEquals(
+        subject.substring(0, 255),
+        Db.query("SELECT actor FROM job_event WHERE job_id = ?", r.json().getString("id"))
+            .get(0)
+            .get("actor"));
+  }
+
+  @Test
+  void concurrentCreatesEachRecordTheirOwnCaller() throws Exception {
+    // the resources are application-scoped singletons: the caller must come from each request
+    String[] subjects = {"dora", "erin", "finn", "gail"};
+    ExecutorService pool = Executors.newFixedThreadPool(subjects.length);
+    try {
+      List<Future<String[]>> created = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        String subject = subjects[i % subjects.length];
+        String token = TestTokens.token(subject, "manage_jobs");
+        created.add(
+            pool.submit(
+                () -> {
+                  Http.Reply r = http.post("/api/v4/jobs", token, "{\"type\":\"noop\"}");
+                  assertEquals(201, r.status(), r.toString());
+                  return new String[] {subject, r.json().getString("id")};
+                }));
+      }
+      for (Future<String[]> f : created) {
+        String[] sj = f.get();
+        assertEquals(
+            sj[0],
+            Db.query("SELECT actor FROM job_event WHERE job_id = ?", sj[1]).get(0).get("actor"));
+        assertEquals(
+            sj[0],
+            Db.query("SELECT created_by FROM job WHERE id = ?", sj[1]).get(0).get("created_by"));
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 

@@ -11,6 +11,7 @@ import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
+import dev.jobserver.job.JobCreator;
 import dev.jobserver.job.JobFilter;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobNotFoundException;
@@ -22,7 +23,7 @@ import dev.jobserver.job.JobTypes;
 import dev.jobserver.security.Caller;
 import dev.jobserver.security.Roles;
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.enterprise.context.RequestScoped;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -57,7 +58,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The Mattermost REST v4 jobs API. Translates HTTP to {@link JobService} and back. */
 @Path("v4/jobs")
-@RequestScoped
+@ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
 @RolesAllowed(Roles.MANAGE_JOBS)
 @Tag(name = "v4 jobs (Mattermost)")
@@ -66,6 +67,7 @@ public class MattermostJobsResource {
   private static final String OK = "{\"status\":\"OK\"}";
 
   @Inject private JobService jobs;
+  @Inject private JobCreator creator;
   @Inject private JobTypeRegistry types;
   @Inject private JobResults results;
   @Context private SecurityContext security;
@@ -190,7 +192,8 @@ public class MattermostJobsResource {
     if (!types.contains(type)) {
       throw incorrectType("unknown job type: " + type);
     }
-    Job job = jobs.create(type, data, priority, IdForm.MATTERMOST, false, Caller.actor(security));
+    Job job =
+        creator.create(type, data, priority, IdForm.MATTERMOST, false, Caller.actor(security));
     return Response.status(201)
         .type(MediaType.APPLICATION_JSON)
         .entity(MattermostJobView.of(job).toString())

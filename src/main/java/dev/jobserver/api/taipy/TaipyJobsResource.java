@@ -7,6 +7,7 @@ import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
+import dev.jobserver.job.JobCreator;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobNotFoundException;
 import dev.jobserver.job.JobService;
@@ -15,7 +16,7 @@ import dev.jobserver.job.JobSummary;
 import dev.jobserver.security.Caller;
 import dev.jobserver.security.Roles;
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.enterprise.context.RequestScoped;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.stream.JsonGenerator;
 import jakarta.ws.rs.Consumes;
@@ -42,12 +43,13 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
  * Messages are Taipy's own, which its clients and scripts match on.
  */
 @Path("v1/jobs")
-@RequestScoped
+@ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "v1 jobs (Taipy)")
 public class TaipyJobsResource {
 
   @Inject private JobService jobs;
+  @Inject private JobCreator creator;
   @Inject private JobStream stream;
   @Inject private JobTypeRegistry types;
   @Context private SecurityContext security;
@@ -132,7 +134,7 @@ public class TaipyJobsResource {
     if (!types.contains(type)) {
       throw ApiException.taipy(404, "Task config: " + taskId + " does not exist.");
     }
-    Job job = jobs.create(type, Map.of(), 0, IdForm.TAIPY, false, Caller.actor(security));
+    Job job = creator.create(type, Map.of(), 0, IdForm.TAIPY, false, Caller.actor(security));
     return json(
         JSON.createObjectBuilder()
             .add("message", "Job was created.")

@@ -1,0 +1,95 @@
+package dev.jobserver.job;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Group commit for creates: requests that arrive while another's insert is being written share the
+ * next transaction (one multi-row insert and one commit for all of them) instead of one transaction
+ * each. Nothing waits for company: a lone create is written at once; under load the batch is
+ * whatever queued up during the previous commit. If a shared transaction fails, each of its jobs is
+ * tried again on its own, so one bad row fails only its own request.
+ */
+final class JobInserts {
+
+  /** At most this many jobs share one transaction. */
+  static final int MAX_BATCH = 100;
+
+  /** Writes jobs in one transaction, all or none. */
+  interface Writer {
+    void insert(List<Job> jobs) throws SQLException;
+  }
+
+  private static final class Pending {
+    final Job job;
+    boolean done; // written and read under the lock
+    SQLException failure;
+
+    Pending(Job job) {
+      this.job = job;
+    }
+  }
+
+  private final Writer writer;
+  private final ConcurrentLinkedQueue<Pending> waiting = new ConcurrentLinkedQueue<>();
+  private final ReentrantLock writing = new ReentrantLock();
+
+  JobInserts(Writer writer) {
+    this.writer = writer;
+  }
+
+  /** Stores the job (with whatever others are waiting); returns once it is committed. */
+  void insert(Job job) throws SQLException {
+    Pending mine = new Pending(job);
+    waiting.add(mine);
+    writing.lock();
+    try {
+      while (!mine.done) {
+        List<Pending> batch = new ArrayList<>();
+        Pending p;
+        while (batch.size() < MAX_BATCH && (p = waiting.poll()) != null) {
+          batch.add(p);
+        }
+        write(batch);
+      }
+    } finally {
+      writing.unlock();
+    }
+    if (mine.failure != null) {
+      throw mine.failure;
+    }
+  }
+
+  /** How many creates wait for a transaction (for tests). */
+  int queued() {
+    return waiting.size();
+  }
+
+  private void write(List<Pending> batch) {
+    try {
+      writer.insert(batch.stream().map(p -> p.job).toList());
+    } catch (SQLException | RuntimeException shared) {
+      for (Pending p : batch) {
+        try {
+          if (batch.size() > 1) {
+            writer.insert(List.of(p.job));
+          } else {
+            p.failure = asSql(shared);
+          }
+        } catch (SQLException | RuntimeException own) {
+          p.failure = asSql(own);
+        }
+      }
+    }
+    for (Pending p : batch) {
+      p.done = true;
+    }
+  }
+
+  private static SQLException asSql(Exception e) {
+    return e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
+  }
+}

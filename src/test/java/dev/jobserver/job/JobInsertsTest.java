@@ -1,0 +1,122 @@
+package dev.jobserver.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class JobInsertsTest {
+
+  private final ExecutorService pool = Executors.newFixedThreadPool(8);
+  private final CountDownLatch firstStarted = new CountDownLatch(1);
+  private final CountDownLatch releaseFirst = new CountDownLatch(1);
+
+  @AfterEach
+  void stop() {
+    pool.shutdownNow();
+  }
+
+  private static Job job(String id) {
+    return new Job(id, "noop", 0, 1L, Map.of());
+  }
+
+  /** A writer whose transaction for the job "first" holds until released, then does the rest. */
+  private JobInserts holdingFirst(JobInserts.Writer then) {
+    return new JobInserts(
+        jobs -> {
+          if (jobs.get(0).getId().equals("first")) {
+            firstStarted.countDown();
+            try {
+              releaseFirst.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          then.insert(jobs);
+        });
+  }
+
+  private Future<Void> store(JobInserts inserts, String id) {
+    return pool.submit(
+        () -> {
+          inserts.insert(job(id));
+          return null;
+        });
+  }
+
+  /** Starts "first", queues the others behind its transaction, then lets it commit. */
+  private List<Future<Void>> queuedBehindFirst(JobInserts inserts, String... ids) throws Exception {
+    Future<Void> first = store(inserts, "first");
+    assertTrue(firstStarted.await(10, TimeUnit.SECONDS));
+    List<Future<Void>> others = new ArrayList<>();
+    for (String id : ids) {
+      others.add(store(inserts, id));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (inserts.queued() < ids.length && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(ids.length, inserts.queued(), "all queued behind the running transaction");
+    releaseFirst.countDown();
+    first.get(10, TimeUnit.SECONDS);
+    return others;
+  }
+
+  @Test
+  void aLoneCreateIsWrittenAtOnceInItsOwnTransaction() throws Exception {
+    List<List<String>> transactions = new ArrayList<>();
+    JobInserts inserts =
+        new JobInserts(jobs -> transactions.add(jobs.stream().map(Job::getId).toList()));
+    inserts.insert(job("a"));
+    inserts.insert(job("b"));
+    assertEquals(List.of(List.of("a"), List.of("b")), transactions);
+  }
+
+  @Test
+  void createsArrivingDuringACommitShareTheNextTransaction() throws Exception {
+    List<List<String>> transactions = Collections.synchronizedList(new ArrayList<>());
+    JobInserts inserts =
+        holdingFirst(jobs -> transactions.add(jobs.stream().map(Job::getId).toList()));
+    for (Future<Void> f : queuedBehindFirst(inserts, "j0", "j1", "j2", "j3", "j4")) {
+      f.get(10, TimeUnit.SECONDS);
+    }
+    assertEquals(2, transactions.size(), transactions.toString());
+    assertEquals(List.of("first"), transactions.get(0));
+    assertEquals(
+        Set.of("j0", "j1", "j2", "j3", "j4"), new HashSet<>(transactions.get(1)), "one shared");
+  }
+
+  @Test
+  void aFailedSharedTransactionIsRetriedPerJobSoOnlyTheBadOneFails() throws Exception {
+    List<String> stored = Collections.synchronizedList(new ArrayList<>());
+    JobInserts inserts =
+        holdingFirst(
+            jobs -> {
+              if (jobs.stream().anyMatch(j -> j.getId().equals("bad"))) {
+                throw new SQLException("value too long");
+              }
+              jobs.forEach(j -> stored.add(j.getId()));
+            });
+    List<Future<Void>> others = queuedBehindFirst(inserts, "good1", "bad", "good2");
+    others.get(0).get(10, TimeUnit.SECONDS);
+    others.get(2).get(10, TimeUnit.SECONDS);
+    Exception e = assertThrows(Exception.class, () -> others.get(1).get(10, TimeUnit.SECONDS));
+    assertTrue(e.getCause() instanceof SQLException, e.toString());
+    assertEquals("value too long", e.getCause().getMessage());
+    assertEquals(Set.of("first", "good1", "good2"), new HashSet<>(stored));
+  }
+}
