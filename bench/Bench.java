@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   java Bench.java create  BASE_URL TOKEN COUNT CLIENTS TYPE DATA_JSON
  *   java Bench.java steady  BASE_URL TOKEN SECONDS CLIENTS
  *   java Bench.java list    BASE_URL TOKEN REQUESTS QUERY
+ *   java Bench.java rate    BASE_URL TOKEN SECONDS CLIENTS PATH
  * </pre>
  *
  * Every figure is printed as one line "name value unit".
@@ -35,7 +37,8 @@ public class Bench {
       case "create" -> create(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5], args[6]);
       case "steady" -> steady(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
       case "list" -> list(args[1], args[2], Integer.parseInt(args[3]), args[4]);
-      default -> throw new IllegalArgumentException("create | steady | list");
+      case "rate" -> rate(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5]);
+      default -> throw new IllegalArgumentException("create | steady | list | rate");
     }
   }
 
@@ -95,10 +98,12 @@ public class Bench {
     }
   }
 
-  /** Creates noop jobs for SECONDS with CLIENTS clients; prints creates/s and create latency. */
-  static void steady(String base, String token, int seconds, int clients) throws Exception {
-    ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-    AtomicLong failed = new AtomicLong();
+  /**
+   * CLIENTS threads send requests back to back for SECONDS; a request that fails or throws counts
+   * in {@code failed}. Returns the seconds it took.
+   */
+  static double load(int seconds, int clients, AtomicLong failed, Callable<Boolean> request)
+      throws InterruptedException {
     long end = System.nanoTime() + seconds * 1_000_000_000L;
     CountDownLatch done = new CountDownLatch(clients);
     long start = System.nanoTime();
@@ -106,13 +111,8 @@ public class Bench {
       started(() -> {
         try {
           while (System.nanoTime() < end) {
-            long t0 = System.nanoTime();
             try {
-              HttpResponse<String> r = HTTP.send(post(base, token, "{\"type\":\"noop\"}"),
-                  HttpResponse.BodyHandlers.ofString());
-              if (r.statusCode() == 201) {
-                latencies.add(System.nanoTime() - t0);
-              } else {
+              if (!request.call()) {
                 failed.incrementAndGet();
               }
             } catch (Exception e) {
@@ -125,7 +125,23 @@ public class Bench {
       });
     }
     done.await();
-    double secs = (System.nanoTime() - start) / 1e9;
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  /** Creates noop jobs for SECONDS with CLIENTS clients; prints creates/s and create latency. */
+  static void steady(String base, String token, int seconds, int clients) throws Exception {
+    ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+    AtomicLong failed = new AtomicLong();
+    double secs = load(seconds, clients, failed, () -> {
+      long t0 = System.nanoTime();
+      HttpResponse<String> r = HTTP.send(post(base, token, "{\"type\":\"noop\"}"),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 201) {
+        return false;
+      }
+      latencies.add(System.nanoTime() - t0);
+      return true;
+    });
     long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
     System.out.printf("steady_created %d jobs%n", l.length);
     System.out.printf("steady_failed %d requests%n", failed.get());
@@ -153,5 +169,25 @@ public class Bench {
     Arrays.sort(l);
     System.out.printf("list_p50[%s] %.2f ms%n", query, l[requests / 2] / 1e6);
     System.out.printf("list_p99[%s] %.2f ms%n", query, l[(int) (requests * 0.99)] / 1e6);
+  }
+
+  /**
+   * GETs of PATH by CLIENTS clients for SECONDS; prints requests/s. The same load as steady, on a
+   * request that does no database work: what the HTTP, JWT and JAX-RS path alone can serve here.
+   */
+  static void rate(String base, String token, int seconds, int clients, String path) throws Exception {
+    HttpRequest req = HttpRequest.newBuilder(URI.create(base + path))
+        .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + token).GET().build();
+    AtomicLong ok = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    double secs = load(seconds, clients, failed, () -> {
+      boolean success = HTTP.send(req, HttpResponse.BodyHandlers.ofByteArray()).statusCode() == 200;
+      if (success) {
+        ok.incrementAndGet();
+      }
+      return success;
+    });
+    System.out.printf("rate[%s] %.0f requests/s%n", path, ok.get() / secs);
+    System.out.printf("rate_failed[%s] %d requests%n", path, failed.get());
   }
 }

@@ -5,6 +5,8 @@
 #   steady  noop jobs created over HTTP with JWT by 16 clients for 30 s, after a 60 s warm-up at the
 #           same load that is not measured -> creates/s, finished/s,
 #           p50/p99 create latency, p50/p99 create-to-start latency, server resident memory
+#   ceiling the same 16 clients on GET /api/v4/jobs/types (JWT, JAX-RS, no database) for 30 s ->
+#           requests/s: what HTTP with JWT alone can serve on this machine, the bound on creates/s
 #   list    p50/p99 of GET /api/v4/jobs?per_page=60 (and with status / job_type) on 1,000,000 jobs
 #
 #   bench/run.sh                 (PostgreSQL on 127.0.0.1:5432, user postgres; builds if needed)
@@ -22,7 +24,7 @@ LIST_JOBS=${LIST_JOBS:-1000000}
 WORKERS=${JOBSERVER_WORKERS:-16}
 DB=${DB:-jobserver_bench}
 PORT=${PORT:-8381}
-PARTS=${PARTS:-drain steady list}
+PARTS=${PARTS:-drain steady ceiling list}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 work=target/bench
@@ -56,7 +58,7 @@ start_server() {
 stop_server() { kill -TERM "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done; pid=""; }
 finished="('COMPLETED','WARNING','FAILED','CANCELED','SKIPPED','ABANDONED')"
 
-echo "machine $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(psql -d postgres -tAc 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, workers $WORKERS"
+echo "machine $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(psql -d postgres -tAc 'SHOW server_version' | cut -d' ' -f1) PostgreSQL (autovacuum $(psql -d postgres -tAc 'SHOW autovacuum'), synchronous_commit $(psql -d postgres -tAc 'SHOW synchronous_commit')), workers $WORKERS"
 
 # ---- drain: queued jobs, all visible at once (one INSERT); jobs/s from first start to last finish --
 # A cold drain right after boot shares the 2 cores with the JIT compiler (a profile showed C2 using
@@ -121,6 +123,13 @@ echo "steady_unfinished_after_3s $(sql "SELECT COUNT(*) FROM job WHERE status NO
 echo "steady_start_latency_p50 $(sql "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY start_at - create_at) FROM job WHERE start_at > 0") ms"
 echo "steady_start_latency_p99 $(sql "SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY start_at - create_at) FROM job WHERE start_at > 0") ms"
 echo "steady_rss_peak $(( $(cat "$work/rss_peak" 2>/dev/null || echo 0) / 1024 )) MB"
+fi
+
+# ---- ceiling: the same clients on a request that does no database work -------------------------
+if part ceiling; then
+java bench/Bench.java rate "http://localhost:$PORT" "$TOKEN" 10 "$CLIENTS" /api/v4/jobs/types > /dev/null
+java bench/Bench.java rate "http://localhost:$PORT" "$TOKEN" "$STEADY_SECONDS" "$CLIENTS" /api/v4/jobs/types \
+  | sed 's/^rate/ceiling_rate/'
 fi
 
 # ---- list: a table of LIST_JOBS finished jobs ---------------------------------------------------
