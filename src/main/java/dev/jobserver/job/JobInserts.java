@@ -25,7 +25,9 @@ final class JobInserts {
 
   private static final class Pending {
     final Job job;
-    boolean done; // written and read under the lock
+    // all three are written and read under the lock
+    boolean done;
+    boolean written;
     SQLException failure;
 
     Pending(Job job) {
@@ -70,22 +72,35 @@ final class JobInserts {
 
   private void write(List<Pending> batch) {
     try {
-      writer.insert(batch.stream().map(p -> p.job).toList());
-    } catch (SQLException | RuntimeException shared) {
-      for (Pending p : batch) {
-        try {
-          if (batch.size() > 1) {
-            writer.insert(List.of(p.job));
-          } else {
-            p.failure = asSql(shared);
+      try {
+        writer.insert(batch.stream().map(p -> p.job).toList());
+        batch.forEach(p -> p.written = true);
+      } catch (SQLException | RuntimeException shared) {
+        for (Pending p : batch) {
+          try {
+            if (batch.size() > 1) {
+              writer.insert(List.of(p.job));
+              p.written = true;
+            } else {
+              p.failure = asSql(shared);
+            }
+          } catch (SQLException | RuntimeException own) {
+            p.failure = asSql(own);
           }
-        } catch (SQLException | RuntimeException own) {
-          p.failure = asSql(own);
         }
       }
-    }
-    for (Pending p : batch) {
-      p.done = true;
+    } catch (Throwable t) {
+      // An Error: whatever was not stored fails its own request. Nobody is left waiting (a job
+      // taken from the queue but never marked done would make its request loop forever).
+      for (Pending p : batch) {
+        if (!p.written && p.failure == null) {
+          p.failure = new SQLException("the job was not stored: " + t, t);
+        }
+      }
+    } finally {
+      for (Pending p : batch) {
+        p.done = true;
+      }
     }
   }
 

@@ -119,4 +119,24 @@ class JobInsertsTest {
     assertEquals("value too long", e.getCause().getMessage());
     assertEquals(Set.of("first", "good1", "good2"), new HashSet<>(stored));
   }
+
+  @Test
+  void anErrorInASharedTransactionFailsItsRequestsAndLeavesNoneWaiting() throws Exception {
+    List<String> stored = Collections.synchronizedList(new ArrayList<>());
+    JobInserts inserts =
+        holdingFirst(
+            jobs -> {
+              if (jobs.stream().anyMatch(j -> j.getId().equals("x"))) {
+                throw new AssertionError("boom");
+              }
+              jobs.forEach(j -> stored.add(j.getId()));
+            });
+    for (Future<Void> f : queuedBehindFirst(inserts, "x", "y")) {
+      Exception e = assertThrows(Exception.class, () -> f.get(10, TimeUnit.SECONDS));
+      assertTrue(e.getCause() instanceof SQLException, e.toString());
+      assertTrue(e.getCause().getCause() instanceof AssertionError, e.toString());
+    }
+    inserts.insert(job("z")); // the next create is not stuck behind them
+    assertEquals(List.of("first", "z"), stored);
+  }
 }
