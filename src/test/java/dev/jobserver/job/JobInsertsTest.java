@@ -50,6 +50,23 @@ class JobInsertsTest {
         });
   }
 
+  /**
+   * Like {@link #holdingFirst}: a transaction holding {@code badId} throws {@code failure} (an
+   * SQLException or an Error); the jobs of every other one are added to {@code stored}.
+   */
+  private JobInserts failingOn(String badId, Throwable failure, List<String> stored) {
+    return holdingFirst(
+        jobs -> {
+          if (jobs.stream().anyMatch(j -> j.getId().equals(badId))) {
+            if (failure instanceof SQLException sql) {
+              throw sql;
+            }
+            throw (Error) failure;
+          }
+          jobs.forEach(j -> stored.add(j.getId()));
+        });
+  }
+
   private Future<Void> store(JobInserts inserts, String id) {
     return pool.submit(
         () -> {
@@ -103,14 +120,7 @@ class JobInsertsTest {
   @Test
   void aFailedSharedTransactionIsRetriedPerJobSoOnlyTheBadOneFails() throws Exception {
     List<String> stored = Collections.synchronizedList(new ArrayList<>());
-    JobInserts inserts =
-        holdingFirst(
-            jobs -> {
-              if (jobs.stream().anyMatch(j -> j.getId().equals("bad"))) {
-                throw new SQLException("value too long");
-              }
-              jobs.forEach(j -> stored.add(j.getId()));
-            });
+    JobInserts inserts = failingOn("bad", new SQLException("value too long"), stored);
     List<Future<Void>> others = queuedBehindFirst(inserts, "good1", "bad", "good2");
     others.get(0).get(10, TimeUnit.SECONDS);
     others.get(2).get(10, TimeUnit.SECONDS);
@@ -123,14 +133,7 @@ class JobInsertsTest {
   @Test
   void anErrorInASharedTransactionFailsItsRequestsAndLeavesNoneWaiting() throws Exception {
     List<String> stored = Collections.synchronizedList(new ArrayList<>());
-    JobInserts inserts =
-        holdingFirst(
-            jobs -> {
-              if (jobs.stream().anyMatch(j -> j.getId().equals("x"))) {
-                throw new AssertionError("boom");
-              }
-              jobs.forEach(j -> stored.add(j.getId()));
-            });
+    JobInserts inserts = failingOn("x", new AssertionError("boom"), stored);
     for (Future<Void> f : queuedBehindFirst(inserts, "x", "y")) {
       Exception e = assertThrows(Exception.class, () -> f.get(10, TimeUnit.SECONDS));
       assertTrue(e.getCause() instanceof SQLException, e.toString());
