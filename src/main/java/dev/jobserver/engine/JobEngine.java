@@ -1,13 +1,14 @@
 package dev.jobserver.engine;
 
-import dev.jobserver.job.ClaimedJob;
-import dev.jobserver.job.JobQueue;
-import dev.jobserver.job.JobResults;
+import dev.jobserver.job.JobLifecycle.Cause;
 import dev.jobserver.job.JobSignal;
 import dev.jobserver.job.JobStatus;
-import dev.jobserver.job.ProgressUpdate;
-import dev.jobserver.job.RunOutcome;
-import dev.jobserver.job.RunState;
+import dev.jobserver.store.ClaimedJob;
+import dev.jobserver.store.JobStore;
+import dev.jobserver.store.ProgressUpdate;
+import dev.jobserver.store.ResultStore;
+import dev.jobserver.store.RunOutcome;
+import dev.jobserver.store.RunState;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -83,12 +84,12 @@ public class JobEngine {
 
   @Resource private ManagedThreadFactory threads;
 
-  @Inject private JobQueue pooledQueue;
+  @Inject private JobStore pooledQueue;
 
   /** The pooled queue while running; direct connections once the server stops (see shutdown). */
-  private volatile JobQueue queue;
+  private volatile JobStore queue;
 
-  @Inject private JobResults results;
+  @Inject private ResultStore results;
   @Inject private JobTypeRegistry types;
 
   private EngineSettings settings;
@@ -132,7 +133,7 @@ public class JobEngine {
   private final java.util.concurrent.atomic.AtomicBoolean shutDown =
       new java.util.concurrent.atomic.AtomicBoolean();
   private Thread shutdownHook;
-  private JobQueue directQueue;
+  private JobStore directQueue;
   private final ShutdownLog shutdownLog = new ShutdownLog();
   private final java.util.concurrent.CountDownLatch shutdownDone =
       new java.util.concurrent.CountDownLatch(1);
@@ -430,9 +431,9 @@ public class JobEngine {
       } else if (run.warning != null) {
         Map<String, String> data = new HashMap<>(run.dataUpdates);
         data.put("warning", run.warning);
-        outcome = ended(run, JobStatus.WARNING, 100, data, run.warning);
+        outcome = ended(run, Cause.WARN, data, run.warning);
       } else {
-        outcome = ended(run, JobStatus.COMPLETED, 100, Map.copyOf(run.dataUpdates), null);
+        outcome = ended(run, Cause.SUCCEED, Map.copyOf(run.dataUpdates), null);
       }
     } catch (Throwable t) {
       run.closeResultQuietly();
@@ -461,8 +462,7 @@ public class JobEngine {
   /** The outcome of a run that was stopped from outside (null: nothing to record). */
   private RunOutcome stoppedOutcome(Run run) {
     return switch (run.stopReason) {
-      case CANCELED ->
-          ended(run, JobStatus.CANCELED, run.progress, Map.of(), "canceled on request");
+      case CANCELED -> ended(run, Cause.STOP_CANCELED, Map.of(), "canceled on request");
       case TIMEOUT ->
           failure(
               run,
@@ -472,14 +472,13 @@ public class JobEngine {
     };
   }
 
-  /** A run that ended without an error: COMPLETED, WARNING or CANCELED. */
-  private static RunOutcome ended(
-      Run run, JobStatus status, int progress, Map<String, String> data, String message) {
+  /** A run that ended without an error: it completed, warned, or stopped on a cancel. */
+  private static RunOutcome ended(Run run, Cause cause, Map<String, String> data, String message) {
     return new RunOutcome(
-        run.job.id(), run.job.attempt(), status, progress, data, null, null, 0, message);
+        run.job.id(), run.job.attempt(), cause, run.progress, data, null, null, 0, message);
   }
 
-  /** A failed attempt: FAILED, or back to PENDING with backoff while attempts remain. */
+  /** A failed attempt: the job fails, or is retried after a backoff if attempts remain. */
   private RunOutcome failure(Run run, String message, Throwable t) {
     String trace = null;
     if (t != null) {
@@ -487,30 +486,19 @@ public class JobEngine {
       t.printStackTrace(new PrintWriter(w));
       trace = w.toString();
     }
-    JobTypeSettings s = types.settings(run.job.type());
-    if (run.job.attempt() < s.maxAttempts()) {
-      long delay = s.backoffMillis(run.job.attempt());
-      return new RunOutcome(
-          run.job.id(),
-          run.job.attempt(),
-          JobStatus.PENDING,
-          0,
-          Map.copyOf(run.dataUpdates),
-          message,
-          trace,
-          System.currentTimeMillis() + delay,
-          "attempt " + run.job.attempt() + " failed, retry in " + delay + " ms: " + message);
-    }
+    long retryAt =
+        System.currentTimeMillis()
+            + types.settings(run.job.type()).backoffMillis(run.job.attempt());
     return new RunOutcome(
         run.job.id(),
         run.job.attempt(),
-        JobStatus.FAILED,
-        -1,
+        Cause.FAIL,
+        run.progress,
         Map.copyOf(run.dataUpdates),
         message,
         trace,
-        0,
-        message);
+        retryAt,
+        null);
   }
 
   private void finish(Run run, RunOutcome outcome) {
@@ -694,7 +682,7 @@ public class JobEngine {
    * its direct connections, statements and classes are all loaded before they are needed.
    */
   private void prepareShutdownPath() {
-    directQueue = JobQueue.direct();
+    directQueue = JobStore.direct();
     try {
       directQueue.warmUp(instanceId);
       shutdownLog.write("engine " + instanceId + " started", null);

@@ -1,5 +1,6 @@
 package dev.jobserver.engine;
 
+import dev.jobserver.job.JobTypeCatalog;
 import dev.jobserver.job.JobTypes;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,7 +14,7 @@ import java.util.TreeMap;
 
 /** Every job type this WAR knows: the {@link JobHandler} beans found at startup. */
 @ApplicationScoped
-public class JobTypeRegistry {
+public class JobTypeRegistry implements JobTypeCatalog {
 
   @Inject @Any private Instance<JobHandler> handlers;
 
@@ -44,12 +45,18 @@ public class JobTypeRegistry {
     }
   }
 
+  @Override
   public boolean contains(String type) {
     return type != null && byType.containsKey(type);
   }
 
   public JobHandler handler(String type) {
     return byType.get(type);
+  }
+
+  @Override
+  public int maxAttempts(String type) {
+    return settings(type).maxAttempts();
   }
 
   public JobTypeSettings settings(String type) {

@@ -1,7 +1,7 @@
 package dev.jobserver.engine;
 
-import dev.jobserver.job.ClaimedJob;
-import dev.jobserver.job.JobResults;
+import dev.jobserver.store.ClaimedJob;
+import dev.jobserver.store.ResultStore;
 import java.io.OutputStream;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,7 +29,7 @@ final class Run implements JobContext {
   volatile long startedNanos = claimedNanos;
 
   final Map<String, String> dataUpdates = new ConcurrentHashMap<>();
-  private final JobResults results;
+  private final ResultStore results;
 
   volatile Thread thread;
   volatile StopReason stopReason;
@@ -43,7 +43,7 @@ final class Run implements JobContext {
   volatile String warning;
   private OutputStream result;
 
-  Run(ClaimedJob job, JobHandler handler, JobResults results) {
+  Run(ClaimedJob job, JobHandler handler, ResultStore results) {
     this.job = job;
     this.handler = handler;
     this.results = results;

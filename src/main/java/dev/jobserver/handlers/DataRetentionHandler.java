@@ -3,7 +3,8 @@ package dev.jobserver.handlers;
 import dev.jobserver.engine.JobContext;
 import dev.jobserver.engine.JobHandler;
 import dev.jobserver.engine.JobTypeSettings;
-import dev.jobserver.job.JobArchive;
+import dev.jobserver.store.JobReads;
+import dev.jobserver.store.JobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -17,7 +18,8 @@ public class DataRetentionHandler implements JobHandler {
 
   static final int BATCH = 1000;
 
-  @Inject private JobArchive archive;
+  @Inject private JobReads reads;
+  @Inject private JobStore store;
 
   @Override
   public String type() {
@@ -39,10 +41,10 @@ public class DataRetentionHandler implements JobHandler {
   public void run(JobContext context) throws Exception {
     long days = Params.longValue(context.data(), "older_than_days", 30, 0, 36_500);
     long cutoff = System.currentTimeMillis() - Duration.ofDays(days).toMillis();
-    long total = archive.countFinishedBefore(cutoff);
+    long total = reads.countFinishedBefore(cutoff);
     long deleted = 0;
     while (!context.cancelRequested()) {
-      int n = archive.deleteFinishedBefore(cutoff, BATCH);
+      int n = store.deleteFinishedBefore(cutoff, BATCH);
       if (n == 0) {
         break;
       }

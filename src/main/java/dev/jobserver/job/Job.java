@@ -7,11 +7,13 @@ import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Lob;
 import jakarta.persistence.Table;
-import jakarta.persistence.Version;
 import java.util.List;
 import java.util.Map;
 
-/** A job row: the queue entry, its state and its outcome. */
+/**
+ * A job row: the queue entry, its state and its outcome. JPA maps it for reads; every write goes
+ * through the store ({@code store.JobStore}), which applies what the state machine decided.
+ */
 @Entity
 @Table(name = "job")
 public class Job {
@@ -66,8 +68,6 @@ public class Job {
   @Column(name = "lease_expires_at")
   private long leaseExpiresAt;
 
-  @Version private int version;
-
   protected Job() {}
 
   public Job(String id, String type, int priority, long createAt, Map<String, String> data) {
@@ -107,10 +107,6 @@ public class Job {
     return status;
   }
 
-  void setStatus(JobStatus status) {
-    this.status = status;
-  }
-
   public int getProgress() {
     return progress;
   }
@@ -120,7 +116,7 @@ public class Job {
   }
 
   /** The data as stored: a JSON object of strings. */
-  String dataJson() {
+  public String dataJson() {
     return data;
   }
 
@@ -132,7 +128,7 @@ public class Job {
     return force;
   }
 
-  void setForce(boolean force) {
+  public void setForce(boolean force) {
     this.force = force;
   }
 
@@ -140,7 +136,7 @@ public class Job {
     return createdBy;
   }
 
-  void setCreatedBy(String createdBy) {
+  public void setCreatedBy(String createdBy) {
     this.createdBy = createdBy;
   }
 
@@ -152,24 +148,19 @@ public class Job {
     return maxAttempts;
   }
 
-  void setMaxAttempts(int maxAttempts) {
+  public void setMaxAttempts(int maxAttempts) {
     this.maxAttempts = maxAttempts;
   }
 
-  void setLastActivityAt(long lastActivityAt) {
-    this.lastActivityAt = lastActivityAt;
-  }
-
-  void setRunAfter(long runAfter) {
-    this.runAfter = runAfter;
+  public long getRunAfter() {
+    return runAfter;
   }
 
   public String getLeaseOwner() {
     return leaseOwner;
   }
 
-  void clearLease() {
-    this.leaseOwner = null;
-    this.leaseExpiresAt = 0;
+  public long getLeaseExpiresAt() {
+    return leaseExpiresAt;
   }
 }

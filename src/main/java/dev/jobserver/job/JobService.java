@@ -1,30 +1,76 @@
 package dev.jobserver.job;
 
-import dev.jobserver.engine.JobTypeRegistry;
+import dev.jobserver.job.JobLifecycle.Cause;
+import dev.jobserver.job.JobLifecycle.Transition;
+import dev.jobserver.store.JobReads;
+import dev.jobserver.store.JobStore;
+import dev.jobserver.store.ResultStore;
 import jakarta.ejb.Stateless;
+import jakarta.ejb.TransactionManagement;
+import jakarta.ejb.TransactionManagementType;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
 import jakarta.persistence.TypedQuery;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The facade every API calls to read jobs and make the status changes clients ask for, each with
- * its job event in the same transaction ({@link JobCreator} creates them). Roles are checked at the
- * REST boundary; the actor passed in is the caller's token subject.
+ * The service every API calls: creates jobs, reads them, and makes the status changes callers ask
+ * for. Reads go through JPA; every write goes through {@link JobStore}, which applies what {@link
+ * JobLifecycle} decided with the job's event in one local transaction. The transactions are the
+ * store's (bean-managed here): one store path per table, never a JTA transaction around JDBC
+ * batches. Roles are checked at the REST boundary; the actor passed in is the caller's token
+ * subject.
  */
 @Stateless
+@TransactionManagement(TransactionManagementType.BEAN)
 public class JobService {
 
   @PersistenceContext(unitName = "jobserver")
   private EntityManager em;
 
-  @Inject private JobTypeRegistry types;
+  @Inject private JobTypeCatalog types;
+  @Inject private JobStore store;
+  @Inject private JobReads reads;
+  @Inject private ResultStore results;
   @Inject private Event<JobSignal> signals;
+
+  /**
+   * Stores a new PENDING job with its "created" event (sharing the transaction with creates that
+   * arrive meanwhile) and wakes this instance's dispatcher.
+   *
+   * @throws UnknownJobTypeException if no handler is registered for the type
+   */
+  public Job create(
+      String type,
+      Map<String, String> data,
+      int priority,
+      IdForm form,
+      boolean force,
+      String actor) {
+    if (!types.contains(type)) {
+      throw new UnknownJobTypeException(type);
+    }
+    String id = form == IdForm.TAIPY ? JobIds.newTaipyId(type) : JobIds.newMattermostId();
+    Job job = new Job(id, type, priority, System.currentTimeMillis(), data);
+    job.setForce(force);
+    job.setCreatedBy(actor);
+    job.setMaxAttempts(types.maxAttempts(type));
+    try {
+      store.insert(job);
+    } catch (SQLException e) {
+      throw StoreException.of("Storing the new job failed", e);
+    }
+    signals.fire(new JobSignal(JobSignal.Kind.CREATED, id));
+    return job;
+  }
 
   public Optional<Job> find(String id) {
     return Optional.ofNullable(em.find(Job.class, id));
@@ -53,76 +99,65 @@ public class JobService {
     return q.setFirstResult(page * perPage).setMaxResults(perPage).getResultList();
   }
 
+  /** Every job (or one page), oldest first, streamed to the sink one row at a time. */
+  public void forEach(long offset, long limit, JobReads.Sink sink) throws IOException {
+    reads.forEach(offset, limit, sink);
+  }
+
+  /** The job's result file if it has one that may be downloaded (its run completed). */
+  public Optional<JobResultInfo> result(Job job) {
+    return job.getStatus().isFinished() ? results.info(job.getId()) : Optional.empty();
+  }
+
+  /** Writes bytes {@code [from, to]} of a job's result. */
+  public void copyResult(String jobId, long from, long to, OutputStream out) throws IOException {
+    results.copy(jobId, from, to, out);
+  }
+
   /**
    * Asks a job to stop: a waiting job is canceled at once, a running one becomes CANCEL_REQUESTED
    * and the engine that runs it stops it. Returns the new status.
    */
   public JobStatus cancel(String id, String actor) {
-    Job job = lock(id);
-    JobStatus from = job.getStatus();
-    JobStatus to = JobTransitions.cancel(from);
-    change(job, to, actor, "cancel requested");
-    return to;
+    return change(id, Cause.CANCEL, actor, "cancel requested").to();
   }
 
   /** Cancels a job unless it has finished already; a finished job is left as it is. */
   public JobStatus cancelIfUnfinished(String id, String actor) {
-    Job job = lock(id);
-    if (job.getStatus().isFinished()) {
-      return job.getStatus();
+    try {
+      return cancel(id, actor);
+    } catch (IllegalTransitionException finished) {
+      return finished.from();
     }
-    JobStatus to = JobTransitions.cancel(job.getStatus());
-    change(job, to, actor, "cancel requested");
-    return to;
   }
 
   /** A status change a client asks for (Mattermost's PATCH .../status). Returns the new status. */
   public JobStatus changeStatus(String id, JobStatus target, boolean force, String actor) {
-    Job job = lock(id);
-    JobStatus to = JobTransitions.patch(job.getStatus(), target, force);
-    change(job, to, actor, force ? "status set (forced)" : "status set");
-    return to;
+    Cause cause = JobLifecycle.causeOfPatch(target, force);
+    return change(id, cause, actor, force ? "status set (forced)" : "status set").to();
   }
 
-  /** Deletes a finished job with its result and events (the foreign keys cascade). */
+  /** Deletes a finished job with its result and events. */
   public void delete(String id, String actor) {
-    Job job = lock(id);
-    if (!job.getStatus().isFinished()) {
-      throw new IllegalTransitionException(job.getStatus(), "Job: " + id + " cannot be deleted.");
+    try {
+      store.delete(id);
+    } catch (SQLException e) {
+      throw StoreException.of("Deleting job " + id + " failed", e);
     }
-    em.remove(job);
   }
 
-  private Job lock(String id) {
-    Job job = em.find(Job.class, id, LockModeType.PESSIMISTIC_WRITE);
-    if (job == null) {
-      throw new JobNotFoundException(id);
+  private Transition change(String id, Cause cause, String actor, String message) {
+    Transition t;
+    try {
+      t = store.change(id, cause, actor, message, types::maxAttempts);
+    } catch (SQLException e) {
+      throw StoreException.of("Changing job " + id + " failed", e);
     }
-    return job;
-  }
-
-  private void change(Job job, JobStatus to, String actor, String message) {
-    JobStatus from = job.getStatus();
-    if (from == to) {
-      return;
+    if (t.stopsRun()) {
+      signals.fire(new JobSignal(JobSignal.Kind.STOP_REQUESTED, id));
+    } else if (t.wakesDispatcher()) {
+      signals.fire(new JobSignal(JobSignal.Kind.CREATED, id));
     }
-    long now = System.currentTimeMillis();
-    job.setStatus(to);
-    job.setLastActivityAt(now);
-    if (to == JobStatus.PENDING) {
-      // requeued: runs again as soon as a worker is free, with a fresh attempt budget
-      job.setRunAfter(0);
-      job.setMaxAttempts(job.getAttempt() + types.settings(job.getType()).maxAttempts());
-    }
-    if (to.isFinished() || to == JobStatus.PENDING) {
-      job.clearLease();
-    }
-    em.flush();
-    JobEvents.record(em, job.getId(), now, actor, from, to, message);
-    if (from == JobStatus.RUNNING || from == JobStatus.CANCEL_REQUESTED) {
-      signals.fire(new JobSignal(JobSignal.Kind.STOP_REQUESTED, job.getId()));
-    } else if (to == JobStatus.PENDING) {
-      signals.fire(new JobSignal(JobSignal.Kind.CREATED, job.getId()));
-    }
+    return t;
   }
 }

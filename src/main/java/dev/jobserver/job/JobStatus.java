@@ -3,7 +3,6 @@ package dev.jobserver.job;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /** The internal status of a job and how each API spells it. */
@@ -45,9 +44,5 @@ public enum JobStatus {
   /** The internal statuses a v4 status name stands for; empty if the name is not a v4 status. */
   public static List<JobStatus> fromMattermost(String name) {
     return Arrays.stream(values()).filter(s -> s.mattermost.equals(name)).toList();
-  }
-
-  public static Optional<JobStatus> parse(String name) {
-    return Arrays.stream(values()).filter(s -> s.name().equals(name)).findFirst();
   }
 }

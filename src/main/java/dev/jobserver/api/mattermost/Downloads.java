@@ -1,7 +1,7 @@
 package dev.jobserver.api.mattermost;
 
 import dev.jobserver.job.JobResultInfo;
-import dev.jobserver.job.JobResults;
+import dev.jobserver.job.JobService;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +52,7 @@ final class Downloads {
     }
   }
 
-  static Response response(JobResultInfo info, String rangeHeader, JobResults results) {
+  static Response response(JobResultInfo info, String rangeHeader, JobService jobs) {
     long size = info.size();
     long[] r = range(rangeHeader, size);
     String disposition =
@@ -75,7 +75,7 @@ final class Downloads {
     StreamingOutput body =
         out -> {
           if (last >= first) {
-            results.copy(info.jobId(), first, last, out);
+            jobs.copyResult(info.jobId(), first, last, out);
           }
         };
     Response.ResponseBuilder b =

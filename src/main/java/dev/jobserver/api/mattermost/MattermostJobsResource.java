@@ -11,12 +11,10 @@ import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
-import dev.jobserver.job.JobCreator;
 import dev.jobserver.job.JobFilter;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobNotFoundException;
 import dev.jobserver.job.JobResultInfo;
-import dev.jobserver.job.JobResults;
 import dev.jobserver.job.JobService;
 import dev.jobserver.job.JobStatus;
 import dev.jobserver.job.JobTypes;
@@ -67,9 +65,7 @@ public class MattermostJobsResource {
   private static final String OK = "{\"status\":\"OK\"}";
 
   @Inject private JobService jobs;
-  @Inject private JobCreator creator;
   @Inject private JobTypeRegistry types;
-  @Inject private JobResults results;
   @Context private SecurityContext security;
 
   @GET
@@ -192,8 +188,7 @@ public class MattermostJobsResource {
     if (!types.contains(type)) {
       throw incorrectType("unknown job type: " + type);
     }
-    Job job =
-        creator.create(type, data, priority, IdForm.MATTERMOST, false, Caller.actor(security));
+    Job job = jobs.create(type, data, priority, IdForm.MATTERMOST, false, Caller.actor(security));
     return Response.status(201)
         .type(MediaType.APPLICATION_JSON)
         .entity(MattermostJobView.of(job).toString())
@@ -262,7 +257,7 @@ public class MattermostJobsResource {
   @APIResponse(responseCode = "416", description = "The range is outside the file")
   public Response download(@PathParam("id") String id, @HeaderParam("Range") String range) {
     Job job = find(id);
-    JobResultInfo result = job.getStatus().isFinished() ? results.info(id).orElse(null) : null;
+    JobResultInfo result = jobs.result(job).orElse(null);
     if (result == null) {
       throw ApiException.mattermost(
           400,
@@ -270,7 +265,7 @@ public class MattermostJobsResource {
           "Unable to download this job.",
           job.getStatus().isFinished() ? "the job has no result file" : "the job has not finished");
     }
-    return Downloads.response(result, range, results);
+    return Downloads.response(result, range, jobs);
   }
 
   @POST

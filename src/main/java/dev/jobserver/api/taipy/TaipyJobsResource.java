@@ -7,11 +7,9 @@ import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
-import dev.jobserver.job.JobCreator;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobNotFoundException;
 import dev.jobserver.job.JobService;
-import dev.jobserver.job.JobStream;
 import dev.jobserver.job.JobSummary;
 import dev.jobserver.security.Caller;
 import dev.jobserver.security.Roles;
@@ -49,8 +47,6 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class TaipyJobsResource {
 
   @Inject private JobService jobs;
-  @Inject private JobCreator creator;
-  @Inject private JobStream stream;
   @Inject private JobTypeRegistry types;
   @Context private SecurityContext security;
 
@@ -81,7 +77,7 @@ public class TaipyJobsResource {
         out -> {
           try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartArray();
-            stream.forEach(finalOffset, finalLimit, job -> TaipyJobView.write(g, job));
+            jobs.forEach(finalOffset, finalLimit, job -> TaipyJobView.write(g, job));
             g.writeEnd();
           }
         };
@@ -134,7 +130,7 @@ public class TaipyJobsResource {
     if (!types.contains(type)) {
       throw ApiException.taipy(404, "Task config: " + taskId + " does not exist.");
     }
-    Job job = creator.create(type, Map.of(), 0, IdForm.TAIPY, false, Caller.actor(security));
+    Job job = jobs.create(type, Map.of(), 0, IdForm.TAIPY, false, Caller.actor(security));
     return json(
         JSON.createObjectBuilder()
             .add("message", "Job was created.")

@@ -1,9 +1,10 @@
-package dev.jobserver.job;
+package dev.jobserver.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jobserver.job.Job;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class JobInsertsTest {
+class GroupCommitTest {
 
   private final ExecutorService pool = Executors.newFixedThreadPool(8);
   private final CountDownLatch firstStarted = new CountDownLatch(1);
@@ -35,8 +36,8 @@ class JobInsertsTest {
   }
 
   /** A writer whose transaction for the job "first" holds until released, then does the rest. */
-  private JobInserts holdingFirst(JobInserts.Writer then) {
-    return new JobInserts(
+  private GroupCommit<Job> holdingFirst(GroupCommit.Writer<Job> then) {
+    return new GroupCommit<>(
         jobs -> {
           if (jobs.get(0).getId().equals("first")) {
             firstStarted.countDown();
@@ -46,7 +47,7 @@ class JobInsertsTest {
               Thread.currentThread().interrupt();
             }
           }
-          then.insert(jobs);
+          then.write(jobs);
         });
   }
 
@@ -54,7 +55,7 @@ class JobInsertsTest {
    * Like {@link #holdingFirst}: a transaction holding {@code badId} throws {@code failure} (an
    * SQLException or an Error); the jobs of every other one are added to {@code stored}.
    */
-  private JobInserts failingOn(String badId, Throwable failure, List<String> stored) {
+  private GroupCommit<Job> failingOn(String badId, Throwable failure, List<String> stored) {
     return holdingFirst(
         jobs -> {
           if (jobs.stream().anyMatch(j -> j.getId().equals(badId))) {
@@ -67,16 +68,17 @@ class JobInsertsTest {
         });
   }
 
-  private Future<Void> store(JobInserts inserts, String id) {
+  private Future<Void> store(GroupCommit<Job> inserts, String id) {
     return pool.submit(
         () -> {
-          inserts.insert(job(id));
+          inserts.write(job(id));
           return null;
         });
   }
 
   /** Starts "first", queues the others behind its transaction, then lets it commit. */
-  private List<Future<Void>> queuedBehindFirst(JobInserts inserts, String... ids) throws Exception {
+  private List<Future<Void>> queuedBehindFirst(GroupCommit inserts, String... ids)
+      throws Exception {
     Future<Void> first = store(inserts, "first");
     assertTrue(firstStarted.await(10, TimeUnit.SECONDS));
     List<Future<Void>> others = new ArrayList<>();
@@ -96,17 +98,17 @@ class JobInsertsTest {
   @Test
   void aLoneCreateIsWrittenAtOnceInItsOwnTransaction() throws Exception {
     List<List<String>> transactions = new ArrayList<>();
-    JobInserts inserts =
-        new JobInserts(jobs -> transactions.add(jobs.stream().map(Job::getId).toList()));
-    inserts.insert(job("a"));
-    inserts.insert(job("b"));
+    GroupCommit<Job> inserts =
+        new GroupCommit<>(jobs -> transactions.add(jobs.stream().map(Job::getId).toList()));
+    inserts.write(job("a"));
+    inserts.write(job("b"));
     assertEquals(List.of(List.of("a"), List.of("b")), transactions);
   }
 
   @Test
   void createsArrivingDuringACommitShareTheNextTransaction() throws Exception {
     List<List<String>> transactions = Collections.synchronizedList(new ArrayList<>());
-    JobInserts inserts =
+    GroupCommit<Job> inserts =
         holdingFirst(jobs -> transactions.add(jobs.stream().map(Job::getId).toList()));
     for (Future<Void> f : queuedBehindFirst(inserts, "j0", "j1", "j2", "j3", "j4")) {
       f.get(10, TimeUnit.SECONDS);
@@ -120,7 +122,7 @@ class JobInsertsTest {
   @Test
   void aFailedSharedTransactionIsRetriedPerJobSoOnlyTheBadOneFails() throws Exception {
     List<String> stored = Collections.synchronizedList(new ArrayList<>());
-    JobInserts inserts = failingOn("bad", new SQLException("value too long"), stored);
+    GroupCommit<Job> inserts = failingOn("bad", new SQLException("value too long"), stored);
     List<Future<Void>> others = queuedBehindFirst(inserts, "good1", "bad", "good2");
     others.get(0).get(10, TimeUnit.SECONDS);
     others.get(2).get(10, TimeUnit.SECONDS);
@@ -133,13 +135,13 @@ class JobInsertsTest {
   @Test
   void anErrorInASharedTransactionFailsItsRequestsAndLeavesNoneWaiting() throws Exception {
     List<String> stored = Collections.synchronizedList(new ArrayList<>());
-    JobInserts inserts = failingOn("x", new AssertionError("boom"), stored);
+    GroupCommit<Job> inserts = failingOn("x", new AssertionError("boom"), stored);
     for (Future<Void> f : queuedBehindFirst(inserts, "x", "y")) {
       Exception e = assertThrows(Exception.class, () -> f.get(10, TimeUnit.SECONDS));
       assertTrue(e.getCause() instanceof SQLException, e.toString());
       assertTrue(e.getCause().getCause() instanceof AssertionError, e.toString());
     }
-    inserts.insert(job("z")); // the next create is not stuck behind them
+    inserts.write(job("z")); // the next create is not stuck behind them
     assertEquals(List.of("first", "z"), stored);
   }
 }

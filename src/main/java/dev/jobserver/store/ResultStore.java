@@ -1,6 +1,7 @@
-package dev.jobserver.job;
+package dev.jobserver.store;
 
 import dev.jobserver.database.JobserverDataSource;
+import dev.jobserver.job.JobResultInfo;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -17,7 +18,10 @@ import javax.sql.DataSource;
  * memory flat on every database and every instance of a cluster can serve them.
  */
 @ApplicationScoped
-public class JobResults {
+public class ResultStore {
+
+  /** Removes a job's result (a failed, canceled or superseded run's). */
+  static final String DISCARD = "DELETE FROM job_result WHERE job_id = ?";
 
   public static final int CHUNK = 256 * 1024;
 

@@ -1,4 +1,4 @@
-package dev.jobserver.job;
+package dev.jobserver.store;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;

@@ -1,3 +1,3 @@
-package dev.jobserver.job;
+package dev.jobserver.store;
 
 public record ProgressUpdate(String jobId, int attempt, int progress, long at) {}

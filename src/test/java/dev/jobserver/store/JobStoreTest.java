@@ -1,10 +1,14 @@
-package dev.jobserver.job;
+package dev.jobserver.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jobserver.database.DatabaseMigration;
+import dev.jobserver.job.Job;
+import dev.jobserver.job.JobLifecycle;
+import dev.jobserver.job.JobLifecycle.Cause;
+import dev.jobserver.job.JobStatus;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,10 +27,10 @@ import org.postgresql.ds.PGSimpleDataSource;
 /**
  * The engine's statements against a real database (H2, or PostgreSQL) with the Liquibase schema.
  */
-class JobQueueTest {
+class JobStoreTest {
 
   private DataSource ds;
-  private JobQueue queue;
+  private JobStore queue;
   private String pgSchema;
 
   /**
@@ -54,7 +58,7 @@ class JobQueueTest {
     try (Connection c = ds.getConnection()) {
       DatabaseMigration.update(c);
     }
-    queue = new JobQueue(ds);
+    queue = new JobStore(ds);
   }
 
   @AfterEach
@@ -128,13 +132,13 @@ class JobQueueTest {
     Job job = new Job("created-1", "noop", 3, System.currentTimeMillis() - 5, Map.of("a", "b"));
     job.setCreatedBy("alice");
     job.setMaxAttempts(4);
-    queue.insert(List.of(job));
+    queue.insertAll(List.of(job));
 
     try (Connection c = ds.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT type, priority, create_at, status, data, created_by, max_attempts, attempt,"
-                    + " version, start_at, lease_owner FROM job WHERE id = 'created-1'")) {
+                    + " start_at, lease_owner FROM job WHERE id = 'created-1'")) {
       try (ResultSet rs = ps.executeQuery()) {
         assertTrue(rs.next());
         assertEquals("noop", rs.getString(1));
@@ -145,9 +149,8 @@ class JobQueueTest {
         assertEquals("alice", rs.getString(6));
         assertEquals(4, rs.getInt(7));
         assertEquals(0, rs.getInt(8));
-        assertEquals(1, rs.getInt(9), "the version starts where JPA's would");
-        assertEquals(0, rs.getLong(10));
-        assertEquals(null, rs.getString(11));
+        assertEquals(0, rs.getLong(9));
+        assertEquals(null, rs.getString(10));
       }
     }
     assertEquals(List.of("null>PENDING@alice"), events("created-1"));
@@ -168,12 +171,11 @@ class JobQueueTest {
     assumeTrue(pgSchema != null, "H2 has no plan cache of this kind; run with -Ppostgres");
     try (Connection c = ds.getConnection()) {
       c.createStatement().execute("SET plan_cache_mode = force_generic_plan");
+      // a run that completed: UPDATE job SET status = ?, last_activity_at = ?, ... WHERE id = ?
       String byKey =
-          JobQueue.END_PLAIN
+          JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, Cause.SUCCEED, 1, 1), false)
               .replaceFirst("\\?", "'COMPLETED'")
-              .replaceFirst("\\?", "100")
               .replaceFirst("\\?", "1")
-              .replaceFirst("\\?", "0")
               .replaceFirst("\\?", "\\$1");
       c.createStatement().execute("PREPARE p(varchar) AS " + byKey);
       StringBuilder plan = new StringBuilder();
@@ -227,17 +229,16 @@ class JobQueueTest {
     try (Connection c = ds.getConnection()) {
       c.createStatement()
           .executeUpdate("UPDATE job SET status = 'CANCEL_REQUESTED' WHERE id = 'stopped'");
+      c.createStatement().executeUpdate("UPDATE job SET max_attempts = 1 WHERE id = 'bad'");
     }
     int changed =
         queue.finish(
             "me",
             List.of(
                 new RunOutcome(
-                    "ok", 1, JobStatus.COMPLETED, 100, Map.of("count", "3"), null, null, 0, null),
-                new RunOutcome(
-                    "bad", 1, JobStatus.FAILED, 40, Map.of(), "boom", "trace", 0, "boom"),
-                new RunOutcome(
-                    "stopped", 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)),
+                    "ok", 1, Cause.SUCCEED, 100, Map.of("count", "3"), null, null, 0, null),
+                new RunOutcome("bad", 1, Cause.FAIL, 40, Map.of(), "boom", "trace", 0, "boom"),
+                new RunOutcome("stopped", 1, Cause.SUCCEED, 100, Map.of(), null, null, 0, null)),
             "e");
     assertEquals(3, changed);
     assertEquals("COMPLETED", row("ok").get("status"));
@@ -268,11 +269,9 @@ class JobQueueTest {
     List<RunOutcome> outcomes = new ArrayList<>();
     for (String id :
         List.of("a", "b", "mine-canceled", "theirs", "old-attempt", "gone", "never-claimed")) {
-      outcomes.add(new RunOutcome(id, 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null));
+      outcomes.add(new RunOutcome(id, 1, Cause.SUCCEED, 100, Map.of(), null, null, 0, null));
     }
-    outcomes.add(
-        new RunOutcome(
-            "b", 1, JobStatus.CANCELED, 30, Map.of(), null, null, 0, "canceled on request"));
+    outcomes.add(new RunOutcome("b", 1, Cause.WARN, 30, Map.of(), null, null, 0, "careful"));
 
     assertEquals(3, queue.finish("me", outcomes, "e"));
 
@@ -280,11 +279,11 @@ class JobQueueTest {
     assertEquals("COMPLETED", row("a").get("status"));
     assertEquals(100, row("a").get("progress"));
     assertEquals("null", row("a").get("owner"));
-    assertEquals("CANCELED", row("b").get("status"));
-    assertEquals(30, row("b").get("progress"));
+    assertEquals("WARNING", row("b").get("status"));
+    assertEquals(100, row("b").get("progress"));
     assertEquals("CANCELED", row("mine-canceled").get("status"));
     assertEquals(List.of("PENDING>RUNNING@e", "RUNNING>COMPLETED@e"), events("a"));
-    assertEquals(List.of("PENDING>RUNNING@e", "RUNNING>CANCELED@e"), events("b"));
+    assertEquals(List.of("PENDING>RUNNING@e", "RUNNING>WARNING@e"), events("b"));
     assertEquals(
         List.of("PENDING>RUNNING@e", "CANCEL_REQUESTED>CANCELED@e"), events("mine-canceled"));
     assertEquals("RUNNING", row("theirs").get("status"));
@@ -304,15 +303,13 @@ class JobQueueTest {
         0,
         queue.finish(
             "other",
-            List.of(
-                new RunOutcome("j", 1, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)),
+            List.of(new RunOutcome("j", 1, Cause.SUCCEED, 100, Map.of(), null, null, 0, null)),
             "e"));
     assertEquals(
         0,
         queue.finish(
             "me",
-            List.of(
-                new RunOutcome("j", 2, JobStatus.COMPLETED, 100, Map.of(), null, null, 0, null)),
+            List.of(new RunOutcome("j", 2, Cause.SUCCEED, 100, Map.of(), null, null, 0, null)),
             "e"));
     assertEquals("RUNNING", row("j").get("status"));
   }

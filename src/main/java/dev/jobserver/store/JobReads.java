@@ -1,6 +1,9 @@
-package dev.jobserver.job;
+package dev.jobserver.store;
 
 import dev.jobserver.database.JobserverDataSource;
+import dev.jobserver.job.JobData;
+import dev.jobserver.job.JobStatus;
+import dev.jobserver.job.JobSummary;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -9,18 +12,65 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
-/** Bulk reads and deletes of job records for the built-in export and retention job types. */
+/**
+ * Reads of many job records for streamed listings and the built-in export: through database
+ * cursors, one row at a time, never a whole list in memory.
+ */
 @ApplicationScoped
-public class JobArchive {
+public class JobReads {
+
+  /** The finished statuses, as an SQL list. */
+  static final String FINISHED = finished();
 
   @Resource(lookup = JobserverDataSource.JNDI_NAME)
   private DataSource dataSource;
+
+  /** A consumer that may fail writing its output. */
+  public interface Sink {
+    void accept(JobSummary job) throws IOException;
+  }
+
+  /**
+   * @param offset rows to skip
+   * @param limit most rows, or -1 for all
+   */
+  public void forEach(long offset, long limit, Sink sink) throws IOException {
+    String sql =
+        "SELECT id, type, status, force_run, create_at, stacktrace FROM job"
+            + " ORDER BY create_at, id"
+            + (limit >= 0 ? " LIMIT ? OFFSET ?" : "");
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false); // PostgreSQL uses a cursor for the fetch size only in a transaction
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setFetchSize(500);
+        if (limit >= 0) {
+          ps.setLong(1, limit);
+          ps.setLong(2, offset);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            sink.accept(
+                new JobSummary(
+                    rs.getString(1),
+                    rs.getString(2),
+                    JobStatus.valueOf(rs.getString(3)),
+                    rs.getBoolean(4),
+                    rs.getLong(5),
+                    JobData.listFromJson(rs.getString(6))));
+          }
+        }
+      } finally {
+        c.rollback();
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new IOException("Listing jobs failed: " + e.getMessage(), e);
+    }
+  }
 
   /**
    * Writes the matching jobs as CSV, oldest first, streaming rows from the database.
@@ -38,7 +88,7 @@ public class JobArchive {
       sql.append(" AND type = ?");
     }
     if (!statuses.isEmpty()) {
-      sql.append(" AND status IN (").append(JobQueue.placeholders(statuses.size())).append(')');
+      sql.append(" AND status IN (").append(JobStore.placeholders(statuses.size())).append(')');
     }
     sql.append(" ORDER BY create_at, id");
     out.write("id,type,status,priority,create_at,start_at,last_activity_at,progress,data\r\n");
@@ -83,54 +133,11 @@ public class JobArchive {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT COUNT(*) FROM job WHERE create_at < ? AND status IN " + finished())) {
+                "SELECT COUNT(*) FROM job WHERE create_at < ? AND status IN " + FINISHED)) {
       ps.setLong(1, cutoff);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getLong(1);
-      }
-    }
-  }
-
-  /**
-   * Deletes up to {@code batch} finished jobs created before the cutoff, with their results and
-   * events (the foreign keys cascade), in one transaction.
-   *
-   * @return how many were deleted
-   */
-  public int deleteFinishedBefore(long cutoff, int batch) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        List<String> ids = new ArrayList<>();
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id FROM job WHERE create_at < ? AND status IN "
-                    + finished()
-                    + " ORDER BY create_at LIMIT ? FOR UPDATE SKIP LOCKED")) {
-          ps.setLong(1, cutoff);
-          ps.setInt(2, batch);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              ids.add(rs.getString(1));
-            }
-          }
-        }
-        if (!ids.isEmpty()) {
-          try (PreparedStatement del =
-              c.prepareStatement(
-                  "DELETE FROM job WHERE id IN (" + JobQueue.placeholders(ids.size()) + ")")) {
-            for (int i = 0; i < ids.size(); i++) {
-              del.setString(i + 1, ids.get(i));
-            }
-            del.executeUpdate();
-          }
-        }
-        c.commit();
-        return ids.size();
-      } finally {
-        c.rollback();
-        c.setAutoCommit(true);
       }
     }
   }

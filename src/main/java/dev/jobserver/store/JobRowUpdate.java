@@ -1,0 +1,98 @@
+package dev.jobserver.store;
+
+import dev.jobserver.job.JobLifecycle;
+import dev.jobserver.job.JobLifecycle.Transition;
+import dev.jobserver.job.JobStatus;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+
+/**
+ * The UPDATE that applies one decided {@link Transition} to one job row, by primary key. The SQL
+ * depends only on the shape of the transition, so the same change of many jobs is one batch.
+ *
+ * <p>One row per statement, by key, rather than {@code WHERE id = ANY (?)} for a group: PostgreSQL
+ * caches a generic plan for a prepared statement, and one made while the table was small (a new
+ * install, or statistics never gathered because autovacuum is off) is a sequential scan that is
+ * kept as the table grows: 17.6 ms per ending at 40,000 jobs in a steady run, against 0.3 ms by
+ * key. A key lookup is planned as one at any size.
+ */
+final class JobRowUpdate {
+
+  /** The values a transition's update may need besides its own constants. */
+  static final class Values {
+    final long now;
+    int reportedProgress;
+    long retryAt;
+    int budget;
+    String data;
+    String stacktrace;
+
+    Values(long now) {
+      this.now = now;
+    }
+  }
+
+  private JobRowUpdate() {}
+
+  static String sql(Transition t, boolean rewritesData) {
+    StringBuilder set = new StringBuilder("UPDATE job SET status = ?, last_activity_at = ?");
+    switch (t.attempts()) {
+      case COUNT -> set.append(", attempt = attempt + 1");
+      case GIVE_BACK -> set.append(", attempt = attempt - 1");
+      case FRESH_BUDGET -> set.append(", max_attempts = attempt + ?");
+      case KEEP -> {}
+    }
+    switch (t.progress()) {
+      case ZERO -> set.append(", progress = 0");
+      case FULL -> set.append(", progress = 100");
+      case FAILED -> set.append(", progress = -1");
+      case REPORTED -> set.append(", progress = ?");
+      case KEEP -> {}
+    }
+    if (t.startAt()) {
+      set.append(", start_at = ?");
+    } else if (t.resetsStart()) {
+      set.append(", start_at = 0");
+    }
+    if (t.clearsLease()) {
+      set.append(", lease_owner = NULL, lease_expires_at = 0");
+    }
+    if (t.to() == JobStatus.PENDING) {
+      set.append(", run_after = ?");
+    }
+    if (rewritesData) {
+      set.append(", data = ?, stacktrace = ?");
+    }
+    return set.append(" WHERE id = ?").toString();
+  }
+
+  /** Binds the values of {@link #sql} for one job and adds it to the batch. */
+  static void add(PreparedStatement up, String id, Transition t, Values v) throws SQLException {
+    int i = 1;
+    up.setString(i++, t.to().name());
+    up.setLong(i++, v.now);
+    if (t.attempts() == JobLifecycle.Attempts.FRESH_BUDGET) {
+      up.setInt(i++, v.budget);
+    }
+    if (t.progress() == JobLifecycle.Progress.REPORTED) {
+      up.setInt(i++, v.reportedProgress);
+    }
+    if (t.startAt()) {
+      up.setLong(i++, v.now);
+    }
+    if (t.to() == JobStatus.PENDING) {
+      up.setLong(i++, t.backoff() ? v.retryAt : 0);
+    }
+    if (v.data != null) {
+      up.setString(i++, v.data);
+      if (v.stacktrace == null) {
+        up.setNull(i++, Types.VARCHAR);
+      } else {
+        up.setString(i++, v.stacktrace);
+      }
+    }
+    up.setString(i, id);
+    up.addBatch();
+  }
+}

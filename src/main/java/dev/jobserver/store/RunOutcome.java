@@ -1,0 +1,27 @@
+package dev.jobserver.store;
+
+import dev.jobserver.job.JobLifecycle.Cause;
+import java.util.Map;
+
+/**
+ * How one run of a job ended, as the engine reports it; the job's state machine decides what the
+ * job becomes (a failure may be retried, a run under a cancel request ends canceled).
+ *
+ * @param cause SUCCEED, WARN, SKIP, FAIL or STOP_CANCELED
+ * @param progress what the run reported last
+ * @param data keys the handler added to the job's data (e.g. counts, the warning)
+ * @param error the failure's message (FAIL)
+ * @param stacktrace the failure's stack trace, kept for the v1 API (FAIL)
+ * @param retryAt when a failure that is retried may run again (epoch ms)
+ * @param message the event's message, when it is not the error
+ */
+public record RunOutcome(
+    String jobId,
+    int attempt,
+    Cause cause,
+    int progress,
+    Map<String, String> data,
+    String error,
+    String stacktrace,
+    long retryAt,
+    String message) {}
