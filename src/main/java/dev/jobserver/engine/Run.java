@@ -19,14 +19,19 @@ final class Run implements JobContext {
   final ClaimedJob job;
   final JobHandler handler;
 
+  private final EngineClock clock;
+
   /**
-   * When this instance claimed the job, on the monotonic clock ({@link System#nanoTime()}): the
-   * intervals measured from it (hand-back, timeout) must not jump with the wall clock.
+   * When this instance claimed the job, on the monotonic clock: the intervals measured from it
+   * (hand-back, timeout) must not jump with the wall clock.
    */
-  final long claimedNanos = System.nanoTime();
+  final long claimedNanos;
 
   /** When a worker started it (the claim time until then), on the monotonic clock. */
-  volatile long startedNanos = claimedNanos;
+  volatile long startedNanos;
+
+  /** When a worker started it, epoch ms (0 until then). */
+  volatile long startedMillis;
 
   final Map<String, String> dataUpdates = new ConcurrentHashMap<>();
   private final ResultStore results;
@@ -43,10 +48,20 @@ final class Run implements JobContext {
   volatile String warning;
   private OutputStream result;
 
-  Run(ClaimedJob job, JobHandler handler, ResultStore results) {
+  Run(ClaimedJob job, JobHandler handler, ResultStore results, EngineClock clock) {
     this.job = job;
     this.handler = handler;
     this.results = results;
+    this.clock = clock;
+    this.claimedNanos = clock.nanos();
+    this.startedNanos = claimedNanos;
+  }
+
+  /** A worker starts the handler now. */
+  void started() {
+    startedNanos = clock.nanos();
+    startedMillis = clock.millis();
+    thread = Thread.currentThread();
   }
 
   @Override
@@ -69,7 +84,7 @@ final class Run implements JobContext {
     int p = Math.max(0, Math.min(100, percent));
     if (p != progress) {
       progress = p;
-      progressAt = System.currentTimeMillis();
+      progressAt = clock.millis();
     }
   }
 

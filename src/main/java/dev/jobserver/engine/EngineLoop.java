@@ -1,0 +1,176 @@
+package dev.jobserver.engine;
+
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One of the engine's background loops (dispatcher, outcome recorder, heartbeat, recovery), kept
+ * alive whatever its step throws: a failed step is logged, counted and retried after a back-off
+ * that doubles up to {@link #MAX_BACKOFF_MILLIS}; a thread that dies anyway is replaced. A loop
+ * whose thread cannot be replaced is {@link State#DEAD}: health checks read {@link #state()}.
+ */
+public final class EngineLoop {
+
+  /** What a loop is doing, for health checks and metrics. */
+  public enum State {
+    NEW,
+    RUNNING,
+    /** Its last step failed; it retries after a back-off. */
+    BACKING_OFF,
+    /** Stopped on purpose. */
+    STOPPED,
+    /** Its thread died and could not be replaced. */
+    DEAD
+  }
+
+  /** One turn of the loop; returns normally to be called again at once. */
+  @FunctionalInterface
+  public interface Step {
+    void run() throws Exception;
+  }
+
+  static final long FIRST_BACKOFF_MILLIS = 100;
+  static final long MAX_BACKOFF_MILLIS = 5_000;
+
+  private static final Logger LOG = Logger.getLogger(EngineLoop.class.getName());
+
+  private final String name;
+  private final Step step;
+  private final ThreadFactory threads;
+  private final LongConsumer sleeper;
+  private final AtomicLong errors = new AtomicLong();
+  private volatile State state = State.NEW;
+  private volatile boolean stopped;
+  private volatile Thread thread;
+  private volatile String lastError;
+  private volatile int restarts;
+
+  public EngineLoop(String name, Step step, ThreadFactory threads) {
+    this(name, step, threads, EngineLoop::sleep);
+  }
+
+  EngineLoop(String name, Step step, ThreadFactory threads, LongConsumer sleeper) {
+    this.name = name;
+    this.step = step;
+    this.threads = threads;
+    this.sleeper = sleeper;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public State state() {
+    return state;
+  }
+
+  /** Steps that threw, since start. */
+  public long errors() {
+    return errors.get();
+  }
+
+  /** How often its thread had to be replaced. */
+  public int restarts() {
+    return restarts;
+  }
+
+  /** The last failure's class and message, or null. */
+  public String lastError() {
+    return lastError;
+  }
+
+  public synchronized void start() {
+    if (stopped || (thread != null && thread.isAlive())) {
+      return;
+    }
+    Thread t;
+    try {
+      t = threads.newThread(this::loop);
+      t.setName("jobserver-" + name);
+      t.start();
+    } catch (Throwable e) {
+      state = State.DEAD;
+      lastError = describe(e);
+      LOG.log(Level.SEVERE, "The engine's " + name + " loop cannot start a thread", e);
+      return;
+    }
+    thread = t;
+    state = State.RUNNING;
+  }
+
+  /** Stops the loop after its current step; interrupts it to end a wait. */
+  public void stop() {
+    stopped = true;
+    state = State.STOPPED;
+    Thread t = thread;
+    if (t != null) {
+      t.interrupt();
+    }
+  }
+
+  public boolean isStopped() {
+    return stopped;
+  }
+
+  /** Waits until the loop's thread has ended (at most the given time). */
+  public void join(long millis) throws InterruptedException {
+    Thread t = thread;
+    if (t != null) {
+      t.join(millis);
+    }
+  }
+
+  private void loop() {
+    long backoff = FIRST_BACKOFF_MILLIS;
+    try {
+      while (!stopped) {
+        try {
+          step.run();
+          if (state == State.BACKING_OFF) {
+            state = State.RUNNING;
+          }
+          backoff = FIRST_BACKOFF_MILLIS;
+        } catch (Throwable e) {
+          if (stopped) {
+            break;
+          }
+          if (e instanceof InterruptedException) {
+            Thread.interrupted(); // a stray interrupt: the loop ends only through stop()
+            continue;
+          }
+          errors.incrementAndGet();
+          lastError = describe(e);
+          state = State.BACKING_OFF;
+          LOG.log(
+              Level.WARNING,
+              "The engine's " + name + " loop failed; retrying in " + backoff + " ms",
+              e);
+          sleeper.accept(backoff);
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+        }
+      }
+    } finally {
+      if (!stopped) {
+        // Something escaped the handler above (an error while logging, say): replace the thread.
+        restarts++;
+        thread = null;
+        start();
+      }
+    }
+  }
+
+  private static String describe(Throwable e) {
+    return e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package dev.jobserver.engine;
+
+import dev.jobserver.job.JobStatus;
+import dev.jobserver.store.JobStore;
+import dev.jobserver.store.ProgressUpdate;
+import dev.jobserver.store.RunState;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The heartbeat of this instance's runs, every tick: writes their progress, stops the runs whose
+ * jobs were canceled or requeued (read back in one query) or that ran past their type's timeout,
+ * gives back runs that waited too long for a worker, and extends the leases of all its jobs in one
+ * statement every third of a lease. When to extend is decided on the monotonic clock, so that a
+ * wall clock set back cannot pause the extensions; the lease values are wall-clock times, shared
+ * with the other instances.
+ */
+final class Heartbeat {
+
+  /**
+   * A claimed run still waiting after this long is handed back (workers are stuck on long jobs).
+   */
+  static final long MAX_WAIT_NANOS = 1_000_000_000L;
+
+  private final EngineSettings settings;
+  private final EngineClock clock;
+  private final Supplier<JobStore> store;
+  private final Runs runs;
+  private final Runner runner;
+  private final WorkerPool pool;
+  private final String owner;
+  private final String actor;
+  private final Set<String> checks = ConcurrentHashMap.newKeySet();
+  private final Object tick = new Object();
+  private long nextLease;
+  private volatile boolean stopping;
+
+  Heartbeat(
+      EngineSettings settings,
+      EngineClock clock,
+      Supplier<JobStore> store,
+      Runs runs,
+      Runner runner,
+      WorkerPool pool,
+      String owner,
+      String actor) {
+    this.settings = settings;
+    this.clock = clock;
+    this.store = store;
+    this.runs = runs;
+    this.runner = runner;
+    this.pool = pool;
+    this.owner = owner;
+    this.actor = actor;
+    this.nextLease = clock.nanos();
+  }
+
+  /** A job of this instance was asked to stop: look at once rather than at the next tick. */
+  void check(String jobId) {
+    if (runs.holds(jobId)) {
+      checks.add(jobId);
+      synchronized (tick) {
+        tick.notifyAll();
+      }
+    }
+  }
+
+  void stop() {
+    stopping = true;
+    synchronized (tick) {
+      tick.notifyAll();
+    }
+  }
+
+  /** One beat, then a wait for the next tick (or a stop request). */
+  void step() throws SQLException, InterruptedException {
+    try {
+      beat();
+    } finally {
+      synchronized (tick) {
+        if (checks.isEmpty() && !stopping) {
+          tick.wait(settings.tickMillis());
+        }
+      }
+    }
+  }
+
+  /** Progress, stop requests and timeouts, stale waiting runs, and leases when they are due. */
+  void beat() throws SQLException {
+    long nowNanos = clock.nanos();
+    flushProgress();
+    checkRuns(nowNanos);
+    handBackStale();
+    if (nowNanos - nextLease >= 0) {
+      if (!runs.isEmpty()) {
+        store.get().extendLeases(owner, clock.millis() + settings.leaseMillis());
+      }
+      nextLease = nowNanos + settings.leaseMillis() / 3 * 1_000_000L;
+    }
+  }
+
+  private void flushProgress() throws SQLException {
+    List<ProgressUpdate> updates = new ArrayList<>();
+    for (Run run : runs.all()) {
+      int p = run.progress;
+      if (p != run.flushedProgress && !run.finalized) {
+        updates.add(new ProgressUpdate(run.job.id(), run.job.attempt(), p, run.progressAt));
+        run.flushedProgress = p;
+      }
+    }
+    store.get().progress(owner, updates);
+  }
+
+  private void checkRuns(long nowNanos) throws SQLException {
+    checks.clear();
+    List<String> ids = new ArrayList<>();
+    for (Run run : runs.all()) {
+      if (run.stopReason == null) {
+        ids.add(run.job.id());
+        if (run.handler != null
+            && run.thread != null
+            && nowNanos - run.startedNanos > run.handler.settings().timeout().toNanos()) {
+          runner.stop(run, Run.StopReason.TIMEOUT);
+        }
+      }
+    }
+    if (ids.isEmpty()) {
+      return;
+    }
+    Map<String, RunState> states = store.get().states(ids);
+    for (String id : ids) {
+      Run run = runs.get(id);
+      if (run == null || run.stopReason != null) {
+        continue;
+      }
+      RunState state = states.get(id);
+      if (state != null
+          && state.status() == JobStatus.CANCEL_REQUESTED
+          && owner.equals(state.leaseOwner())) {
+        runner.stop(run, Run.StopReason.CANCELED);
+      } else if (state == null
+          || state.status() != JobStatus.RUNNING
+          || !owner.equals(state.leaseOwner())
+          || state.attempt() != run.job.attempt()) {
+        runner.stop(run, Run.StopReason.SUPERSEDED);
+      }
+    }
+  }
+
+  /**
+   * Runs claimed ahead wait for a worker only while the workers are busy with short jobs; if they
+   * got stuck on long ones instead, the waiting runs go back for any instance to take.
+   */
+  private void handBackStale() throws SQLException {
+    List<Run> stale = pool.takeWaitingLongerThan(MAX_WAIT_NANOS);
+    if (stale.isEmpty()) {
+      return;
+    }
+    List<String> ids = new ArrayList<>();
+    for (Run run : stale) {
+      runner.disown(run);
+      runner.release(run);
+      ids.add(run.job.id());
+    }
+    store.get().handBack(owner, ids, actor, "handed back: no worker was free to start it");
+  }
+}
