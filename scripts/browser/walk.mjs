@@ -1,0 +1,344 @@
+// Walks the console in Debian's Chromium as an operator would, against a running server, keeping a
+// screenshot of every step. Any error in the browser console fails the step it happened in.
+//
+//   node walk.mjs <base url> <token with every role> <read-only token> <screenshot dir>
+//
+// Ends with "N passed, N failed" and exits non-zero when a step failed.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [base, adminToken, readToken, outDir] = process.argv.slice(2);
+if (!base || !adminToken || !readToken || !outDir) {
+  console.error('usage: node walk.mjs <base url> <admin token> <read-only token> <screenshot dir>');
+  process.exit(2);
+}
+fs.mkdirSync(outDir, { recursive: true });
+
+const VIEWPORT = { width: 1366, height: 768 };
+const WAIT = 15000; // the machine is small and shared: a few seconds of polling plus slack
+
+// --- the server, driven directly, to set the scene -----------------------------------------------
+
+async function apiCall(method, route, body, token = adminToken) {
+  const res = await fetch(`${base}/api/jobserver/v1${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+const createJob = (type, data = {}) => apiCall('POST', '/jobs', { type, data });
+
+async function waitForJob(id, predicate, what, ms = WAIT) {
+  const until = Date.now() + ms;
+  let job;
+  while (Date.now() < until) {
+    job = await apiCall('GET', `/jobs/${id}`);
+    if (predicate(job)) return job;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`job ${id} did not become ${what} within ${ms} ms (last: ${job && job.status})`);
+}
+
+// --- the browser ----------------------------------------------------------------------------------
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+
+/** Browser console errors and uncaught exceptions, by the step they happened in. */
+const consoleErrors = [];
+let currentStep = '(setup)';
+let allowedErrors = [];
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'light' });
+  const page = await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      const where = msg.location() && msg.location().url ? ` (${msg.location().url})` : '';
+      consoleErrors.push({ step: currentStep, text: msg.text() + where });
+    }
+  });
+  page.on('pageerror', (err) => consoleErrors.push({ step: currentStep, text: `uncaught: ${err.message}` }));
+  return page;
+}
+
+let shotNo = 0;
+async function shot(page, name) {
+  shotNo++;
+  const file = path.join(outDir, `${String(shotNo).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file });
+  // usable at 1366x768: nothing may stick out sideways
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) throw new Error(`the page is ${overflow}px wider than the 1366px window (${file})`);
+  return file;
+}
+
+const results = [];
+async function step(name, fn, { allow = [] } = {}) {
+  currentStep = name;
+  allowedErrors = allow;
+  const started = Date.now();
+  const errorsBefore = consoleErrors.length;
+  try {
+    await fn();
+    // errors may be logged just after the last check: give them a moment to arrive
+    await new Promise((r) => setTimeout(r, 150));
+    const fresh = consoleErrors.slice(errorsBefore).filter((e) => !allowedErrors.some((re) => re.test(e.text)));
+    if (fresh.length) throw new Error(`browser console errors:\n    ${fresh.map((e) => e.text).join('\n    ')}`);
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    results.push({ name, ok: false, error: err.message });
+    console.log(`FAIL ${name}: ${err.message}`);
+    for (const p of openPages) {
+      try {
+        await p.screenshot({ path: path.join(outDir, `FAILED-${name}-${openPages.indexOf(p)}.png`) });
+      } catch {
+        // the page may be gone
+      }
+    }
+    throw err;
+  }
+}
+
+const openPages = [];
+const text = (page, selector) => page.locator(selector).first().innerText({ timeout: WAIT });
+
+// --- the scene: jobs made through the API before the person looks ---------------------------------
+
+const failed = await createJob('sleep', { duration_ms: '100', fail: 'Upstream invoice service answered 503' });
+const running = await createJob('sleep', { duration_ms: '45000' });
+const runningForReader = await createJob('sleep', { duration_ms: '60000' });
+for (let i = 0; i < 30; i++) await createJob('noop', { batch: String(i) });
+await waitForJob(failed.id, (j) => j.status === 'failed', 'failed');
+await waitForJob(running.id, (j) => j.status === 'running' && j.progress > 0, 'running with progress');
+
+// --- the walk ----------------------------------------------------------------------------------------
+
+const page = await newPage();
+openPages.push(page);
+let exitCode = 0;
+
+try {
+  await step('sign-in page when there is no token', async () => {
+    await page.goto(`${base}/`);
+    await page.locator('#token').waitFor({ timeout: WAIT });
+    if ((await page.title()) !== 'Jobserver') throw new Error(`title is "${await page.title()}"`);
+    await shot(page, 'sign-in');
+  });
+
+  await step('sign in by link: /#token=… signs in and leaves the address bar', async () => {
+    await page.goto(`${base}/#token=${adminToken}`);
+    await page.locator('.user-name').waitFor({ timeout: WAIT });
+    const who = await text(page, '.user-name');
+    if (!who.includes('developer')) throw new Error(`header says "${who}"`);
+    if (page.url().includes('token')) throw new Error(`the token is still in the address: ${page.url()}`);
+    const stored = await page.evaluate(() => ({ session: sessionStorage.getItem('jobserver.token'), local: localStorage.length, cookie: document.cookie }));
+    if (stored.session !== adminToken) throw new Error('the token is not in sessionStorage');
+    if (stored.local !== 0 || stored.cookie) throw new Error('something was kept in localStorage or a cookie');
+    if (!(await page.title()).includes('Jobserver')) throw new Error(`title is "${await page.title()}"`);
+    await page.locator('.cards .card-value').first().waitFor({ timeout: WAIT });
+    await page.locator('#types-table').waitFor({ timeout: WAIT });
+    await page.locator('.live-ok').waitFor({ timeout: WAIT });
+    await shot(page, 'overview');
+  });
+
+  await step('find a job by its id in the search field', async () => {
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await page.locator('table.jobs').waitFor({ timeout: WAIT });
+    await page.locator('#search').fill(failed.id);
+    await page.locator('#search').press('Enter');
+    await page.waitForURL(`**/#/jobs/${failed.id}`, { timeout: WAIT });
+    await page.locator('#job-id').waitFor({ timeout: WAIT });
+    if ((await text(page, '#job-id')) !== failed.id) throw new Error('another job opened');
+  });
+
+  await step('a failed job shows its error and its events', async () => {
+    const status = await text(page, '.job-title .status');
+    if (!/Failed/.test(status)) throw new Error(`status shows "${status}"`);
+    const error = await text(page, '#job-error');
+    if (!error.includes('Upstream invoice service answered 503')) throw new Error(`error panel says "${error}"`);
+    const events = await text(page, '#job-events');
+    if (!/Running/.test(events) || !/Failed/.test(events)) throw new Error(`events are "${events}"`);
+    if (!/engine/i.test(events)) throw new Error('the events do not say the engine ran it');
+    await page.locator('#action-retry').waitFor({ timeout: WAIT }); // a failed job can be retried
+    await shot(page, 'failed-job');
+  });
+
+  await step('a running job’s progress moves without a reload', async () => {
+    await page.evaluate(() => (window.__sameDocument = true));
+    await page.evaluate((id) => (window.location.hash = `#/jobs/${id}`), running.id);
+    const bar = page.locator('.job-progress [role=progressbar]');
+    await bar.waitFor({ timeout: WAIT });
+    const first = Number(await bar.getAttribute('aria-valuenow'));
+    await page.waitForFunction(
+      (before) => Number(document.querySelector('.job-progress [role=progressbar]').getAttribute('aria-valuenow')) > before,
+      first,
+      { timeout: WAIT },
+    );
+    if (!(await page.evaluate(() => window.__sameDocument))) throw new Error('the page reloaded');
+    await shot(page, 'running-job');
+  });
+
+  await step('cancel a running job and see it canceled without a reload', async () => {
+    await page.locator('#action-cancel').click();
+    await page.locator('#confirm-yes').click();
+    await page.locator('.job-title .status-canceled').waitFor({ timeout: WAIT });
+    if (!(await page.evaluate(() => window.__sameDocument))) throw new Error('the page reloaded');
+    const events = await text(page, '#job-events');
+    if (!events.includes('developer')) throw new Error('the events do not say who canceled it');
+    const job = await apiCall('GET', `/jobs/${running.id}`);
+    if (job.status !== 'canceled') throw new Error(`the server says ${job.status}`);
+    await page.locator('#action-cancel').waitFor({ state: 'detached', timeout: WAIT });
+    await shot(page, 'canceled-job');
+  });
+
+  await step('a job created elsewhere appears in the list within seconds', async () => {
+    await page.locator('#back-to-jobs').click();
+    await page.locator('#search').fill('');
+    await page.evaluate(() => (window.location.hash = '#/jobs'));
+    await page.locator('table.jobs').waitFor({ timeout: WAIT });
+    const created = await createJob('sleep', { duration_ms: '20000' });
+    await page.locator(`tr[data-id="${created.id}"]`).waitFor({ timeout: WAIT });
+    await page.locator(`tr[data-id="${created.id}"] .status-running`).waitFor({ timeout: WAIT });
+    if (!(await page.evaluate(() => window.__sameDocument))) throw new Error('the page reloaded');
+    await shot(page, 'new-job-in-list');
+  });
+
+  await step('filter by status and page through', async () => {
+    await page.locator('#filter-status').click();
+    await page.locator('.dropdown[open] label', { hasText: 'Failed' }).click();
+    await page.locator('.dropdown[open] button', { hasText: 'Apply' }).click();
+    await page.waitForURL(/status=failed/, { timeout: WAIT });
+    await page.locator(`tr[data-id="${failed.id}"]`).waitFor({ timeout: WAIT });
+    const statuses = await page.locator('table.jobs tbody .status').allInnerTexts();
+    if (!statuses.length || statuses.some((s) => !s.includes('Failed'))) throw new Error(`rows show ${statuses.join(', ')}`);
+    await shot(page, 'filtered-failed');
+
+    await page.evaluate(() => (window.location.hash = '#/jobs?limit=25'));
+    await page.locator('table.jobs tbody tr').nth(24).waitFor({ timeout: WAIT });
+    const firstPage = await page.locator('table.jobs tbody tr').first().getAttribute('data-id');
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await page.waitForURL(/cursor=/, { timeout: WAIT });
+    await page.waitForFunction((id) => !document.querySelector(`tr[data-id="${id}"]`), firstPage, { timeout: WAIT });
+    const pageText = await text(page, '.pager');
+    if (!pageText.includes('Page 2')) throw new Error(`pager says "${pageText}"`);
+    await shot(page, 'page-2');
+    await page.getByRole('button', { name: '← Newer' }).click();
+    await page.locator(`tr[data-id="${firstPage}"]`).waitFor({ timeout: WAIT });
+  });
+
+  await step('run a job from the console', async () => {
+    await page.locator('#run-job').click();
+    await page.locator('#create-type option[value="sleep"]').waitFor({ state: 'attached', timeout: WAIT });
+    await page.locator('#create-type').selectOption('sleep');
+    await page.locator('#create-data').fill('{"duration_ms": "1500"}');
+    await shot(page, 'run-a-job-dialog');
+    await page.locator('dialog button[type=submit]').click();
+    await page.waitForURL(/#\/jobs\/[a-z0-9]{26}$/, { timeout: WAIT });
+    await page.locator('.job-title .status-completed').waitFor({ timeout: WAIT });
+    const data = await text(page, '#job-data');
+    if (!data.includes('1500')) throw new Error(`data shows "${data}"`);
+    await shot(page, 'job-run-from-console');
+  });
+
+  await step('keyboard: / goes to the search, Tab reaches a job, Enter opens it', async () => {
+    await page.evaluate(() => (window.location.hash = '#/jobs'));
+    await page.locator('table.jobs').waitFor({ timeout: WAIT });
+    await page.locator('body').click({ position: { x: 5, y: 300 } });
+    await page.keyboard.press('/');
+    if (!(await page.evaluate(() => document.activeElement && document.activeElement.id === 'search'))) {
+      throw new Error('"/" did not focus the search field');
+    }
+    let onJob = false;
+    for (let i = 0; i < 30 && !onJob; i++) {
+      await page.keyboard.press('Tab');
+      onJob = await page.evaluate(() => document.activeElement.classList.contains('job-link'));
+    }
+    if (!onJob) throw new Error('Tab never reached a job in the table');
+    await shot(page, 'keyboard-focus');
+    const id = await page.evaluate(() => document.activeElement.textContent);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/#/jobs/${id}`, { timeout: WAIT });
+  });
+
+  await step('the API explorer shows the OpenAPI document with the token entered', async () => {
+    await page.goto(`${base}/api-docs/`);
+    await page.locator('.swagger-ui .info .title').waitFor({ timeout: WAIT });
+    const title = await text(page, '.swagger-ui .info .title');
+    if (!title.includes('Jobserver')) throw new Error(`title is "${title}"`);
+    await page.locator('.swagger-ui .btn.authorize').waitFor({ timeout: WAIT });
+    const note = await text(page, '#token-note');
+    if (!note.includes('signed in')) throw new Error(`the page says "${note}"`);
+    await shot(page, 'api-explorer');
+  });
+
+  await step('sign out forgets the token', async () => {
+    await page.goto(`${base}/`);
+    await page.locator('#sign-out').click();
+    await page.locator('#token').waitFor({ timeout: WAIT });
+    if (await page.evaluate(() => sessionStorage.getItem('jobserver.token'))) throw new Error('the token is still stored');
+    await page.reload();
+    await page.locator('#token').waitFor({ timeout: WAIT });
+  });
+
+  // the server answers 401 to a bad token, which Chromium logs as a failed resource load
+  await step(
+    'a refused token says why',
+    async () => {
+      await page.locator('#token').fill(adminToken.slice(0, -6) + 'AAAAAA');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('.signin-message.error').waitFor({ timeout: WAIT });
+      const message = await text(page, '.signin-message');
+      if (!/refused your token/.test(message)) throw new Error(`the message is "${message}"`);
+      await shot(page, 'refused-token');
+    },
+    { allow: [/status of 401/] },
+  );
+
+  await step('a read-only token is offered no cancel, retry, delete or run', async () => {
+    const reader = await newPage();
+    openPages.push(reader);
+    await reader.goto(`${base}/`);
+    await reader.locator('#token').fill(readToken);
+    await reader.getByRole('button', { name: 'Sign in' }).click();
+    await reader.locator('.badge-readonly').waitFor({ timeout: WAIT });
+    if (await reader.locator('#run-job').count()) throw new Error('"Run a job" is offered');
+    await reader.evaluate((id) => (window.location.hash = `#/jobs/${id}`), runningForReader.id);
+    await reader.locator('.job-title .status-running').waitFor({ timeout: WAIT });
+    for (const action of ['#action-cancel', '#action-retry', '#action-delete', '#action-copy']) {
+      if (await reader.locator(action).count()) throw new Error(`${action} is offered to a reader`);
+    }
+    await shot(reader, 'read-only-running-job');
+    await reader.evaluate((id) => (window.location.hash = `#/jobs/${id}`), failed.id);
+    await reader.locator('#job-error').waitFor({ timeout: WAIT });
+    if (await reader.locator('#action-retry').count()) throw new Error('retry is offered to a reader');
+    await reader.context().close();
+  });
+} catch {
+  exitCode = 1;
+} finally {
+  // leave nothing running behind: the reader's job is canceled, the browser closed
+  await apiCall('POST', `/jobs/${runningForReader.id}/cancel`).catch(() => {});
+  await browser.close();
+}
+
+const passed = results.filter((r) => r.ok).length;
+const failedCount = results.length - passed;
+console.log(`screenshots in ${outDir}`);
+console.log(`${passed} passed, ${failedCount} failed`);
+process.exit(exitCode || failedCount ? 1 : 0);

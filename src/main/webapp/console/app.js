@@ -1,0 +1,223 @@
+// The Jobserver console: sign-in, then a shell (header, navigation, live light) around one view at
+// a time, chosen by the address's hash (#/, #/jobs?…, #/jobs/<id>) so that back, forward,
+// bookmarks and links to a job work. It talks only to the native API, see api.js.
+
+import {
+  api,
+  forgetToken,
+  setUnauthorizedHandler,
+  storedToken,
+  storeToken,
+  takeTokenFromAddress,
+} from './api.js';
+import { openCreateDialog } from './create.js';
+import { renderJob } from './job.js';
+import { renderJobs } from './jobs.js';
+import { every, liveIndicator } from './live.js';
+import { renderOverview } from './overview.js';
+import { renderSignIn } from './signin.js';
+import { h } from './ui.js';
+
+const root = document.getElementById('app');
+
+const session = {
+  me: null, // {subject, roles, can_write}
+  typesPromise: null,
+};
+
+let currentView = null; // {stop()} of the view on screen
+let main = null;
+let nav = null;
+
+// Views in the navigation. Schedules will be one more entry here (#/schedules), with its view.
+const SECTIONS = [
+  { path: '/', label: 'Overview', matches: (p) => p === '/' },
+  { path: '/jobs', label: 'Jobs', matches: (p) => p.startsWith('/jobs') },
+];
+
+function parseRoute() {
+  const hash = window.location.hash.replace(/^#/, '');
+  const [rawPath, rawQuery = ''] = (hash || '/').split('?');
+  const path = rawPath.startsWith('/') ? rawPath : '/';
+  return { path, params: new URLSearchParams(rawQuery) };
+}
+
+export function navigate(path, params) {
+  const q = params && params.toString();
+  const target = `#${path}${q ? '?' + q : ''}`;
+  if (window.location.hash === target) render();
+  else window.location.hash = target;
+}
+
+/** Changes the address for the current view without rendering it again (filters, paging). */
+export function replaceRoute(path, params) {
+  const q = params && params.toString();
+  history.replaceState(null, '', `${window.location.pathname}#${path}${q ? '?' + q : ''}`);
+}
+
+export function types() {
+  if (!session.typesPromise) {
+    session.typesPromise = api.types().then(
+      (list) =>
+        (Array.isArray(list) ? list : list.types || [])
+          .map((t) => (typeof t === 'string' ? { type: t } : t))
+          .sort((a, b) => a.type.localeCompare(b.type)),
+      (err) => {
+        session.typesPromise = null; // try again next time
+        throw err;
+      },
+    );
+  }
+  return session.typesPromise;
+}
+
+// --- notices -------------------------------------------------------------------------------------
+
+let toasts = null;
+
+/** A short message after an action; errors stay until dismissed, others fade after a while. */
+export function toast(text, kind = 'info') {
+  const close = h('button', { class: 'toast-close', type: 'button', 'aria-label': 'Dismiss' }, '×');
+  const el = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('span', {}, text), close);
+  close.addEventListener('click', () => el.remove());
+  toasts.append(el);
+  if (kind !== 'error') setTimeout(() => el.remove(), 6000);
+}
+
+// --- shell ---------------------------------------------------------------------------------------
+
+function renderShell() {
+  const me = session.me;
+  nav = h(
+    'nav',
+    { class: 'nav', 'aria-label': 'Main' },
+    SECTIONS.map((s) => h('a', { href: `#${s.path}`, dataset: { path: s.path } }, s.label)),
+    h('a', { href: '/api-docs/', class: 'nav-external' }, 'API explorer'),
+  );
+  const roles = (me.roles || []).join(', ') || 'no roles';
+  const user = h(
+    'div',
+    { class: 'user' },
+    me.can_write
+      ? h(
+          'button',
+          { type: 'button', class: 'primary', id: 'run-job', onclick: () => openCreateDialog({ types, toast, navigate }) },
+          'Run a job',
+        )
+      : h('span', { class: 'badge badge-readonly', title: 'Your roles allow reading only' }, 'Read-only'),
+    h('span', { class: 'user-name', title: `Roles: ${roles}` }, h('span', { class: 'muted' }, 'Signed in as '), me.subject || 'unknown'),
+    h('button', { type: 'button', id: 'sign-out', onclick: () => signOut() }, 'Sign out'),
+  );
+  main = h('main', { id: 'main', tabindex: '-1' });
+  toasts = h('div', { class: 'toasts', 'aria-live': 'polite' });
+  root.replaceChildren(
+    h(
+      'header',
+      { class: 'topbar' },
+      h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'Jobserver'),
+      nav,
+      liveIndicator(),
+      user,
+    ),
+    main,
+    toasts,
+  );
+}
+
+function render() {
+  if (!session.me) return;
+  if (currentView) currentView.stop();
+  currentView = null;
+  const { path, params } = parseRoute();
+  for (const a of nav.querySelectorAll('a[data-path]')) {
+    const section = SECTIONS.find((s) => s.path === a.dataset.path);
+    if (section.matches(path)) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const ctx = { me: session.me, params, types, toast, navigate, replaceRoute, every };
+  const jobMatch = path.match(/^\/jobs\/(.+)$/);
+  main.replaceChildren();
+  if (path === '/') {
+    document.title = 'Overview · Jobserver';
+    currentView = renderOverview(main, ctx);
+  } else if (path === '/jobs') {
+    document.title = 'Jobs · Jobserver';
+    currentView = renderJobs(main, ctx);
+  } else if (jobMatch) {
+    const id = decodeURIComponent(jobMatch[1]);
+    document.title = `Job ${id} · Jobserver`;
+    currentView = renderJob(main, id, ctx);
+  } else {
+    document.title = 'Not found · Jobserver';
+    main.append(
+      h('section', { class: 'empty' }, h('h1', {}, 'There is no such page'), h('p', {}, h('a', { href: '#/' }, 'Go to the overview'))),
+    );
+  }
+}
+
+function signedIn(token, me) {
+  storeToken(token);
+  session.me = me;
+  session.typesPromise = null;
+  renderShell();
+  render();
+}
+
+function signOut(notice) {
+  if (currentView) currentView.stop();
+  currentView = null;
+  forgetToken();
+  session.me = null;
+  session.typesPromise = null;
+  renderSignIn(root, { notice, onSignedIn: signedIn });
+}
+
+async function boot() {
+  const fromLink = takeTokenFromAddress();
+  if (fromLink) storeToken(fromLink);
+  const token = storedToken();
+  if (!token) {
+    renderSignIn(root, { onSignedIn: signedIn });
+    return;
+  }
+  root.replaceChildren(h('p', { class: 'loading', role: 'status' }, 'Signing in…'));
+  try {
+    signedIn(token, await api.me(token));
+  } catch (err) {
+    forgetToken();
+    renderSignIn(root, { notice: err.describe ? err.describe() : String(err), onSignedIn: signedIn });
+  }
+}
+
+setUnauthorizedHandler((message) => signOut(`${message} Sign in again.`));
+window.addEventListener('hashchange', () => {
+  // a console link opened in a signed-in tab brings a (maybe different) token
+  if (window.location.hash.startsWith('#token=')) {
+    if (currentView) currentView.stop();
+    boot();
+  } else {
+    render();
+  }
+});
+
+document.addEventListener('keydown', (event) => {
+  const target = event.target;
+  const typing = target.closest && target.closest('input, textarea, select, [contenteditable]');
+  if (event.key === '/' && !typing && session.me && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    event.preventDefault();
+    const search = document.getElementById('search');
+    if (search) search.focus();
+    else navigate('/jobs', new URLSearchParams({ focus: 'search' }));
+  }
+});
+
+document.addEventListener('click', (event) => {
+  const skip = event.target.closest && event.target.closest('.skip-link');
+  if (skip) {
+    event.preventDefault(); // the hash is the route: jump by focus instead
+    const target = document.getElementById('main');
+    if (target) target.focus();
+  }
+});
+
+boot();
