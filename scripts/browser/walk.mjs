@@ -123,9 +123,11 @@ const text = (page, selector) => page.locator(selector).first().innerText({ time
 const failed = await createJob('sleep', { duration_ms: '100', fail: 'Upstream invoice service answered 503' });
 const running = await createJob('sleep', { duration_ms: '45000' });
 const runningForReader = await createJob('sleep', { duration_ms: '60000' });
+const exported = await createJob('job_export', {});
 for (let i = 0; i < 30; i++) await createJob('noop', { batch: String(i) });
 await waitForJob(failed.id, (j) => j.status === 'failed', 'failed');
 await waitForJob(running.id, (j) => j.status === 'running' && j.progress > 0, 'running with progress');
+await waitForJob(exported.id, (j) => j.status === 'completed' && j.result, 'completed with a result');
 
 // --- the walk ----------------------------------------------------------------------------------------
 
@@ -179,6 +181,27 @@ try {
     await shot(page, 'failed-job');
   });
 
+  await step('retry a failed job: it runs again and its events keep the history', async () => {
+    const eventsBefore = await page.locator('#job-events tbody tr').count();
+    await page.locator('#action-retry').click();
+    await page.waitForFunction((n) => document.querySelectorAll('#job-events tbody tr').length > n + 1, eventsBefore, { timeout: WAIT });
+    const events = await text(page, '#job-events');
+    if (!events.includes('developer')) throw new Error('the events do not say who retried it');
+    // the same data fails again, as it should; the failure shows again without a reload
+    await page.locator('.job-title .status-failed').waitFor({ timeout: WAIT });
+    await page.locator('#job-error').waitFor({ timeout: WAIT });
+  });
+
+  await step('download a job’s result', async () => {
+    await page.evaluate((id) => (window.location.hash = `#/jobs/${id}`), exported.id);
+    await page.locator('#download-result').waitFor({ timeout: WAIT });
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT }), page.locator('#download-result').click()]);
+    const file = await download.path();
+    const content = fs.readFileSync(file, 'utf8');
+    if (!content.includes(failed.id)) throw new Error(`the file ${download.suggestedFilename()} does not list the failed job`);
+    await shot(page, 'job-with-result');
+  });
+
   await step('a running job’s progress moves without a reload', async () => {
     await page.evaluate(() => (window.__sameDocument = true));
     await page.evaluate((id) => (window.location.hash = `#/jobs/${id}`), running.id);
@@ -207,10 +230,18 @@ try {
     await shot(page, 'canceled-job');
   });
 
+  await step('delete a finished job', async () => {
+    await page.locator('#action-delete').click();
+    await page.locator('#confirm-yes').click();
+    await page.waitForURL(/#\/jobs(\?.*)?$/, { timeout: WAIT });
+    await page.locator('.toast', { hasText: 'deleted' }).waitFor({ timeout: WAIT });
+    const res = await fetch(`${base}/api/jobserver/v1/jobs/${running.id}`, { headers: { Authorization: `Bearer ${adminToken}` } });
+    if (res.status !== 404) throw new Error(`the server still has it: ${res.status}`);
+  });
+
   await step('a job created elsewhere appears in the list within seconds', async () => {
-    await page.locator('#back-to-jobs').click();
-    await page.locator('#search').fill('');
-    await page.evaluate(() => (window.location.hash = '#/jobs'));
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await page.waitForURL(/#\/jobs$/, { timeout: WAIT });
     await page.locator('table.jobs').waitFor({ timeout: WAIT });
     const created = await createJob('sleep', { duration_ms: '20000' });
     await page.locator(`tr[data-id="${created.id}"]`).waitFor({ timeout: WAIT });

@@ -13,7 +13,7 @@ import {
 import { openCreateDialog } from './create.js';
 import { renderJob } from './job.js';
 import { renderJobs } from './jobs.js';
-import { every, liveIndicator } from './live.js';
+import { every, liveIndicator, staleBanner } from './live.js';
 import { renderOverview } from './overview.js';
 import { renderSignIn } from './signin.js';
 import { h } from './ui.js';
@@ -26,6 +26,7 @@ const session = {
 };
 
 let currentView = null; // {stop()} of the view on screen
+let lastPath = null;
 let main = null;
 let nav = null;
 
@@ -119,6 +120,7 @@ function renderShell() {
       liveIndicator(),
       user,
     ),
+    staleBanner(),
     main,
     toasts,
   );
@@ -126,6 +128,7 @@ function renderShell() {
 
 function render() {
   if (!session.me) return;
+  const previousPath = lastPath;
   if (currentView) currentView.stop();
   currentView = null;
   const { path, params } = parseRoute();
@@ -153,6 +156,10 @@ function render() {
       h('section', { class: 'empty' }, h('h1', {}, 'There is no such page'), h('p', {}, h('a', { href: '#/' }, 'Go to the overview'))),
     );
   }
+  lastPath = path;
+  if (previousPath !== path) window.scrollTo(0, 0);
+  // a link that was followed by keyboard is gone: carry on from the top of the new content
+  if (!document.activeElement || document.activeElement === document.body) main.focus({ preventScroll: true });
 }
 
 function signedIn(token, me) {

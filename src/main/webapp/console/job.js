@@ -67,12 +67,12 @@ export function renderJob(main, id, ctx) {
     }
   };
 
-  const act = async (label, call, after) => {
+  const act = async (label, done, call, after) => {
     busy = true;
     paint();
     try {
       const result = await call();
-      ctx.toast(`${label}: done.`, 'ok');
+      ctx.toast(done, 'ok');
       if (after) after(result);
       else refresher.now();
     } catch (err) {
@@ -109,7 +109,7 @@ export function renderJob(main, id, ctx) {
                 cancel: 'Keep it',
                 danger: true,
               });
-              if (ok) act('Cancel', () => api.cancel(id));
+              if (ok) act('Cancel', s === 'running' ? 'Cancel requested: the job stops at its next check.' : 'Job canceled.', () => api.cancel(id));
             },
           },
           'Cancel job',
@@ -120,7 +120,7 @@ export function renderJob(main, id, ctx) {
       list.push(
         h(
           'button',
-          { type: 'button', class: 'primary', id: 'action-retry', 'data-focus-key': 'action-retry', disabled: busy, onclick: () => act('Retry', () => api.retry(id)) },
+          { type: 'button', class: 'primary', id: 'action-retry', 'data-focus-key': 'action-retry', disabled: busy, onclick: () => act('Retry', 'Job queued again with a fresh attempt budget.', () => api.retry(id)) },
           'Retry',
         ),
       );
@@ -158,7 +158,9 @@ export function renderJob(main, id, ctx) {
               });
               if (ok) {
                 refresher.stop(); // no more reads of a job that is about to go
-                act('Delete', () => api.remove(id), () => ctx.navigate('/jobs'));
+                act('Delete', `Job ${id} deleted.`, () => api.remove(id), () => {
+                  window.location.hash = jobsListHash(); // back to the list as it was left
+                });
               }
             },
           },
@@ -212,9 +214,9 @@ export function renderJob(main, id, ctx) {
           'div',
           { class: 'job-col' },
           job.error ? errorPanel(job) : null,
+          job.result ? resultPanel(job, ctx) : null,
           summaryPanel(job, d),
           dataPanel(job),
-          job.result ? resultPanel(job, ctx) : null,
         ),
         h('div', { class: 'job-col' }, eventsPanel(events)),
       ),

@@ -2,11 +2,12 @@
 // job created elsewhere within a few seconds. Polling pauses while the tab is hidden (no load on
 // the server from forgotten tabs) and resumes at once when it is shown again.
 
-import { h } from './ui.js';
+import { formatTime, h } from './ui.js';
 
 let lastOk = 0;
 let lastError = null;
 let indicator = null;
+let banner = null;
 
 /** Runs `task` now and then every `ms` after each run ends, until the returned stop is called. */
 export function every(ms, task) {
@@ -71,7 +72,15 @@ export function liveIndicator() {
   return indicator;
 }
 
+/** A line under the header while answers fail: what is wrong and how old the data on screen is. */
+export function staleBanner() {
+  banner = h('div', { class: 'stale-banner', role: 'alert', hidden: true });
+  paint();
+  return banner;
+}
+
 function paint() {
+  paintBanner();
   if (!indicator) return;
   let state;
   let text;
@@ -87,7 +96,7 @@ function paint() {
   } else if (lastOk) {
     state = 'ok';
     text = 'Live';
-    title = `Updates every few seconds; last at ${new Date(lastOk).toLocaleTimeString()}`;
+    title = `Updates every few seconds; last at ${formatTime(new Date(lastOk).toISOString())}`;
   } else {
     state = 'wait';
     text = 'Connecting';
@@ -96,6 +105,19 @@ function paint() {
   indicator.className = `live live-${state}`;
   indicator.title = title;
   indicator.replaceChildren(h('span', { class: 'live-dot', 'aria-hidden': 'true' }), text);
+}
+
+function paintBanner() {
+  if (!banner) return;
+  if (!lastError) {
+    banner.hidden = true;
+    return;
+  }
+  const reason = lastError.describe ? lastError.describe() : String(lastError);
+  const since = lastOk ? ` What you see is from ${formatTime(new Date(lastOk).toISOString())}.` : '';
+  const text = `${reason}${since} Retrying…`;
+  if (banner.textContent !== text) banner.textContent = text;
+  banner.hidden = false;
 }
 
 document.addEventListener('visibilitychange', paint);
