@@ -275,9 +275,11 @@ export function renderJobs(main, ctx) {
       h(
         'span',
         { class: 'muted' },
-        page.jobs.length
-          ? `Page ${formatCount(pageNo)} · jobs ${formatCount((pageNo - 1) * limit + 1)}–${formatCount((pageNo - 1) * limit + page.jobs.length)}`
-          : '',
+        !page.jobs.length
+          ? ''
+          : current && !cursorTrail.length
+            ? `An older page · ${formatCount(page.jobs.length)} jobs` // opened from a link: its number is unknown
+            : `Page ${formatCount(pageNo)} · jobs ${formatCount((pageNo - 1) * limit + 1)}–${formatCount((pageNo - 1) * limit + page.jobs.length)}`,
         current ? ' · live updates show on the newest page' : '',
       ),
       h(
