@@ -263,13 +263,13 @@ try {
     await page.evaluate(() => (window.location.hash = '#/jobs?limit=25'));
     await page.locator('table.jobs tbody tr').nth(24).waitFor({ timeout: WAIT });
     const firstPage = await page.locator('table.jobs tbody tr').first().getAttribute('data-id');
-    await page.getByRole('button', { name: 'Older →' }).click();
+    await page.getByRole('button', { name: 'Older →' }).first().click();
     await page.waitForURL(/cursor=/, { timeout: WAIT });
     await page.waitForFunction((id) => !document.querySelector(`tr[data-id="${id}"]`), firstPage, { timeout: WAIT });
     const pageText = await text(page, '.pager');
     if (!pageText.includes('Page 2')) throw new Error(`pager says "${pageText}"`);
     await shot(page, 'page-2');
-    await page.getByRole('button', { name: '← Newer' }).click();
+    await page.getByRole('button', { name: '← Newer' }).first().click();
     await page.locator(`tr[data-id="${firstPage}"]`).waitFor({ timeout: WAIT });
   });
 

@@ -201,9 +201,11 @@ export function renderJobs(main, ctx) {
   // --- table and pager ---------------------------------------------------------------------------
   const tableRegion = h('div', { class: 'table-region', 'aria-live': 'off' });
   const pager = h('div', { class: 'pager' });
+  const pagerTop = h('div', { class: 'pager pager-top' });
   main.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Jobs'), h('span', { class: 'muted' }, 'Newest first; refreshed every 3 s on the newest page')),
     toolbar,
+    pagerTop,
     tableRegion,
     pager,
   );
@@ -227,6 +229,7 @@ export function renderJobs(main, ctx) {
         // a filter the server refused: say which, keep the rest of the page usable
         replaceContent(tableRegion, errorState(err, () => ctx.navigate('/jobs', new URLSearchParams())));
         pager.replaceChildren();
+        pagerTop.replaceChildren();
         return;
       }
       if (!lastAnswer) replaceContent(tableRegion, errorState(err));
@@ -264,51 +267,58 @@ export function renderJobs(main, ctx) {
       ctx.navigate('/jobs', next);
     };
     const current = params.get('cursor');
-    const sizeSelect = h(
-      'select',
-      { id: 'page-size', 'aria-label': 'Jobs per page' },
-      PAGE_SIZES.map((n) => h('option', { value: n, selected: n === limit }, `${n} per page`)),
-    );
-    sizeSelect.addEventListener('change', () => setFilters((p) => p.set('limit', sizeSelect.value)));
-    replaceContent(
-      pager,
-      h(
-        'span',
-        { class: 'muted' },
-        !page.jobs.length
-          ? ''
-          : current && !cursorTrail.length
-            ? `An older page · ${formatCount(page.jobs.length)} jobs` // opened from a link: its number is unknown
-            : `Page ${formatCount(pageNo)} · jobs ${formatCount((pageNo - 1) * limit + 1)}–${formatCount((pageNo - 1) * limit + page.jobs.length)}`,
-        current ? ' · live updates show on the newest page' : '',
-      ),
-      h(
-        'span',
-        { class: 'pager-buttons' },
-        h('button', { type: 'button', disabled: !current, 'data-focus-key': 'pager-newest', onclick: () => go(null, []) }, '⇤ Newest'),
+    const build = (where) => {
+      const bottom = where === 'bottom';
+      const sizeSelect = bottom
+        ? h(
+            'select',
+            { id: 'page-size', 'aria-label': 'Jobs per page', 'data-focus-key': 'page-size' },
+            PAGE_SIZES.map((n) => h('option', { value: n, selected: n === limit }, `${n} per page`)),
+          )
+        : null;
+      if (sizeSelect) sizeSelect.addEventListener('change', () => setFilters((p) => p.set('limit', sizeSelect.value)));
+      return [
         h(
-          'button',
-          {
-            type: 'button',
-            disabled: !current,
-            'data-focus-key': 'pager-newer',
-            onclick: () => go(cursorTrail[cursorTrail.length - 1] || null, cursorTrail.slice(0, -1)),
-          },
-          '← Newer',
+          'span',
+          { class: 'muted' },
+          !page.jobs.length
+            ? ''
+            : current && !cursorTrail.length
+              ? `An older page · ${formatCount(page.jobs.length)} jobs` // opened from a link: its number is unknown
+              : `Page ${formatCount(pageNo)} · jobs ${formatCount((pageNo - 1) * limit + 1)}–${formatCount((pageNo - 1) * limit + page.jobs.length)}`,
+          current ? ' · new jobs appear on the newest page' : '',
         ),
         h(
-          'button',
-          {
-            type: 'button',
-            disabled: !page.next_cursor,
-            'data-focus-key': 'pager-older',
-            onclick: () => go(page.next_cursor, [...cursorTrail, current]),
-          },
-          'Older →',
+          'span',
+          { class: 'pager-buttons' },
+          h('button', { type: 'button', disabled: !current, 'data-focus-key': `${where}-newest`, onclick: () => go(null, []) }, '⇤ Newest'),
+          h(
+            'button',
+            {
+              type: 'button',
+              disabled: !current,
+              'data-focus-key': `${where}-newer`,
+              onclick: () => go(cursorTrail[cursorTrail.length - 1] || null, cursorTrail.slice(0, -1)),
+            },
+            '← Newer',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              disabled: !page.next_cursor,
+              'data-focus-key': `${where}-older`,
+              onclick: () => go(page.next_cursor, [...cursorTrail, current]),
+            },
+            'Older →',
+          ),
+          sizeSelect,
         ),
-        sizeSelect,
-      ),
-    );
+      ];
+    };
+    // above the table too: at 1366x768 the bottom one is out of sight
+    replaceContent(pagerTop, ...(page.jobs.length && (current || page.next_cursor) ? build('top') : []));
+    replaceContent(pager, ...build('bottom'));
   };
 
   const refresher = ctx.every(REFRESH_MS, load);
