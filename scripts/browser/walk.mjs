@@ -106,7 +106,7 @@ async function step(name, fn, { allow = [] } = {}) {
     console.log(`FAIL ${name}: ${err.message}`);
     for (const p of openPages) {
       try {
-        await p.screenshot({ path: path.join(outDir, `FAILED-${name}-${openPages.indexOf(p)}.png`) });
+        await p.screenshot({ path: path.join(outDir, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}-${openPages.indexOf(p)}.png`) });
       } catch {
         // the page may be gone
       }
@@ -118,16 +118,8 @@ async function step(name, fn, { allow = [] } = {}) {
 const openPages = [];
 const text = (page, selector) => page.locator(selector).first().innerText({ timeout: WAIT });
 
-// --- the scene: jobs made through the API before the person looks ---------------------------------
-
-const failed = await createJob('sleep', { duration_ms: '100', fail: 'Upstream invoice service answered 503' });
-const running = await createJob('sleep', { duration_ms: '45000' });
-const runningForReader = await createJob('sleep', { duration_ms: '60000' });
-const exported = await createJob('job_export', {});
-for (let i = 0; i < 30; i++) await createJob('noop', { batch: String(i) });
-await waitForJob(failed.id, (j) => j.status === 'failed', 'failed');
-await waitForJob(running.id, (j) => j.status === 'running' && j.progress > 0, 'running with progress');
-await waitForJob(exported.id, (j) => j.status === 'completed' && j.result, 'completed with a result');
+// the scene, made through the API before the person looks (the first step)
+let failed, running, runningForReader, exported;
 
 // --- the walk ----------------------------------------------------------------------------------------
 
@@ -136,6 +128,17 @@ openPages.push(page);
 let exitCode = 0;
 
 try {
+  await step('set the scene through the API: a failed job, running ones, an export, 30 more', async () => {
+    failed = await createJob('sleep', { duration_ms: '100', fail: 'Upstream invoice service answered 503' });
+    running = await createJob('sleep', { duration_ms: '45000' });
+    runningForReader = await createJob('sleep', { duration_ms: '60000' });
+    exported = await createJob('job_export', {});
+    for (let i = 0; i < 30; i++) await createJob('noop', { batch: String(i) });
+    await waitForJob(failed.id, (j) => j.status === 'failed', 'failed');
+    await waitForJob(running.id, (j) => j.status === 'running' && j.progress > 0, 'running with progress');
+    await waitForJob(exported.id, (j) => j.status === 'completed' && j.result, 'completed with a result');
+  });
+
   await step('sign-in page when there is no token', async () => {
     await page.goto(`${base}/`);
     await page.locator('#token').waitFor({ timeout: WAIT });
@@ -364,7 +367,7 @@ try {
   exitCode = 1;
 } finally {
   // leave nothing running behind: the reader's job is canceled, the browser closed
-  await apiCall('POST', `/jobs/${runningForReader.id}/cancel`).catch(() => {});
+  if (runningForReader) await apiCall('POST', `/jobs/${runningForReader.id}/cancel`).catch(() => {});
   await browser.close();
 }
 
