@@ -108,7 +108,7 @@ final class Heartbeat {
     List<ProgressUpdate> updates = new ArrayList<>();
     for (Run run : runs.all()) {
       int p = run.progress;
-      if (p != run.flushedProgress && !run.finalized) {
+      if (p != run.flushedProgress && !run.finalized && run.startWritten) {
         updates.add(new ProgressUpdate(run.job.id(), run.job.attempt(), p, run.progressAt));
         run.flushedProgress = p;
       }
@@ -139,22 +139,32 @@ final class Heartbeat {
         continue;
       }
       RunState state = states.get(id);
-      if (state != null
+      boolean mine = state != null && owner.equals(state.leaseOwner());
+      if (mine
           && state.status() == JobStatus.CANCEL_REQUESTED
-          && owner.equals(state.leaseOwner())) {
+          && state.attempt() == run.job.attempt()) {
         runner.stop(run, Run.StopReason.CANCELED);
-      } else if (state == null
-          || state.status() != JobStatus.RUNNING
-          || !owner.equals(state.leaseOwner())
-          || state.attempt() != run.job.attempt()) {
+      } else if (!mine || !stillThisRun(state, run)) {
         runner.stop(run, Run.StopReason.SUPERSEDED);
       }
     }
   }
 
   /**
+   * Whether the job is still this run's: reserved for it (PENDING, the attempt before it) until its
+   * start is written, RUNNING this attempt after.
+   */
+  private static boolean stillThisRun(RunState state, Run run) {
+    return (state.status() == JobStatus.RUNNING && state.attempt() == run.job.attempt())
+        || (state.status() == JobStatus.PENDING
+            && !run.startWritten
+            && state.attempt() == run.job.attempt() - 1);
+  }
+
+  /**
    * Runs claimed ahead wait for a worker only while the workers are busy with short jobs; if they
-   * got stuck on long ones instead, the waiting runs go back for any instance to take.
+   * got stuck on long ones instead, their reservations are given up for any instance to take (no
+   * event: they were pending all along).
    */
   private void handBackStale() throws SQLException {
     List<Run> stale = pool.takeWaitingLongerThan(MAX_WAIT_NANOS);
@@ -167,6 +177,6 @@ final class Heartbeat {
       runner.release(run);
       ids.add(run.job.id());
     }
-    store.get().handBack(owner, ids, actor, "handed back: no worker was free to start it");
+    store.get().release(owner, ids);
   }
 }

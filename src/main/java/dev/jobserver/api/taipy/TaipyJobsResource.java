@@ -9,8 +9,9 @@ import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobNotFoundException;
+import dev.jobserver.job.JobQuery;
+import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobService;
-import dev.jobserver.job.JobSummary;
 import dev.jobserver.security.Caller;
 import dev.jobserver.security.Roles;
 import jakarta.annotation.security.RolesAllowed;
@@ -77,7 +78,10 @@ public class TaipyJobsResource {
         out -> {
           try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartArray();
-            jobs.forEach(finalOffset, finalLimit, job -> TaipyJobView.write(g, job));
+            jobs.list(
+                JobQuery.oldestFirst().page(finalOffset, finalLimit),
+                false,
+                job -> TaipyJobView.write(g, job));
             g.writeEnd();
           }
         };
@@ -97,7 +101,7 @@ public class TaipyJobsResource {
     Job job = find(id);
     return json(
         JSON.createObjectBuilder()
-            .add("job", TaipyJobView.of(JobSummary.of(job)))
+            .add("job", TaipyJobView.of(JobRecord.of(job, null)))
             .build()
             .toString(),
         200);
@@ -134,7 +138,7 @@ public class TaipyJobsResource {
     return json(
         JSON.createObjectBuilder()
             .add("message", "Job was created.")
-            .add("job", TaipyJobView.of(JobSummary.of(job)))
+            .add("job", TaipyJobView.of(JobRecord.of(job, null)))
             .build()
             .toString(),
         201);
