@@ -24,6 +24,8 @@ final class ServerOutput {
               + " \\[([^\\]]*)\\].*?\\[levelValue: \\d+\\] ?(.*)$");
   private static final Pattern SIMPLE =
       Pattern.compile("^(SEVERE|WARNING|INFO|CONFIG|FINE): (.*)$");
+  private static final Pattern THROWN =
+      Pattern.compile("^([a-z_$][\\w$]*\\.)+[A-Z][\\w$]*(Exception|Error)(:|$)");
   private static final Pattern READY = Pattern.compile("Payara Micro .* ready in ");
 
   private final Consumer<String> severe;
@@ -103,12 +105,18 @@ final class ServerOutput {
      */
     String summary() {
       String first = "";
+      String thrown = null;
       String internal = null;
       String cause = null;
       for (String l : lines) {
         String t = l.trim();
         if (first.isEmpty() && !t.isEmpty() && !t.equals("Local Exception Stack:")) {
           first = t;
+        } else if (thrown == null
+            && internal == null
+            && cause == null
+            && THROWN.matcher(t).find()) {
+          thrown = t; // the exception logged with the message ("Address already in use")
         } else if (internal == null && t.startsWith("Internal Exception: ")) {
           internal = t;
         }
@@ -122,11 +130,15 @@ final class ServerOutput {
             .append(logger.length() <= 80 ? logger : logger.substring(0, 80) + "...")
             .append(']');
       }
+      if (thrown != null) {
+        s.append("\n    ").append(shorten(thrown));
+      }
       if (internal != null) {
         s.append("\n    ").append(shorten(internal));
       }
       if (cause != null
           && !first.contains(cause)
+          && (thrown == null || !thrown.contains(cause))
           && (internal == null || !internal.contains(cause))) {
         s.append("\n    cause: ").append(shorten(cause));
       }

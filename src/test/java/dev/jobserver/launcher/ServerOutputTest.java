@@ -101,6 +101,26 @@ class ServerOutputTest {
   }
 
   @Test
+  void theExceptionLoggedWithTheMessageIsShown() {
+    List<String> severe = new ArrayList<>();
+    ServerOutput out = new ServerOutput(severe::add);
+    feed(
+        out,
+        "[2026-11-28T10:00:18.842+0000] [] [SEVERE] [NCLS-CORE-00019]"
+            + " [javax.enterprise.system.core] [tid: _ThreadID=1 _ThreadName=main] [timeMillis:"
+            + " 1795860018842] [levelValue: 1000] [[",
+        "  Shutting down server due to startup exception",
+        "java.net.BindException: Address already in use",
+        "\tat java.base/sun.nio.ch.Net.bind0(Native Method)",
+        "]]");
+    assertEquals(
+        List.of(
+            "Shutting down server due to startup exception  [javax.enterprise.system.core]\n"
+                + "    java.net.BindException: Address already in use"),
+        severe);
+  }
+
+  @Test
   void recordsInTheJvmsSimpleFormatCountToo() {
     List<String> severe = new ArrayList<>();
     ServerOutput out = new ServerOutput(severe::add);
@@ -111,6 +131,7 @@ class ServerOutputTest {
         "java.net.BindException: Address already in use",
         "\tat sun.nio.ch.Net.bind0(Native Method)");
     out.finish();
-    assertEquals(List.of("Port 8080 is in use"), severe);
+    assertEquals(
+        List.of("Port 8080 is in use\n    java.net.BindException: Address already in use"), severe);
   }
 }
