@@ -6,6 +6,7 @@ import dev.jobserver.store.ProgressUpdate;
 import dev.jobserver.store.RunState;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,9 +120,15 @@ final class Heartbeat {
   private void checkRuns(long nowNanos) throws SQLException {
     checks.clear();
     List<String> ids = new ArrayList<>();
+    // whose start was written before the read: the read then shows it RUNNING; a start written
+    // while the read runs may show either way
+    Set<String> writtenBefore = new HashSet<>();
     for (Run run : runs.all()) {
       if (run.stopReason == null) {
         ids.add(run.job.id());
+        if (run.startWritten) {
+          writtenBefore.add(run.job.id());
+        }
         if (run.handler != null
             && run.thread != null
             && nowNanos - run.startedNanos > run.handler.settings().timeout().toNanos()) {
@@ -144,7 +151,7 @@ final class Heartbeat {
           && state.status() == JobStatus.CANCEL_REQUESTED
           && state.attempt() == run.job.attempt()) {
         runner.stop(run, Run.StopReason.CANCELED);
-      } else if (!mine || !stillThisRun(state, run)) {
+      } else if (!mine || !stillThisRun(state, run, writtenBefore.contains(id))) {
         runner.stop(run, Run.StopReason.SUPERSEDED);
       }
     }
@@ -153,11 +160,13 @@ final class Heartbeat {
   /**
    * Whether the job is still this run's: reserved for it (PENDING, the attempt before it) until its
    * start is written, RUNNING this attempt after.
+   *
+   * @param startWrittenBefore the start was written before the state was read
    */
-  private static boolean stillThisRun(RunState state, Run run) {
+  private static boolean stillThisRun(RunState state, Run run, boolean startWrittenBefore) {
     return (state.status() == JobStatus.RUNNING && state.attempt() == run.job.attempt())
         || (state.status() == JobStatus.PENDING
-            && !run.startWritten
+            && !startWrittenBefore
             && state.attempt() == run.job.attempt() - 1);
   }
 

@@ -57,6 +57,36 @@ class HeartbeatTest {
   }
 
   @Test
+  void aStartWrittenWhileTheStatesAreReadDoesNotMakeTheRunLookSuperseded() throws Exception {
+    f.insert("race", "t", 1000);
+    Run run = new Run(f.reserve("race"), handler, null, f.clock, OWNER, r -> {});
+    f.runs.add(run);
+    run.started();
+    // the recorder writes the start just after the heartbeat read the job (still PENDING)
+    dev.jobserver.store.JobStore racing =
+        new dev.jobserver.store.JobStore() {
+          @Override
+          public java.util.Map<String, dev.jobserver.store.RunState> states(
+              java.util.Collection<String> ids) throws java.sql.SQLException {
+            java.util.Map<String, dev.jobserver.store.RunState> read = f.store.states(ids);
+            run.startWritten = true;
+            return read;
+          }
+
+          @Override
+          public void progress(
+              String owner, java.util.Collection<dev.jobserver.store.ProgressUpdate> updates) {}
+
+          @Override
+          public int extendLeases(String owner, long leaseUntil) {
+            return 0;
+          }
+        };
+    new Heartbeat(f.settings, f.clock, () -> racing, f.runs, runner, pool, OWNER, ACTOR).beat();
+    assertNull(run.stopReason, "the run was taken for superseded");
+  }
+
+  @Test
   void aRunPastItsTypesTimeoutFailsByTheMonotonicClock() throws Exception {
     f.insert("slow", "t", 1000);
     Run run = f.startedRun("slow", handler);
