@@ -7,6 +7,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.source.CachingJWKSetSource;
 import com.nimbusds.jose.jwk.source.JWKSetCacheRefreshEvaluator;
 import com.nimbusds.jose.jwk.source.JWKSetSource;
+import com.nimbusds.jose.jwk.source.JWKSetSourceWrapper;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.OutageTolerantJWKSetSource;
 import com.nimbusds.jose.jwk.source.RateLimitReachedException;
@@ -16,6 +17,7 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
 import java.net.URL;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -47,6 +49,9 @@ public final class IdpKeys implements JWKSource<SecurityContext> {
   private final JWKSetSource<SecurityContext> source;
   private final LongSupplier clock;
 
+  /** Fetches from the IdP so far (tried, whatever came of them). */
+  private final AtomicLong fetches = new AtomicLong();
+
   IdpKeys(
       JWKSetSource<SecurityContext> fetch,
       long timeToLiveMs,
@@ -55,10 +60,20 @@ public final class IdpKeys implements JWKSource<SecurityContext> {
     if (minRefetchIntervalMs >= timeToLiveMs) {
       throw new IllegalArgumentException("the refetch interval must be shorter than the lifetime");
     }
+    JWKSetSource<SecurityContext> counted =
+        new JWKSetSourceWrapper<>(fetch) {
+          @Override
+          public JWKSet getJWKSet(
+              JWKSetCacheRefreshEvaluator evaluator, long currentTime, SecurityContext context)
+              throws KeySourceException {
+            fetches.incrementAndGet();
+            return getSource().getJWKSet(evaluator, currentTime, context);
+          }
+        };
     this.source =
         new CachingJWKSetSource<>(
             new RateLimitedJWKSetSource<>(
-                new OutageTolerantJWKSetSource<>(fetch, timeToLiveMs * 10, null),
+                new OutageTolerantJWKSetSource<>(counted, timeToLiveMs * 10, null),
                 minRefetchIntervalMs,
                 null),
             timeToLiveMs,
@@ -79,14 +94,17 @@ public final class IdpKeys implements JWKSource<SecurityContext> {
 
   /**
    * The keys that match, fetching the set again (within the rate limit) when none does. Like
-   * nimbus' {@code JWKSetBasedJWKSource}, with our clock.
+   * nimbus' {@code JWKSetBasedJWKSource}, with our clock, and without fetching again a set that was
+   * fetched for this very call (a cold or expired cache): that would spend the rate limit's second
+   * fetch, which a key published a moment later needs.
    */
   @Override
   public List<JWK> get(JWKSelector selector, SecurityContext context) throws KeySourceException {
     long now = clock.getAsLong();
+    long fetchedBefore = fetches.get();
     JWKSet cached = source.getJWKSet(JWKSetCacheRefreshEvaluator.noRefresh(), now, context);
     List<JWK> found = selector.select(cached);
-    if (!found.isEmpty()) {
+    if (!found.isEmpty() || fetches.get() != fetchedBefore) {
       return found;
     }
     try {

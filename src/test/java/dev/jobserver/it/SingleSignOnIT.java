@@ -21,6 +21,7 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
@@ -45,6 +46,7 @@ class SingleSignOnIT {
 
   static final String ISSUER = "https://sso.test/realms/corp";
   static final AtomicInteger FETCHES = new AtomicInteger();
+  static final List<Long> FETCHED_AT = new CopyOnWriteArrayList<>();
   static volatile List<JWK> published;
   static RSAKey k1;
   static RSAKey k2;
@@ -62,6 +64,7 @@ class SingleSignOnIT {
         "/certs",
         exchange -> {
           FETCHES.incrementAndGet();
+          FETCHED_AT.add(System.currentTimeMillis());
           byte[] body =
               new JWKSet(published.stream().map(JWK::toPublicJWK).toList())
                   .toString()
@@ -206,16 +209,20 @@ class SingleSignOnIT {
     published = List.of(k1, k2); // the IdP rotates: a new active key, the old one kept
     long start = System.currentTimeMillis();
     int status = 0;
-    while (System.currentTimeMillis() - start < 10_000) {
+    // Payara's own store would refuse it for its 5-minute cache; ours within the refetch interval
+    // (5 s; the request before may have used the interval's fetches), plus a loaded machine's
+    // delays
+    while (System.currentTimeMillis() - start < 15_000 && status != 200) {
       status = http.get("/api/v4/jobs", byNewKey).status();
-      if (status == 200) {
-        break;
-      }
-      ItSupport.sleep(200);
+      ItSupport.sleep(status == 200 ? 0 : 200);
     }
     long took = System.currentTimeMillis() - start;
-    assertEquals(200, status, "a token signed with the new key after " + took + " ms");
-    assertTrue(took < 7_000, "accepted after " + took + " ms; the refetch interval is 5 s");
+    String fetches =
+        FETCHED_AT.stream().map(t -> Long.toString(t - start)).toList() + " ms from the rotation";
+    assertEquals(200, status, "not accepted in " + took + " ms; key set fetches at " + fetches);
+    assertTrue(took < 10_000, "accepted after " + took + " ms; key set fetches at " + fetches);
+    System.out.println(
+        "a token by the new key accepted after " + took + " ms; fetches at " + fetches);
     expect(200, "GET", "/api/v4/jobs", realmRoles("u-old-key", "jobs-admin"));
   }
 

@@ -96,6 +96,22 @@ class IdpKeysTest {
   }
 
   @Test
+  void aSetFetchedForATokenIsNotFetchedAgainForIt() throws Exception {
+    FakeIdp idp = new FakeIdp();
+    idp.publish(k1);
+    IdpKeys keys = idp.keys(TTL, INTERVAL);
+    assertTrue(find(keys, "k2").isEmpty()); // a cold cache: one fetch, no k2 in it
+    assertEquals(1, idp.fetches.get());
+    idp.publish(k1, k2);
+    assertEquals(1, find(keys, "k2").size(), "the interval's second fetch was left for this");
+    assertEquals(2, idp.fetches.get());
+    idp.publish(k2);
+    idp.advance(TTL); // expired: fetched for the next token, and not again when k1 is missing
+    assertTrue(find(keys, "k1").isEmpty());
+    assertEquals(3, idp.fetches.get());
+  }
+
+  @Test
   void aWithdrawnKeyIsRefusedOnceTheCacheExpires() throws Exception {
     FakeIdp idp = new FakeIdp();
     idp.publish(k1, k2);
