@@ -46,7 +46,8 @@ start_server() {
   JOBSERVER_DATA_DIR="$work/server" JOBSERVER_INSTANCE_ID=bench JOBSERVER_WORKERS="$WORKERS" \
   JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
     java ${SERVER_OPTS:-} -Xmx512m -Dmp.jwt.verify.publickey.location="file:$PWD/$work/keys/dev-jwt-public.pem" \
-    -jar target/payara-micro.jar --nocluster --port "$PORT" --deploy target/jobserver.war \
+    -jar target/payara-micro.jar --nohazelcast --disablephonehome \
+    --prebootcommandfile src/main/payara/pre-boot-commands.txt --port "$PORT" --deploy target/jobserver.war \
     --contextroot / >> "$work/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 180); do

@@ -34,7 +34,8 @@ start() { # name port workers
   JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB?ApplicationName=node-$1" JOBSERVER_DB_USER="$PGUSER" \
   JOBSERVER_LEASE_MS=3000 JOBSERVER_RECOVERY_MS=500 \
     java -Xmx512m -Dmp.jwt.verify.publickey.location="$KEY" -jar target/payara-micro.jar \
-    --nocluster --port "$2" --deploy target/jobserver.war --contextroot / > "$work/$1/server.log" 2>&1 &
+    --nohazelcast --disablephonehome --prebootcommandfile src/main/payara/pre-boot-commands.txt \
+    --port "$2" --deploy target/jobserver.war --contextroot / > "$work/$1/server.log" 2>&1 &
   echo $!
 }
 ready() { # port

@@ -5,6 +5,7 @@ import jakarta.annotation.security.DeclareRoles;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.ApplicationPath;
 import jakarta.ws.rs.core.Application;
+import java.util.Map;
 import org.eclipse.microprofile.auth.LoginConfig;
 import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
 import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
@@ -53,4 +54,14 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
     scheme = "bearer",
     bearerFormat = "JWT",
     description = "A MicroProfile JWT from the company's single sign-on; roles in `groups`.")
-public class JobServerApplication extends Application {}
+public class JobServerApplication extends Application {
+
+  /**
+   * Jersey describes every route in WADL to any OPTIONS request, before any role check: the
+   * contract is the OpenAPI document, which is documented and reviewed.
+   */
+  @Override
+  public Map<String, Object> getProperties() {
+    return Map.of("jersey.config.server.wadl.disableWadl", true);
+  }
+}

@@ -5,14 +5,13 @@ import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ResultStore;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Claims due jobs for this instance and hands them to the workers. A claim takes the free worker
- * slots plus, for short jobs, as many more as the workers will start within about {@link
+ * Claims due jobs for this instance and hands them to the workers. A claim is a reservation: the
+ * job stays PENDING to every reader until a worker starts it. A claim takes the free worker slots
+ * plus, for short jobs, as many more as the workers will start within about {@link
  * #PREFETCH_WAIT_NANOS} (judged by the average run time of recent jobs), so that one claim round
  * trip serves more jobs than there are workers; long jobs are never claimed ahead. A job created on
  * this instance wakes it at once; otherwise it polls, backing off while there is nothing to do.
@@ -34,7 +33,7 @@ final class Dispatcher {
   private final WorkerPool pool;
   private final Runner runner;
   private final String owner;
-  private final String actor;
+  private final Run.StartWriter startWriter;
 
   private final Object wake = new Object();
   private boolean wakeRequested;
@@ -55,7 +54,7 @@ final class Dispatcher {
       WorkerPool pool,
       Runner runner,
       String owner,
-      String actor) {
+      Run.StartWriter startWriter) {
     this.settings = settings;
     this.clock = clock;
     this.store = store;
@@ -65,7 +64,7 @@ final class Dispatcher {
     this.pool = pool;
     this.runner = runner;
     this.owner = owner;
-    this.actor = actor;
+    this.startWriter = startWriter;
     this.idleWait = settings.pollMinMillis();
   }
 
@@ -137,38 +136,54 @@ final class Dispatcher {
   }
 
   /**
-   * Claims up to {@code room} due jobs and hands them to the workers.
+   * Reserves up to {@code room} due jobs and hands them to the workers. Types with a concurrency
+   * limit are claimed by themselves, each at most up to its free slots, so that the claim itself
+   * keeps the limit (nothing is claimed only to be given back); they are looked at only when the
+   * other types leave room.
    *
    * @return how many were claimed
    */
   int claim(int room) throws SQLException {
-    Set<String> full = new HashSet<>();
+    List<String> limited = new ArrayList<>();
     for (JobHandler h : types.all()) {
-      int max = h.settings().maxConcurrent();
-      if (max > 0 && runs.ofType(h.type()) >= max) {
-        full.add(h.type());
+      if (h.settings().maxConcurrent() > 0) {
+        limited.add(h.type());
       }
     }
-    List<ClaimedJob> claimed =
-        store.get().claim(owner, room, clock.millis() + settings.leaseMillis(), full, actor);
-    List<Run> toStart = new ArrayList<>();
-    List<String> handBack = new ArrayList<>();
-    for (ClaimedJob job : claimed) {
-      JobHandler handler = types.handler(job.type());
-      int max = handler == null ? 0 : handler.settings().maxConcurrent();
-      Run run = new Run(job, handler, results, clock);
-      if ((max > 0 && runs.ofType(job.type()) >= max) || !runs.add(run)) {
-        handBack.add(job.id());
-        continue;
+    // a job whose earlier run is still alive here (requeued, stopped, not yet returned) waits
+    List<String> stillRunning = new ArrayList<>();
+    for (Run run : runs.all()) {
+      if (run.stopReason != null) {
+        stillRunning.add(run.job.id());
       }
-      toStart.add(run);
+    }
+    long now = clock.millis();
+    long leaseUntil = now + settings.leaseMillis();
+    List<ClaimedJob> claimed =
+        new ArrayList<>(
+            store.get().reserve(owner, room, now, leaseUntil, null, limited, stillRunning));
+    for (String type : limited) {
+      int free =
+          Math.min(
+              room - claimed.size(),
+              types.handler(type).settings().maxConcurrent() - runs.ofType(type));
+      if (free > 0) {
+        claimed.addAll(
+            store.get().reserve(owner, free, now, leaseUntil, type, List.of(), stillRunning));
+      }
+    }
+    List<Run> toStart = new ArrayList<>();
+    List<String> giveUp = new ArrayList<>();
+    for (ClaimedJob job : claimed) {
+      Run run = new Run(job, types.handler(job.type()), results, clock, owner, startWriter);
+      if (runs.add(run)) {
+        toStart.add(run);
+      } else {
+        giveUp.add(job.id()); // an old run of it is alive here after all: never two at once
+      }
     }
     pool.offer(toStart);
-    if (!handBack.isEmpty()) {
-      store
-          .get()
-          .handBack(owner, handBack, actor, "handed back: its type is at its concurrency limit");
-    }
+    store.get().release(owner, giveUp);
     return claimed.size();
   }
 

@@ -83,7 +83,9 @@ public final class EngineLoop {
   }
 
   public synchronized void start() {
-    if (stopped || (thread != null && thread.isAlive())) {
+    Thread current = thread;
+    // the dying thread itself restarts the loop: it is still alive then, but no longer counts
+    if (stopped || (current != null && current.isAlive() && current != Thread.currentThread())) {
       return;
     }
     Thread t;
@@ -156,7 +158,6 @@ public final class EngineLoop {
       if (!stopped) {
         // Something escaped the handler above (an error while logging, say): replace the thread.
         restarts++;
-        thread = null;
         start();
       }
     }

@@ -117,9 +117,18 @@ final class EngineShutdown {
         for (Run run : left) {
           ids.add(run.job.id());
         }
+        // started runs go back to PENDING with an event; reservations are given up quietly
         int handed =
             store.get().handBack(owner, ids, actor, "handed back: the instance is shutting down");
-        log.write("engine " + owner + " stopped; " + handed + " unfinished jobs handed back", null);
+        log.write(
+            "engine "
+                + owner
+                + " stopped; "
+                + handed
+                + " unfinished jobs handed back ("
+                + unstarted.size()
+                + " never started)",
+            null);
       } catch (Throwable e) {
         log.write("engine " + owner + ": handing jobs back failed; their leases will expire", e);
       }

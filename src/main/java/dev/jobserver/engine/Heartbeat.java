@@ -6,6 +6,7 @@ import dev.jobserver.store.ProgressUpdate;
 import dev.jobserver.store.RunState;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -108,7 +109,7 @@ final class Heartbeat {
     List<ProgressUpdate> updates = new ArrayList<>();
     for (Run run : runs.all()) {
       int p = run.progress;
-      if (p != run.flushedProgress && !run.finalized) {
+      if (p != run.flushedProgress && !run.finalized && run.startWritten) {
         updates.add(new ProgressUpdate(run.job.id(), run.job.attempt(), p, run.progressAt));
         run.flushedProgress = p;
       }
@@ -119,9 +120,15 @@ final class Heartbeat {
   private void checkRuns(long nowNanos) throws SQLException {
     checks.clear();
     List<String> ids = new ArrayList<>();
+    // whose start was written before the read: the read then shows it RUNNING; a start written
+    // while the read runs may show either way
+    Set<String> writtenBefore = new HashSet<>();
     for (Run run : runs.all()) {
       if (run.stopReason == null) {
         ids.add(run.job.id());
+        if (run.startWritten) {
+          writtenBefore.add(run.job.id());
+        }
         if (run.handler != null
             && run.thread != null
             && nowNanos - run.startedNanos > run.handler.settings().timeout().toNanos()) {
@@ -139,22 +146,34 @@ final class Heartbeat {
         continue;
       }
       RunState state = states.get(id);
-      if (state != null
+      boolean mine = state != null && owner.equals(state.leaseOwner());
+      if (mine
           && state.status() == JobStatus.CANCEL_REQUESTED
-          && owner.equals(state.leaseOwner())) {
+          && state.attempt() == run.job.attempt()) {
         runner.stop(run, Run.StopReason.CANCELED);
-      } else if (state == null
-          || state.status() != JobStatus.RUNNING
-          || !owner.equals(state.leaseOwner())
-          || state.attempt() != run.job.attempt()) {
+      } else if (!mine || !stillThisRun(state, run, writtenBefore.contains(id))) {
         runner.stop(run, Run.StopReason.SUPERSEDED);
       }
     }
   }
 
   /**
+   * Whether the job is still this run's: reserved for it (PENDING, the attempt before it) until its
+   * start is written, RUNNING this attempt after.
+   *
+   * @param startWrittenBefore the start was written before the state was read
+   */
+  private static boolean stillThisRun(RunState state, Run run, boolean startWrittenBefore) {
+    return (state.status() == JobStatus.RUNNING && state.attempt() == run.job.attempt())
+        || (state.status() == JobStatus.PENDING
+            && !startWrittenBefore
+            && state.attempt() == run.job.attempt() - 1);
+  }
+
+  /**
    * Runs claimed ahead wait for a worker only while the workers are busy with short jobs; if they
-   * got stuck on long ones instead, the waiting runs go back for any instance to take.
+   * got stuck on long ones instead, their reservations are given up for any instance to take (no
+   * event: they were pending all along).
    */
   private void handBackStale() throws SQLException {
     List<Run> stale = pool.takeWaitingLongerThan(MAX_WAIT_NANOS);
@@ -167,6 +186,6 @@ final class Heartbeat {
       runner.release(run);
       ids.add(run.job.id());
     }
-    store.get().handBack(owner, ids, actor, "handed back: no worker was free to start it");
+    store.get().release(owner, ids);
   }
 }

@@ -63,6 +63,7 @@ public class JobEngine {
   private Heartbeat heartbeat;
   private WorkerPool pool;
   private Runs runs;
+  private Runner runner;
   private List<EngineLoop> loops;
   private EngineShutdown shutdown;
   private Thread shutdownHook;
@@ -80,12 +81,14 @@ public class JobEngine {
     EngineClock clock = EngineClock.SYSTEM;
 
     runs = new Runs();
-    OutcomeRecorder recorder = new OutcomeRecorder(() -> store, instanceId, actor);
-    Runner runner =
+    OutcomeRecorder recorder =
+        new OutcomeRecorder(() -> store, instanceId, actor, this::startRefused);
+    runner =
         new Runner(
             clock,
             types,
             runs,
+            recorder::started,
             outcome -> {
               if (shutdown.closing()) {
                 shutdown.recordNow(outcome);
@@ -97,7 +100,16 @@ public class JobEngine {
     pool = new WorkerPool(settings.workers(), executor, runner::execute, clock);
     dispatcher =
         new Dispatcher(
-            settings, clock, () -> store, results, types, runs, pool, runner, instanceId, actor);
+            settings,
+            clock,
+            () -> store,
+            results,
+            types,
+            runs,
+            pool,
+            runner,
+            instanceId,
+            recorder::writeStart);
     heartbeat = new Heartbeat(settings, clock, () -> store, runs, runner, pool, instanceId, actor);
     LeaseRecovery recovery =
         new LeaseRecovery(settings, clock, () -> store, dispatcher::wake, actor);
@@ -160,6 +172,14 @@ public class JobEngine {
       dispatcher.wake();
     } else {
       heartbeat.check(signal.jobId());
+    }
+  }
+
+  /** The job was canceled or changed while this instance held it: its run must not go on. */
+  private void startRefused(String jobId) {
+    Run run = runs.get(jobId);
+    if (run != null) {
+      runner.stop(run, Run.StopReason.SUPERSEDED);
     }
   }
 

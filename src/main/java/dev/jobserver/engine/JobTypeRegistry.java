@@ -20,8 +20,19 @@ public class JobTypeRegistry implements JobTypeCatalog {
 
   private final Map<String, JobHandler> byType = new TreeMap<>();
 
+  /** A registry of these handlers (tests; the container collects the CDI beans). */
+  static JobTypeRegistry of(JobHandler... handlers) {
+    JobTypeRegistry registry = new JobTypeRegistry();
+    registry.collect(java.util.List.of(handlers));
+    return registry;
+  }
+
   @PostConstruct
   void collect() {
+    collect(handlers);
+  }
+
+  private void collect(Iterable<JobHandler> handlers) {
     for (JobHandler handler : handlers) {
       String type = handler.type();
       if (!JobTypes.isWellFormed(type)) {

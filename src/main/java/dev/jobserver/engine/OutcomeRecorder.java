@@ -4,24 +4,32 @@ import dev.jobserver.job.JobLifecycle.Cause;
 import dev.jobserver.job.StoreException;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.RunOutcome;
+import dev.jobserver.store.RunStart;
 import dev.jobserver.store.Text;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Records how runs ended, many in one transaction. What the database refuses hurts only its own
- * job: a batch that fails is written again outcome by outcome; an outcome refused alone is written
- * once more with its text sanitised, and if that is refused too the job fails with a message saying
- * why. While the database cannot be reached, outcomes wait here (at most one per run this instance
- * holds, since nothing new is claimed meanwhile) and are written when it answers again.
+ * Records that runs started (their reserved jobs become RUNNING) and how runs ended, many in one
+ * transaction; a run that started and ended since the last write is written in one statement.
+ * Starts are written as soon as the recorder gets to them, so a job reads RUNNING within a
+ * transaction's time of its handler starting, with {@code start_at} the moment it started. A start
+ * the database refuses (the job was canceled or changed while reserved) stops its run. What the
+ * database refuses hurts only its own job: a batch that fails is written again outcome by outcome;
+ * an outcome refused alone is written once more with its text sanitised, and if that is refused too
+ * the job fails with a message saying why. While the database cannot be reached, outcomes wait here
+ * (at most one per run this instance holds, since nothing new is claimed meanwhile) and are written
+ * when it answers again.
  */
 final class OutcomeRecorder {
 
@@ -32,20 +40,53 @@ final class OutcomeRecorder {
 
   private static final Logger LOG = Logger.getLogger(OutcomeRecorder.class.getName());
 
-  private final LinkedBlockingDeque<RunOutcome> queue = new LinkedBlockingDeque<>();
+  /** A start (of {@code run}) or an end ({@code outcome}) to write. */
+  record Item(Run run, RunOutcome outcome) {}
+
+  private final LinkedBlockingDeque<Item> queue = new LinkedBlockingDeque<>();
   private final Supplier<JobStore> store;
   private final String owner;
   private final String actor;
+  private final Consumer<String> refusedStart;
 
-  OutcomeRecorder(Supplier<JobStore> store, String owner, String actor) {
+  /**
+   * @param refusedStart told the id of a job whose start was refused (its run must stop)
+   */
+  OutcomeRecorder(
+      Supplier<JobStore> store, String owner, String actor, Consumer<String> refusedStart) {
     this.store = store;
     this.owner = owner;
     this.actor = actor;
+    this.refusedStart = refusedStart;
+  }
+
+  /** Queues the start of a run; the recorder's loop writes it. */
+  void started(Run run) {
+    queue.add(new Item(run, null));
   }
 
   /** Queues an outcome; the recorder's loop writes it. */
   void record(RunOutcome outcome) {
-    queue.add(outcome);
+    queue.add(new Item(null, outcome));
+  }
+
+  /**
+   * Writes a run's start now, on the calling thread (its handler is about to write a result, which
+   * only the job's running attempt may do).
+   *
+   * @throws IllegalStateException if the start was refused: the job is no longer this run's
+   */
+  void writeStart(Run run) {
+    try {
+      Set<String> refused = store.get().record(owner, List.of(start(run)), List.of(), actor);
+      if (!refused.isEmpty()) {
+        throw new IllegalStateException(
+            "Job " + run.job.id() + " is no longer this run's (canceled or changed meanwhile)");
+      }
+      run.startWritten = true;
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot record the start of job " + run.job.id(), e);
+    }
   }
 
   /** Outcomes waiting to be written. */
@@ -58,9 +99,9 @@ final class OutcomeRecorder {
    * waiting. Throws (and keeps the outcomes) when the database cannot be reached.
    */
   void step() throws InterruptedException, SQLException {
-    RunOutcome first = queue.poll(50, TimeUnit.MILLISECONDS);
+    Item first = queue.poll(50, TimeUnit.MILLISECONDS);
     if (first != null) {
-      List<RunOutcome> batch = new ArrayList<>();
+      List<Item> batch = new ArrayList<>();
       batch.add(first);
       queue.drainTo(batch, BATCH - 1);
       write(batch);
@@ -69,7 +110,7 @@ final class OutcomeRecorder {
 
   /** Writes everything waiting now (shutdown); throws if the database cannot be reached. */
   void flush() throws SQLException {
-    List<RunOutcome> batch = new ArrayList<>();
+    List<Item> batch = new ArrayList<>();
     while (queue.drainTo(batch, BATCH) > 0) {
       write(batch);
       batch.clear();
@@ -77,33 +118,70 @@ final class OutcomeRecorder {
   }
 
   /**
-   * Writes a batch; on failure, each outcome alone. Outcomes not written because the database
-   * cannot be reached go back to the front of the queue and the failure is thrown.
+   * Writes a batch; on failure, its starts together and then each outcome alone. What was not
+   * written because the database cannot be reached goes back to the front of the queue and the
+   * failure is thrown.
    */
-  void write(List<RunOutcome> batch) throws SQLException {
+  void write(List<Item> batch) throws SQLException {
+    List<RunStart> starts = new ArrayList<>();
+    List<Run> started = new ArrayList<>();
+    List<RunOutcome> ends = new ArrayList<>();
+    for (Item item : batch) {
+      if (item.run() != null) {
+        starts.add(start(item.run()));
+        started.add(item.run());
+      } else {
+        ends.add(item.outcome());
+      }
+    }
     try {
-      store.get().finish(owner, batch, actor);
+      written(started, store.get().record(owner, starts, ends, actor));
       return;
     } catch (SQLException e) {
       if (StoreException.isUnavailable(e)) {
         requeue(batch);
         throw e;
       }
-      if (batch.size() > 1) {
-        LOG.log(
-            Level.WARNING,
-            "Recording " + batch.size() + " outcomes together failed; recording each alone",
-            e);
-      }
+      LOG.log(
+          Level.WARNING,
+          "Recording "
+              + batch.size()
+              + " starts and outcomes together failed; recording each alone",
+          e);
     }
-    for (int i = 0; i < batch.size(); i++) {
+    try {
+      written(started, store.get().record(owner, starts, List.of(), actor));
+    } catch (SQLException e) {
+      // starts carry nothing of the handler's: only an unreachable database refuses them
+      requeue(batch);
+      throw e;
+    }
+    for (int i = 0; i < ends.size(); i++) {
       try {
-        writeAlone(batch.get(i));
+        writeAlone(ends.get(i));
       } catch (SQLException unavailable) {
-        requeue(batch.subList(i, batch.size()));
+        List<Item> rest = new ArrayList<>();
+        for (RunOutcome o : ends.subList(i, ends.size())) {
+          rest.add(new Item(null, o));
+        }
+        requeue(rest);
         throw unavailable;
       }
     }
+  }
+
+  private void written(List<Run> started, Set<String> refused) {
+    for (Run run : started) {
+      if (refused.contains(run.job.id())) {
+        refusedStart.accept(run.job.id());
+      } else {
+        run.startWritten = true;
+      }
+    }
+  }
+
+  private static RunStart start(Run run) {
+    return new RunStart(run.job.id(), run.job.type(), run.job.attempt(), run.startedMillis);
   }
 
   private void writeAlone(RunOutcome o) throws SQLException {
@@ -141,9 +219,9 @@ final class OutcomeRecorder {
     }
   }
 
-  private void requeue(List<RunOutcome> outcomes) {
-    for (int i = outcomes.size() - 1; i >= 0; i--) {
-      queue.addFirst(outcomes.get(i));
+  private void requeue(List<Item> items) {
+    for (int i = items.size() - 1; i >= 0; i--) {
+      queue.addFirst(items.get(i));
     }
   }
 

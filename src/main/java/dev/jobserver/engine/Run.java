@@ -48,11 +48,33 @@ final class Run implements JobContext {
   volatile String warning;
   private OutputStream result;
 
-  Run(ClaimedJob job, JobHandler handler, ResultStore results, EngineClock clock) {
+  /** Writes this run's start at once, before its result may be opened. */
+  interface StartWriter {
+    /**
+     * @throws IllegalStateException if the job is no longer this run's
+     */
+    void writeStart(Run run);
+  }
+
+  private final String owner;
+  private final StartWriter startWriter;
+
+  /** Whether the database says RUNNING for this run (its start was written). */
+  volatile boolean startWritten;
+
+  Run(
+      ClaimedJob job,
+      JobHandler handler,
+      ResultStore results,
+      EngineClock clock,
+      String owner,
+      StartWriter startWriter) {
     this.job = job;
     this.handler = handler;
     this.results = results;
     this.clock = clock;
+    this.owner = owner;
+    this.startWriter = startWriter;
     this.claimedNanos = clock.nanos();
     this.startedNanos = claimedNanos;
   }
@@ -111,7 +133,10 @@ final class Run implements JobContext {
     if (result != null) {
       throw new IllegalStateException("This run has opened its result already");
     }
-    result = results.open(job.id(), fileName, contentType);
+    if (!startWritten) {
+      startWriter.writeStart(this); // the result is fenced by the running attempt
+    }
+    result = results.open(job.id(), job.attempt(), owner, fileName, contentType);
     return result;
   }
 

@@ -19,6 +19,7 @@ final class Runner {
   private final EngineClock clock;
   private final JobTypeRegistry types;
   private final Runs runs;
+  private final Consumer<Run> starts;
   private final Consumer<RunOutcome> outcomes;
   private final Runnable released;
 
@@ -26,6 +27,7 @@ final class Runner {
   private volatile double runNanos;
 
   /**
+   * @param starts told of every run whose handler starts (the recorder writes it)
    * @param outcomes where outcomes go (the recorder)
    * @param released called when a run has let its job go (there is room for another)
    */
@@ -33,11 +35,13 @@ final class Runner {
       EngineClock clock,
       JobTypeRegistry types,
       Runs runs,
+      Consumer<Run> starts,
       Consumer<RunOutcome> outcomes,
       Runnable released) {
     this.clock = clock;
     this.types = types;
     this.runs = runs;
+    this.starts = starts;
     this.outcomes = outcomes;
     this.released = released;
   }
@@ -54,6 +58,7 @@ final class Runner {
       return;
     }
     run.started();
+    starts.accept(run);
     long began = run.startedNanos;
     RunOutcome outcome;
     try {

@@ -71,7 +71,7 @@ public class JobExportHandler implements JobHandler {
       List<JobStatus> s = JobStatus.fromMattermost(name.trim());
       if (s.isEmpty()) {
         throw new IllegalArgumentException(
-            "data.status has an unknown status: '" + name.trim() + "'");
+            "data.status has an unknown status: '" + shown(name.trim()) + "'");
       }
       out.addAll(s);
     }
@@ -87,11 +87,21 @@ public class JobExportHandler implements JobHandler {
     } catch (NumberFormatException e) {
       try {
         return Instant.parse(value.trim()).toEpochMilli();
-      } catch (DateTimeParseException e2) {
+      } catch (DateTimeParseException | ArithmeticException e2) {
+        // ArithmeticException: an instant that is valid ISO-8601 but past what epoch
+        // milliseconds can count (year +999999999); the bare "long overflow" names nothing
         throw new IllegalArgumentException(
-            "data.since must be epoch milliseconds or an ISO-8601 instant, got '" + value + "'");
+            "data.since must be epoch milliseconds or an ISO-8601 instant between years"
+                + " -292275055 and 292278994, got '"
+                + shown(value)
+                + "'");
       }
     }
+  }
+
+  /** A value for a message: the data may be up to 1 MiB, the job's error should not be. */
+  private static String shown(String value) {
+    return value.length() <= 64 ? value : value.substring(0, 64) + "...";
   }
 
   private static String blankToNull(String s) {

@@ -99,9 +99,38 @@ public class JobService {
     return q.setFirstResult(page * perPage).setMaxResults(perPage).getResultList();
   }
 
-  /** Every job (or one page), oldest first, streamed to the sink one row at a time. */
-  public void forEach(long offset, long limit, JobReads.Sink sink) throws IOException {
-    reads.forEach(offset, limit, sink);
+  /**
+   * Streams the jobs a query asks for to the sink, a chunk at a time: no database connection is
+   * held while the sink writes (a client that stops reading costs none).
+   *
+   * @param withResults each job comes with its result file's description
+   */
+  public void list(JobQuery query, boolean withResults, JobReads.Sink sink) throws IOException {
+    reads.list(query, withResults, sink);
+  }
+
+  /** A job with its result file's description. */
+  public Optional<JobRecord> record(String id) {
+    return find(id).map(job -> JobRecord.of(job, results.info(id).orElse(null)));
+  }
+
+  /** A job's status changes, oldest first. */
+  public List<JobEvent> events(String id) {
+    try {
+      return reads.events(id);
+    } catch (SQLException e) {
+      throw StoreException.of("Reading the events of job " + id + " failed", e);
+    }
+  }
+
+  /**
+   * Gives a failed, canceled or abandoned job a fresh attempt budget: it is pending again (its
+   * events keep the history).
+   *
+   * @throws IllegalTransitionException for any other status
+   */
+  public JobStatus retry(String id, String actor) {
+    return change(id, Cause.RETRY, actor, "retry requested").to();
   }
 
   /** The job's result file if it has one that may be downloaded (its run completed). */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -39,14 +40,35 @@ public final class DevKeys {
     KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
     gen.initialize(2048);
     KeyPair pair = gen.generateKeyPair();
-    Files.writeString(priv, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-    try {
-      Files.setPosixFilePermissions(priv, PosixFilePermissions.fromString("rw-------"));
-    } catch (UnsupportedOperationException ignored) {
-      // not a POSIX file system
-    }
+    writeOwnerOnly(priv, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
     Files.writeString(pub, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
     return pub;
+  }
+
+  /**
+   * Writes the file so that no one else can ever read it: the content goes into a new file created
+   * owner-only (not chmod'ed after writing, which leaves a moment where it is readable), which then
+   * replaces the name atomically; a link planted at that name is replaced, not written through.
+   */
+  static void writeOwnerOnly(Path file, String content) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Path tmp;
+    try {
+      tmp =
+          Files.createTempFile(
+              dir,
+              "." + file.getFileName(),
+              ".tmp",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException notPosix) {
+      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+    }
+    try {
+      Files.writeString(tmp, content);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 
   public static PrivateKey privateKey(Path dir) throws IOException, GeneralSecurityException {

@@ -7,6 +7,7 @@ import jakarta.servlet.annotation.WebListener;
 import jakarta.servlet.http.HttpServletRequest;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -17,18 +18,24 @@ import java.util.logging.Logger;
  * mechanism only recognises {@code Bearer}, and it runs before any servlet filter. A request
  * listener runs before it; the servlet API has no header setter, so this reaches the connector's
  * header table (Payara's web container, Grizzly). If that is not possible, the request is left as
- * it is. Nothing else about the token changes: it is validated as any other.
+ * it is: each request is tried on its own, so one that fails (a request object of another shape, a
+ * header table in an odd state) changes nothing for the next. Nothing else about the token changes:
+ * it is validated as any other.
  */
 @WebListener
 public class BearerSchemeNormalizer implements ServletRequestListener {
 
   private static final Logger LOG = Logger.getLogger(BearerSchemeNormalizer.class.getName());
-  private static volatile boolean unsupported;
+
+  /** Failures are logged in full once, then one line per {@value #QUIET_FAILURES} (the cause). */
+  static final int QUIET_FAILURES = 1000;
+
+  private static final AtomicLong failures = new AtomicLong();
 
   @Override
   public void requestInitialized(ServletRequestEvent event) {
     ServletRequest request = event.getServletRequest();
-    if (unsupported || !(request instanceof HttpServletRequest http)) {
+    if (!(request instanceof HttpServletRequest http)) {
       return;
     }
     String header = http.getHeader("Authorization");
@@ -50,13 +57,18 @@ public class BearerSchemeNormalizer implements ServletRequestListener {
           .getClass()
           .getMethod("setString", String.class)
           .invoke(value, "Bearer " + header.substring(7).trim());
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      unsupported = true;
-      LOG.log(
-          Level.WARNING,
-          "Cannot normalise the bearer scheme on this server; clients must send"
-              + " 'Bearer' exactly",
-          e);
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      long n = failures.incrementAndGet();
+      if (n == 1) {
+        LOG.log(
+            Level.WARNING,
+            "Cannot normalise the bearer scheme of a request; it goes on as sent (the token"
+                + " is refused unless the scheme is 'Bearer' exactly)",
+            e);
+      } else if (n % QUIET_FAILURES == 0) {
+        LOG.warning(
+            "Could not normalise the bearer scheme of " + n + " requests so far; last: " + e);
+      }
     }
   }
 

@@ -1,34 +1,34 @@
 package dev.jobserver.security;
 
+import dev.jobserver.common.WholeNumbers;
 import dev.jobserver.database.DatabaseSettings;
-import jakarta.security.enterprise.CallerPrincipal;
 import jakarta.security.enterprise.identitystore.CredentialValidationResult;
 import java.util.Map;
-import java.util.Set;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
 /**
- * Bearer tokens that Payara's MP-JWT identity store has verified, so that the next request with the
- * same token skips the signature check and the claim parsing (about a third of a request's CPU in a
- * profile of POST /api/v4/jobs, see the README's Performance section).
+ * Bearer tokens that have been verified ({@link TokenIdentityStoreHandler}), so that the next
+ * request with the same token skips the signature check and the claim parsing (about a third of a
+ * request's CPU in a profile of POST /api/v4/jobs, see the README's Performance section).
  *
  * <p>An entry is the exact token string (every byte of header, claims and signature) and what its
- * verification produced: the caller principal (Payara's {@link JsonWebToken}) and its groups. It is
- * used only until the token's {@code exp} and at most {@code JOBSERVER_TOKEN_CACHE_SECONDS}
- * (default 300; 0 turns the cache off), so a rotated verification key stops accepting an old token
- * within that time. Tokens that failed verification are never cached: every request with them is
- * verified again, with Payara's own messages. The cache holds at most {@link #MAX_ENTRIES} tokens;
- * when full it drops the expired ones, and all of them if none had expired.
+ * verification produced: the caller principal (a {@link JsonWebToken}) and its roles, mapped as
+ * {@link TokenRoles} mapped them. It is used only until the token's {@code exp} and at most {@code
+ * JOBSERVER_TOKEN_CACHE_SECONDS} (default 300; 0 turns the cache off), so a rotated verification
+ * key stops accepting an old token within that time. Tokens that failed verification are never
+ * cached: every request with them is verified again. The cache holds at most {@link #MAX_ENTRIES}
+ * tokens; when full it drops the expired ones, and all of them if none had expired.
  */
 public final class VerifiedTokens {
 
   /** Most tokens held; a token is about 1 KB. */
   static final int MAX_ENTRIES = 10_000;
 
-  /** Built on first use (at deployment, see {@link VerifiedTokenFilter#init()}). */
+  /** Built on first use (at deployment, see {@link SecurityStartup}). */
   private static final class Shared {
     static final VerifiedTokens INSTANCE =
         new VerifiedTokens(
@@ -71,20 +71,7 @@ public final class VerifiedTokens {
   }
 
   static long seconds(String value) {
-    if (value == null || value.isBlank()) {
-      return 300;
-    }
-    try {
-      long n = Long.parseLong(value.trim());
-      if (n < 0 || n > 86_400) {
-        throw new IllegalArgumentException(
-            "JOBSERVER_TOKEN_CACHE_SECONDS must be between 0 and 86400, got " + n);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "JOBSERVER_TOKEN_CACHE_SECONDS must be a whole number, got '" + value + "'", e);
-    }
+    return WholeNumbers.parse(value, 300, 0, 86_400, "JOBSERVER_TOKEN_CACHE_SECONDS");
   }
 
   /**
@@ -95,11 +82,8 @@ public final class VerifiedTokens {
     if (value == null || value.isBlank()) {
       return 0;
     }
-    try {
-      return Math.max(0, Long.parseLong(value.trim()));
-    } catch (NumberFormatException e) {
-      return -1;
-    }
+    OptionalLong n = WholeNumbers.lenient(value);
+    return n.isPresent() ? Math.max(0, n.getAsLong()) : -1;
   }
 
   /** The verification result for exactly this token, or null if it must be verified. */
@@ -119,30 +103,34 @@ public final class VerifiedTokens {
   }
 
   /**
-   * Records a token the container has just authenticated: the principal it set for the request,
-   * with the token's groups (what Payara's identity store returned for it).
+   * Records a token that has just been verified, with what its verification produced (the caller
+   * principal and the roles), until its {@code exp} (and {@code iat} + {@code
+   * mp.jwt.verify.token.age}) and at most the cache lifetime.
+   *
+   * @param expSeconds the token's {@code exp}; without it, the token is not kept
+   * @param iatSeconds its {@code iat}; without it, not kept when a token age is set
    */
-  public void remember(JsonWebToken jwt, long nowMillis) {
-    // Payara's token is a CallerPrincipal too (what its identity store returned)
-    if (ttlMillis == 0 || !(jwt instanceof CallerPrincipal principal)) {
+  public void remember(
+      String token,
+      CredentialValidationResult result,
+      Long expSeconds,
+      Long iatSeconds,
+      long nowMillis) {
+    if (ttlMillis == 0
+        || token == null
+        || result.getStatus() != CredentialValidationResult.Status.VALID
+        || entries.containsKey(token)) {
       return;
     }
-    String token = jwt.getRawToken();
-    if (token == null || entries.containsKey(token)) {
+    if (expSeconds == null || expSeconds * 1000 <= nowMillis) {
       return;
     }
-    long until = nowMillis + ttlMillis;
-    Long exp = secondsClaim(jwt, "exp"); // Payara requires exp and iat; without them: not kept
-    if (exp == null || exp * 1000 <= nowMillis) {
-      return;
-    }
-    until = Math.min(until, exp * 1000);
+    long until = Math.min(nowMillis + ttlMillis, expSeconds * 1000);
     if (maxTokenAgeMillis > 0) {
-      Long iat = secondsClaim(jwt, "iat");
-      if (iat == null) {
+      if (iatSeconds == null) {
         return;
       }
-      until = Math.min(until, iat * 1000 + maxTokenAgeMillis);
+      until = Math.min(until, iatSeconds * 1000 + maxTokenAgeMillis);
     }
     if (until <= nowMillis) {
       return;
@@ -153,23 +141,7 @@ public final class VerifiedTokens {
         entries.clear();
       }
     }
-    Set<String> groups = jwt.getGroups() == null ? Set.of() : Set.copyOf(jwt.getGroups());
-    entries.put(token, new Entry(new CredentialValidationResult(principal, groups), until));
-  }
-
-  private static Long secondsClaim(JsonWebToken jwt, String name) {
-    try {
-      Object v = jwt.getClaim(name);
-      if (v instanceof Number n) {
-        return n.longValue();
-      }
-      if (v instanceof jakarta.json.JsonNumber n) {
-        return n.longValue();
-      }
-      return null;
-    } catch (RuntimeException e) {
-      return null;
-    }
+    entries.put(token, new Entry(result, until));
   }
 
   int size() {

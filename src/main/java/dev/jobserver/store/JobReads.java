@@ -1,9 +1,11 @@
 package dev.jobserver.store;
 
 import dev.jobserver.database.JobserverDataSource;
-import dev.jobserver.job.JobData;
+import dev.jobserver.job.JobEvent;
+import dev.jobserver.job.JobQuery;
+import dev.jobserver.job.JobRecord;
+import dev.jobserver.job.JobResultInfo;
 import dev.jobserver.job.JobStatus;
-import dev.jobserver.job.JobSummary;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -12,7 +14,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
@@ -29,47 +33,200 @@ public class JobReads {
   @Resource(lookup = JobserverDataSource.JNDI_NAME)
   private DataSource dataSource;
 
-  /** A consumer that may fail writing its output. */
+  /** Rows of a list are read in chunks of at most this many... */
+  static final int CHUNK_ROWS = 100;
+
+  /** ...and stop early once a chunk holds about this many bytes (but always one row). */
+  static final long CHUNK_BYTES = 2L << 20;
+
+  /** Rows fetched per round trip inside a chunk, so that a chunk stops reading when it is full. */
+  private static final int FETCH_SIZE = 16;
+
+  private static final String COLUMNS =
+      "j.id, j.type, j.priority, j.create_at, j.start_at, j.last_activity_at, j.status, j.progress,"
+          + " j.data, j.stacktrace, j.force_run, j.created_by, j.attempt, j.max_attempts,"
+          + " j.run_after";
+
+  /** A consumer of listed jobs that may fail writing its output. */
   public interface Sink {
-    void accept(JobSummary job) throws IOException;
+    void accept(JobRecord job) throws IOException;
   }
 
   /**
-   * @param offset rows to skip
-   * @param limit most rows, or -1 for all
+   * Streams the jobs a query asks for to the sink, in chunks: each chunk is read on a connection
+   * that is released before its rows are handed on, so a client that reads slowly (or stops
+   * reading) holds no database connection and no transaction, and memory holds one chunk at most.
+   *
+   * @param withResults each job comes with its result file's description, if it has one
    */
-  public void forEach(long offset, long limit, Sink sink) throws IOException {
-    String sql =
-        "SELECT id, type, status, force_run, create_at, stacktrace FROM job"
-            + " ORDER BY create_at, id"
-            + (limit >= 0 ? " LIMIT ? OFFSET ?" : "");
+  public void list(JobQuery q, boolean withResults, Sink sink) throws IOException {
+    long remaining = q.limit() < 0 ? Long.MAX_VALUE : q.limit();
+    long offset = q.offset();
+    JobQuery.Position after = q.after();
+    while (remaining > 0) {
+      int want = (int) Math.min(remaining, CHUNK_ROWS);
+      List<JobRecord> chunk = new ArrayList<>(want);
+      boolean full;
+      try {
+        full = readChunk(q, withResults, after, offset, want, chunk);
+      } catch (SQLException e) {
+        throw new IOException("Listing jobs failed: " + e.getMessage(), e);
+      }
+      for (JobRecord job : chunk) {
+        sink.accept(job);
+      }
+      if (chunk.isEmpty() || (chunk.size() < want && !full)) {
+        return;
+      }
+      remaining -= chunk.size();
+      offset = 0;
+      JobRecord last = chunk.get(chunk.size() - 1);
+      after = new JobQuery.Position(last.createAt(), last.id());
+    }
+  }
+
+  /**
+   * Reads up to {@code want} rows; returns true if it stopped early because the chunk was full
+   * (more rows may follow).
+   */
+  private boolean readChunk(
+      JobQuery q,
+      boolean withResults,
+      JobQuery.Position after,
+      long offset,
+      int want,
+      List<JobRecord> out)
+      throws SQLException {
+    StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS);
+    if (withResults) {
+      sql.append(", r.file_name, r.content_type, r.size, r.created_at FROM job j")
+          .append(" LEFT JOIN job_result r ON r.job_id = j.id");
+    } else {
+      sql.append(" FROM job j");
+    }
+    sql.append(" WHERE 1 = 1");
+    List<Object> params = new ArrayList<>();
+    if (!q.types().isEmpty()) {
+      sql.append(" AND j.type IN (").append(JobStore.placeholders(q.types().size())).append(')');
+      params.addAll(q.types());
+    }
+    if (!q.statuses().isEmpty()) {
+      sql.append(" AND j.status IN (")
+          .append(JobStore.placeholders(q.statuses().size()))
+          .append(')');
+      q.statuses().forEach(st -> params.add(st.name()));
+    }
+    if (q.createdAfter() != null) {
+      sql.append(" AND j.create_at >= ?");
+      params.add(q.createdAfter());
+    }
+    if (q.createdBefore() != null) {
+      sql.append(" AND j.create_at < ?");
+      params.add(q.createdBefore());
+    }
+    if (q.idPrefix() != null) {
+      sql.append(" AND j.id LIKE ? ESCAPE '!'");
+      params.add(q.idPrefix().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+    }
+    String dir = q.newestFirst() ? "DESC" : "ASC";
+    if (after != null) {
+      String cmp = q.newestFirst() ? "<" : ">";
+      sql.append(" AND (j.create_at ")
+          .append(cmp)
+          .append(" ? OR (j.create_at = ? AND j.id ")
+          .append(cmp)
+          .append(" ?))");
+      params.add(after.createAt());
+      params.add(after.createAt());
+      params.add(after.id());
+    }
+    sql.append(" ORDER BY j.create_at ").append(dir).append(", j.id ").append(dir);
+    sql.append(" LIMIT ?");
+    params.add((long) want);
+    if (offset > 0) {
+      sql.append(" OFFSET ?");
+      params.add(offset);
+    }
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false); // PostgreSQL uses a cursor for the fetch size only in a transaction
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        ps.setFetchSize(500);
-        if (limit >= 0) {
-          ps.setLong(1, limit);
-          ps.setLong(2, offset);
-        }
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            sink.accept(
-                new JobSummary(
-                    rs.getString(1),
-                    rs.getString(2),
-                    JobStatus.valueOf(rs.getString(3)),
-                    rs.getBoolean(4),
-                    rs.getLong(5),
-                    JobData.listFromJson(rs.getString(6))));
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        ps.setFetchSize(FETCH_SIZE);
+        for (int i = 0; i < params.size(); i++) {
+          Object p = params.get(i);
+          if (p instanceof Long n) {
+            ps.setLong(i + 1, n);
+          } else {
+            ps.setString(i + 1, (String) p);
           }
         }
+        long bytes = 0;
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            JobRecord job = record(rs, withResults);
+            out.add(job);
+            bytes += job.weight();
+            if (bytes >= CHUNK_BYTES && out.size() < want) {
+              return true;
+            }
+          }
+        }
+        return false;
       } finally {
         c.rollback();
         c.setAutoCommit(true);
       }
-    } catch (SQLException e) {
-      throw new IOException("Listing jobs failed: " + e.getMessage(), e);
     }
+  }
+
+  private static JobRecord record(ResultSet rs, boolean withResults) throws SQLException {
+    String id = rs.getString(1);
+    JobResultInfo result = null;
+    if (withResults && rs.getString(16) != null) {
+      result =
+          new JobResultInfo(id, rs.getString(16), rs.getString(17), rs.getLong(18), rs.getLong(19));
+    }
+    return new JobRecord(
+        id,
+        rs.getString(2),
+        rs.getInt(3),
+        rs.getLong(4),
+        rs.getLong(5),
+        rs.getLong(6),
+        JobStatus.valueOf(rs.getString(7)),
+        rs.getInt(8),
+        rs.getString(9),
+        rs.getString(10),
+        rs.getBoolean(11),
+        rs.getString(12),
+        rs.getInt(13),
+        rs.getInt(14),
+        rs.getLong(15),
+        result);
+  }
+
+  /** A job's status changes, oldest first. */
+  public List<JobEvent> events(String jobId) throws SQLException {
+    List<JobEvent> out = new ArrayList<>();
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT at, actor, old_status, new_status, message FROM job_event"
+                    + " WHERE job_id = ? ORDER BY id")) {
+      ps.setString(1, jobId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String from = rs.getString(3);
+          out.add(
+              new JobEvent(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  from == null ? null : JobStatus.valueOf(from),
+                  JobStatus.valueOf(rs.getString(4)),
+                  rs.getString(5)));
+        }
+      }
+    }
+    return out;
   }
 
   /**

@@ -22,6 +22,14 @@ final class JobRowUpdate {
   /** The values a transition's update may need besides its own constants. */
   static final class Values {
     final long now;
+
+    /** When the run started (epoch ms), for a START; 0: now. */
+    long startedAt;
+
+    /** For an update guarded by the reservation: the holder and the attempt before the start. */
+    String owner;
+
+    int attemptBefore;
     int reportedProgress;
     long retryAt;
     int budget;
@@ -36,7 +44,21 @@ final class JobRowUpdate {
   private JobRowUpdate() {}
 
   static String sql(Transition t, boolean rewritesData) {
+    return sql(null, t, rewritesData);
+  }
+
+  /**
+   * With {@code start} (the state machine's START) not null, the update of a reserved job whose run
+   * has started: as {@code start} alone ({@code t == start}), or as {@code start} and then {@code
+   * t} in one statement, for a run that ended before its start was written. Either way it applies
+   * only while the job is still the reservation the start was decided on: {@code status = 'PENDING'
+   * AND lease_owner = ? AND attempt = ?}.
+   */
+  static String sql(Transition start, Transition t, boolean rewritesData) {
     StringBuilder set = new StringBuilder("UPDATE job SET status = ?, last_activity_at = ?");
+    if (start != null && t != start) {
+      set.append(", attempt = attempt + 1, start_at = ?");
+    }
     switch (t.attempts()) {
       case COUNT -> set.append(", attempt = attempt + 1");
       case GIVE_BACK -> set.append(", attempt = attempt - 1");
@@ -64,14 +86,27 @@ final class JobRowUpdate {
     if (rewritesData) {
       set.append(", data = ?, stacktrace = ?");
     }
-    return set.append(" WHERE id = ?").toString();
+    set.append(" WHERE id = ?");
+    if (start != null) {
+      set.append(" AND status = 'PENDING' AND lease_owner = ? AND attempt = ?");
+    }
+    return set.toString();
   }
 
-  /** Binds the values of {@link #sql} for one job and adds it to the batch. */
+  /** Binds the values of {@link #sql(Transition, boolean)} for one job and adds it to the batch. */
   static void add(PreparedStatement up, String id, Transition t, Values v) throws SQLException {
+    add(up, id, null, t, v);
+  }
+
+  /** Binds the values of {@link #sql(Transition, Transition, boolean)} and adds it to the batch. */
+  static void add(PreparedStatement up, String id, Transition start, Transition t, Values v)
+      throws SQLException {
     int i = 1;
     up.setString(i++, t.to().name());
     up.setLong(i++, v.now);
+    if (start != null && t != start) {
+      up.setLong(i++, v.startedAt > 0 ? v.startedAt : v.now);
+    }
     if (t.attempts() == JobLifecycle.Attempts.FRESH_BUDGET) {
       up.setInt(i++, v.budget);
     }
@@ -79,7 +114,7 @@ final class JobRowUpdate {
       up.setInt(i++, v.reportedProgress);
     }
     if (t.startAt()) {
-      up.setLong(i++, v.now);
+      up.setLong(i++, v.startedAt > 0 ? v.startedAt : v.now);
     }
     if (t.to() == JobStatus.PENDING) {
       up.setLong(i++, t.backoff() ? v.retryAt : 0);
@@ -92,7 +127,11 @@ final class JobRowUpdate {
         up.setString(i++, v.stacktrace);
       }
     }
-    up.setString(i, id);
+    up.setString(i++, id);
+    if (start != null) {
+      up.setString(i++, v.owner);
+      up.setInt(i, v.attemptBefore);
+    }
     up.addBatch();
   }
 }

@@ -22,9 +22,11 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.ToIntFunction;
 import javax.sql.DataSource;
 
@@ -63,6 +65,11 @@ public class JobStore {
     inserts = new GroupCommit<>(this::insertAll);
   }
 
+  /** A store on the given data source (tests, and the direct store below). */
+  public static JobStore over(DataSource dataSource) {
+    return new JobStore(dataSource);
+  }
+
   /**
    * A store on direct, unpooled connections. When the server stops, the container destroys the
    * application's pool before the engine's shutdown runs; this is how the engine still records
@@ -82,6 +89,12 @@ public class JobStore {
     Text.column("-", 1);
     new RunState("-", JobStatus.RUNNING, owner, 0).hashCode();
     handBack(owner, List.of("-"), "-", "-");
+    release(owner, List.of("-"));
+    record(
+        owner,
+        List.of(new RunStart("-", "-", 1, 0)),
+        List.of(new RunOutcome("-", 1, Cause.SUCCEED, 0, Map.of(), null, null, 0, null)),
+        "-");
     finish(
         owner,
         List.of(new RunOutcome("-", 0, Cause.FAIL, 0, Map.of("k", "v"), "-", "-", 0, "-")),
@@ -138,6 +151,11 @@ public class JobStore {
       }
       ins.executeBatch();
       ev.executeBatch();
+      JobCounts counts = new JobCounts();
+      for (Job job : jobs) {
+        counts.created(job.getType(), job.getStatus());
+      }
+      counts.apply(c, isPostgres(c));
       c.commit();
     }
   }
@@ -162,11 +180,14 @@ public class JobStore {
       if (t.changes()) {
         JobRowUpdate.Values v = new JobRowUpdate.Values(now);
         v.budget = budget.applyAsInt(row.type);
-        apply(c, id, t, v, row, message, null);
-        try (PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
-          JobEventStore.add(ev, id, now, actor, t.from(), t.to(), message);
-          ev.executeBatch();
+        Statements statements = new Statements(c);
+        JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, false)), id, t, v);
+        if (t.result() == JobLifecycle.Result.DISCARD) {
+          statements.discardResult(id);
         }
+        statements.event(id, now, actor, t.from(), t.to(), message);
+        statements.count(row.type, t, now, row.startAt);
+        statements.executeAll();
       }
       c.commit();
       return t;
@@ -188,6 +209,9 @@ public class JobStore {
         del.setString(1, id);
         del.executeUpdate();
       }
+      JobCounts counts = new JobCounts();
+      counts.deleted(row.type, row.status);
+      counts.apply(c, isPostgres(c));
       c.commit();
     }
   }
@@ -201,9 +225,10 @@ public class JobStore {
   public int deleteFinishedBefore(long cutoff, int batch) throws SQLException {
     try (Connection c = transaction()) {
       List<String> ids = new ArrayList<>();
+      JobCounts counts = new JobCounts();
       try (PreparedStatement ps =
           c.prepareStatement(
-              "SELECT id FROM job WHERE create_at < ? AND status IN "
+              "SELECT id, type, status FROM job WHERE create_at < ? AND status IN "
                   + JobReads.FINISHED
                   + " ORDER BY create_at LIMIT ? FOR UPDATE SKIP LOCKED")) {
         ps.setLong(1, cutoff);
@@ -211,10 +236,12 @@ public class JobStore {
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             ids.add(rs.getString(1));
+            counts.deleted(rs.getString(2), JobStatus.valueOf(rs.getString(3)));
           }
         }
       }
       if (!ids.isEmpty()) {
+        counts.apply(c, isPostgres(c));
         try (PreparedStatement del =
             c.prepareStatement("DELETE FROM job WHERE id IN (" + placeholders(ids.size()) + ")")) {
           for (int i = 0; i < ids.size(); i++) {
@@ -231,27 +258,42 @@ public class JobStore {
   // ---- the engine -----------------------------------------------------------------------------
 
   /**
-   * Claims up to {@code limit} PENDING jobs that are due, highest priority then oldest first, in
-   * one statement; jobs locked by another instance's claim are skipped, never waited for. The state
-   * machine's START change (status RUNNING, one more attempt, start_at now, progress 0) is applied
-   * to all of them at once.
+   * Reserves up to {@code limit} PENDING jobs that are due for this instance, highest priority then
+   * oldest first, in one statement; rows locked by another instance's claim are skipped, never
+   * waited for. A reservation is no status change: the job stays PENDING to every reader, with no
+   * event, until a worker starts it ({@link #record}); a reservation whose lease expires (its
+   * instance died or gave it up) is free to be taken again.
+   *
+   * @param onlyType claim only this type (its concurrency limit decides {@code limit}), or null
+   * @param excludedTypes types not to claim (those with limits are claimed one by one)
+   * @param excludedIds jobs not to claim (an earlier run of theirs is still alive here)
+   * @return the reserved jobs, in claim order, each with the attempt its run will be
    */
-  public List<ClaimedJob> claim(
-      String owner, int limit, long leaseUntil, Collection<String> excludedTypes, String actor)
+  public List<ClaimedJob> reserve(
+      String owner,
+      int limit,
+      long now,
+      long leaseUntil,
+      String onlyType,
+      Collection<String> excludedTypes,
+      Collection<String> excludedIds)
       throws SQLException {
-    long now = System.currentTimeMillis();
     StringBuilder select =
-        new StringBuilder("SELECT id FROM job WHERE status = 'PENDING' AND run_after <= ?");
+        new StringBuilder(
+            "SELECT id FROM job WHERE status = 'PENDING' AND run_after <= ?"
+                + " AND lease_expires_at < ?");
+    if (onlyType != null) {
+      select.append(" AND type = ?");
+    }
     if (!excludedTypes.isEmpty()) {
       select.append(" AND type NOT IN (").append(placeholders(excludedTypes.size())).append(')');
     }
+    if (!excludedIds.isEmpty()) {
+      select.append(" AND id NOT IN (").append(placeholders(excludedIds.size())).append(')');
+    }
     select.append(" ORDER BY priority DESC, create_at, id LIMIT ? FOR UPDATE SKIP LOCKED");
     String update =
-        "UPDATE job SET status = 'RUNNING', lease_owner = ?, lease_expires_at = ?,"
-            + " attempt = attempt + 1, start_at = ?, last_activity_at = ?, progress = 0"
-            + " WHERE id IN ("
-            + select
-            + ")";
+        "UPDATE job SET lease_owner = ?, lease_expires_at = ? WHERE id IN (" + select + ")";
     String sql =
         isPostgres(null)
             ? update + " RETURNING id, type, data, attempt, priority, create_at"
@@ -266,9 +308,14 @@ public class JobStore {
         ps.setLong(i++, leaseUntil);
         ps.setLong(i++, now);
         ps.setLong(i++, now);
-        ps.setLong(i++, now);
+        if (onlyType != null) {
+          ps.setString(i++, onlyType);
+        }
         for (String type : excludedTypes) {
           ps.setString(i++, type);
+        }
+        for (String id : excludedIds) {
+          ps.setString(i++, id);
         }
         ps.setInt(i, limit);
         try (ResultSet rs = ps.executeQuery()) {
@@ -279,13 +326,14 @@ public class JobStore {
                       rs.getString(1),
                       rs.getString(2),
                       JobData.fromJson(rs.getString(3)),
-                      rs.getInt(4)),
+                      rs.getInt(4) + 1),
                   rs.getInt(5),
                   rs.getLong(6)
                 });
           }
         }
       }
+      c.commit();
       // RETURNING and FINAL TABLE do not keep the subquery's order: start them in claim order
       rows.sort(
           Comparator.<Object[]>comparingInt(r -> -(int) r[1])
@@ -293,24 +341,175 @@ public class JobStore {
               .thenComparing(r -> ((ClaimedJob) r[0]).id()));
       List<ClaimedJob> claimed = new ArrayList<>(rows.size());
       rows.forEach(r -> claimed.add((ClaimedJob) r[0]));
-      if (!claimed.isEmpty()) {
-        try (PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
-          for (ClaimedJob job : claimed) {
-            JobEventStore.add(
-                ev,
-                job.id(),
-                now,
-                actor,
-                JobStatus.PENDING,
-                JobStatus.RUNNING,
-                job.attempt() > 1 ? "attempt " + job.attempt() : null);
-          }
-          ev.executeBatch();
-        }
-      }
-      c.commit();
       return claimed;
     }
+  }
+
+  /**
+   * Gives up reservations this instance will not start (no worker was free in time, the instance
+   * stops, an earlier run of the job is still alive here): the job was PENDING all along, so
+   * nothing else changes and no event is written.
+   *
+   * @return how many reservations were given up
+   */
+  public int release(String owner, Collection<String> ids) throws SQLException {
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE job SET lease_owner = NULL, lease_expires_at = 0 WHERE status = 'PENDING'"
+                    + " AND lease_owner = ? AND id IN ("
+                    + placeholders(ids.size())
+                    + ")")) {
+      int i = 1;
+      ps.setString(i++, owner);
+      for (String id : ids) {
+        ps.setString(i++, id);
+      }
+      return ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Records, in one transaction, that runs started (their reserved jobs become RUNNING, as the
+   * state machine's START) and how runs ended. A run that both started and ended since the last
+   * call, plainly (completed or skipped, no data to add), is written in one statement.
+   *
+   * @return the starts that were refused: the job is no longer the reservation the run was started
+   *     on (canceled, changed or taken over meanwhile); those runs must stop
+   */
+  public Set<String> record(
+      String owner, List<RunStart> starts, List<RunOutcome> ends, String actor)
+      throws SQLException {
+    if (starts.isEmpty() && ends.isEmpty()) {
+      return Set.of();
+    }
+    long now = System.currentTimeMillis();
+    Transition start = JobLifecycle.decide(JobStatus.PENDING, Cause.START, 0, 1);
+    Map<String, RunOutcome> endOf = new HashMap<>();
+    for (RunOutcome o : ends) {
+      endOf.put(o.jobId() + "#" + o.attempt(), o);
+    }
+    try (Connection c = transaction()) {
+      Statements statements = new Statements(c);
+      List<RunStart> written = new ArrayList<>();
+      List<RunOutcome> combined = new ArrayList<>();
+      List<String> keys = new ArrayList<>();
+      for (RunStart s : starts) {
+        RunOutcome end = endOf.get(s.jobId() + "#" + s.attempt());
+        JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+        v.startedAt = s.startedAt();
+        v.owner = owner;
+        v.attemptBefore = s.attempt() - 1;
+        Transition then = end == null ? null : plainEnd(end);
+        if (then != null) {
+          v.reportedProgress = end.progress();
+          JobRowUpdate.add(
+              statements.get(JobRowUpdate.sql(start, then, false)), s.jobId(), start, then, v);
+          combined.add(end);
+        } else {
+          JobRowUpdate.add(
+              statements.get(JobRowUpdate.sql(start, start, false)), s.jobId(), start, start, v);
+        }
+        written.add(s);
+        keys.add(JobRowUpdate.sql(start, then == null ? start : then, false));
+      }
+      Map<String, int[]> counts = statements.executeUpdates();
+      // which starts applied: a statement's counts come in the order its rows were added
+      Set<String> unapplied = new HashSet<>();
+      Map<String, Integer> next = new HashMap<>();
+      for (int k = 0; k < written.size(); k++) {
+        String sql = keys.get(k);
+        int index = next.merge(sql, 1, Integer::sum) - 1;
+        if (counts.get(sql)[index] == 0) {
+          unapplied.add(written.get(k).jobId());
+        }
+      }
+      // a start written before (when its run opened its result) was not refused; its end, if it
+      // came with it, is written below like any other
+      Set<String> startedBefore = alreadyStarted(c, owner, unapplied, written);
+      Set<String> refused = new HashSet<>(unapplied);
+      refused.removeAll(startedBefore);
+      for (RunStart s : written) {
+        if (unapplied.contains(s.jobId())) {
+          continue;
+        }
+        statements.count(s.type(), start, s.startedAt(), 0);
+        statements.event(
+            s.jobId(),
+            s.startedAt(),
+            actor,
+            JobStatus.PENDING,
+            JobStatus.RUNNING,
+            s.attempt() > 1 ? "attempt " + s.attempt() : null);
+      }
+      List<RunOutcome> rest = new ArrayList<>(ends);
+      for (RunOutcome o : combined) {
+        if (unapplied.contains(o.jobId())) {
+          if (!startedBefore.contains(o.jobId())) {
+            rest.remove(o); // its start was refused: the run is not the job's any more
+          }
+          continue;
+        }
+        rest.remove(o);
+        Transition end = plainEnd(o);
+        statements.event(o.jobId(), now, actor, JobStatus.RUNNING, end.to(), eventMessage(o));
+        statements.count(typeOf(written, o.jobId()), end, now, startOf(written, o.jobId()));
+      }
+      finishIn(c, statements, owner, rest, actor, now);
+      statements.executeAll();
+      c.commit();
+      return refused;
+    }
+  }
+
+  private static String typeOf(List<RunStart> starts, String jobId) {
+    return starts.stream().filter(s -> s.jobId().equals(jobId)).findFirst().orElseThrow().type();
+  }
+
+  private static long startOf(List<RunStart> starts, String jobId) {
+    return starts.stream()
+        .filter(s -> s.jobId().equals(jobId))
+        .findFirst()
+        .orElseThrow()
+        .startedAt();
+  }
+
+  /** The end of a run that can be written together with its start, or null. */
+  private static Transition plainEnd(RunOutcome o) {
+    if ((o.cause() != Cause.SUCCEED && o.cause() != Cause.SKIP)
+        || !o.data().isEmpty()
+        || o.attempt() > 1) {
+      return null; // data to add, or an earlier attempt's error to clear: the row is read first
+    }
+    return JobLifecycle.decide(JobStatus.RUNNING, o.cause(), o.attempt(), o.attempt());
+  }
+
+  /**
+   * Of the starts that changed no row, those whose job is already running this very run (its start
+   * was written before, e.g. when its result was opened): they were not refused.
+   */
+  private static Set<String> alreadyStarted(
+      Connection c, String owner, Set<String> candidates, List<RunStart> starts)
+      throws SQLException {
+    if (candidates.isEmpty()) {
+      return Set.of();
+    }
+    Map<String, Integer> attempts = new HashMap<>();
+    for (RunStart s : starts) {
+      attempts.put(s.jobId(), s.attempt());
+    }
+    Set<String> started = new HashSet<>();
+    for (Row row : lockAll(c, candidates, false).values()) {
+      if (owner.equals(row.leaseOwner)
+          && row.attempt == attempts.get(row.id)
+          && (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
+        started.add(row.id);
+      }
+    }
+    return started;
   }
 
   /**
@@ -324,68 +523,83 @@ public class JobStore {
     if (outcomes.isEmpty()) {
       return 0;
     }
-    long now = System.currentTimeMillis();
-    Map<String, RunOutcome> byId = new LinkedHashMap<>();
-    for (RunOutcome o : outcomes) {
-      byId.put(o.jobId(), o);
-    }
     try (Connection c = transaction()) {
-      boolean needsData = outcomes.stream().anyMatch(o -> !o.data().isEmpty() || o.error() != null);
-      Map<String, Row> current = lockAll(c, byId.keySet(), needsData);
       Statements statements = new Statements(c);
-      int changed = 0;
-      for (RunOutcome o : byId.values()) {
-        Row row = current.get(o.jobId());
-        if (row == null
-            || !owner.equals(row.leaseOwner)
-            || row.attempt != o.attempt()
-            || !(row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
-          continue; // deleted, or no longer this run's
-        }
-        Transition t;
-        try {
-          t = JobLifecycle.decide(row.status, o.cause(), row.attempt, row.maxAttempts);
-        } catch (IllegalTransitionException superseded) {
-          continue;
-        }
-        JobRowUpdate.Values v = new JobRowUpdate.Values(now);
-        v.reportedProgress = o.progress();
-        v.retryAt = o.retryAt();
-        String message = outcomeMessage(o, t, now);
-        Map<String, String> data = t.to() == JobStatus.CANCELED ? Map.of() : o.data();
-        String error = t.error() == JobLifecycle.Error.SET ? o.error() : null;
-        boolean rewrites =
-            !data.isEmpty()
-                || error != null
-                || (t.error() == JobLifecycle.Error.CLEAR && row.attempt > 1);
-        if (rewrites) {
-          if (row.data == null) {
-            // the batch was locked without its data (only plain outcomes were expected)
-            row = lock(c, o.jobId());
-          }
-          v.data = mergedData(row.data, data, t, error);
-          v.stacktrace = traces(row.stacktrace, error == null ? null : o.stacktrace());
-        }
-        JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, rewrites)), o.jobId(), t, v);
-        if (t.result() == JobLifecycle.Result.DISCARD) {
-          statements.discardResult(o.jobId());
-        }
-        statements.event(o.jobId(), now, actor, t.from(), t.to(), message);
-        changed++;
-      }
+      int changed = finishIn(c, statements, owner, outcomes, actor, System.currentTimeMillis());
       statements.executeAll();
       c.commit();
       return changed;
     }
   }
 
-  /** Extends the leases of every job this instance runs, in one statement. */
+  private int finishIn(
+      Connection c,
+      Statements statements,
+      String owner,
+      List<RunOutcome> outcomes,
+      String actor,
+      long now)
+      throws SQLException {
+    if (outcomes.isEmpty()) {
+      return 0;
+    }
+    Map<String, RunOutcome> byId = new LinkedHashMap<>();
+    for (RunOutcome o : outcomes) {
+      byId.put(o.jobId(), o);
+    }
+    boolean needsData = outcomes.stream().anyMatch(o -> !o.data().isEmpty() || o.error() != null);
+    Map<String, Row> current = lockAll(c, byId.keySet(), needsData);
+    int changed = 0;
+    for (RunOutcome o : byId.values()) {
+      Row row = current.get(o.jobId());
+      if (row == null
+          || !owner.equals(row.leaseOwner)
+          || row.attempt != o.attempt()
+          || !(row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
+        continue; // deleted, or no longer this run's
+      }
+      Transition t;
+      try {
+        t = JobLifecycle.decide(row.status, o.cause(), row.attempt, row.maxAttempts);
+      } catch (IllegalTransitionException superseded) {
+        continue;
+      }
+      JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+      v.reportedProgress = o.progress();
+      v.retryAt = o.retryAt();
+      String message = outcomeMessage(o, t, now);
+      Map<String, String> data = t.to() == JobStatus.CANCELED ? Map.of() : o.data();
+      String error = t.error() == JobLifecycle.Error.SET ? o.error() : null;
+      boolean rewrites =
+          !data.isEmpty()
+              || error != null
+              || (t.error() == JobLifecycle.Error.CLEAR && row.attempt > 1);
+      if (rewrites) {
+        if (row.data == null) {
+          // the batch was locked without its data (only plain outcomes were expected)
+          row = lock(c, o.jobId());
+        }
+        v.data = mergedData(row.data, data, t, error);
+        v.stacktrace = traces(row.stacktrace, error == null ? null : o.stacktrace());
+      }
+      JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, rewrites)), o.jobId(), t, v);
+      if (t.result() == JobLifecycle.Result.DISCARD) {
+        statements.discardResult(o.jobId());
+      }
+      statements.event(o.jobId(), now, actor, t.from(), t.to(), message);
+      statements.count(row.type, t, now, row.startAt);
+      changed++;
+    }
+    return changed;
+  }
+
+  /**
+   * Extends the leases of every job this instance holds (running or reserved), in one statement.
+   */
   public int extendLeases(String owner, long leaseUntil) throws SQLException {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
-            c.prepareStatement(
-                "UPDATE job SET lease_expires_at = ? WHERE lease_owner = ? AND status IN "
-                    + RUNNING_STATES)) {
+            c.prepareStatement("UPDATE job SET lease_expires_at = ? WHERE lease_owner = ?")) {
       ps.setLong(1, leaseUntil);
       ps.setString(2, owner);
       return ps.executeUpdate();
@@ -508,6 +722,7 @@ public class JobStore {
           statements.discardResult(row.id);
         }
         statements.event(row.id, now, actor, t.from(), t.to(), message);
+        statements.count(row.type, t, now, row.startAt);
       }
       statements.executeAll();
       c.commit();
@@ -530,8 +745,13 @@ public class JobStore {
       Map<String, Row> rows = lockAll(c, ids, false);
       Statements statements = new Statements(c);
       int handed = 0;
+      List<String> reserved = new ArrayList<>();
       for (Row row : rows.values()) {
         if (!owner.equals(row.leaseOwner)) {
+          continue;
+        }
+        if (row.status == JobStatus.PENDING) {
+          reserved.add(row.id); // never started: a reservation, given up without an event
           continue;
         }
         Transition t;
@@ -546,15 +766,20 @@ public class JobStore {
           statements.discardResult(row.id);
         }
         statements.event(row.id, now, actor, t.from(), t.to(), reason);
+        statements.count(row.type, t, now, row.startAt);
         handed++;
       }
       statements.executeAll();
       c.commit();
-      return handed;
+      return handed + release(owner, reserved);
     }
   }
 
   // ---- helpers --------------------------------------------------------------------------------
+
+  private static String eventMessage(RunOutcome o) {
+    return o.message() != null ? o.message() : o.error();
+  }
 
   /** The event message of an outcome: the retry announced, else the message or the error. */
   private static String outcomeMessage(RunOutcome o, Transition t, long now) {
@@ -598,33 +823,6 @@ public class JobStore {
     return JobData.listToJson(traces);
   }
 
-  /** Applies one decided change to one job (outside the batched paths). */
-  private static void apply(
-      Connection c,
-      String id,
-      Transition t,
-      JobRowUpdate.Values v,
-      Row row,
-      String message,
-      String error)
-      throws SQLException {
-    boolean rewrites = error != null;
-    if (rewrites) {
-      v.data = mergedData(row.data, Map.of(), t, error);
-      v.stacktrace = row.stacktrace;
-    }
-    try (PreparedStatement up = c.prepareStatement(JobRowUpdate.sql(t, rewrites))) {
-      JobRowUpdate.add(up, id, t, v);
-      up.executeBatch();
-    }
-    if (t.result() == JobLifecycle.Result.DISCARD) {
-      try (PreparedStatement del = c.prepareStatement(ResultStore.DISCARD)) {
-        del.setString(1, id);
-        del.executeUpdate();
-      }
-    }
-  }
-
   private static Row lock(Connection c, String id) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -666,13 +864,14 @@ public class JobStore {
 
   /** A job's columns that decisions are made on. */
   private static final class Row {
-    static final String COLUMNS = "id, status, lease_owner, attempt, max_attempts, type";
+    static final String COLUMNS = "id, status, lease_owner, attempt, max_attempts, type, start_at";
     String id;
     JobStatus status;
     String leaseOwner;
     int attempt;
     int maxAttempts;
     String type;
+    long startAt;
     String data;
     String stacktrace;
 
@@ -684,9 +883,10 @@ public class JobStore {
       r.attempt = rs.getInt(4);
       r.maxAttempts = rs.getInt(5);
       r.type = rs.getString(6);
+      r.startAt = rs.getLong(7);
       if (withData) {
-        r.data = rs.getString(7);
-        r.stacktrace = rs.getString(8);
+        r.data = rs.getString(8);
+        r.stacktrace = rs.getString(9);
       }
       return r;
     }
@@ -696,8 +896,9 @@ public class JobStore {
    * The batched statements of one transaction: one per shape of update (the same decided change
    * always makes the same SQL), result discards and events, executed together at the end.
    */
-  private static final class Statements {
+  private final class Statements {
     private final Connection c;
+    final JobCounts counts = new JobCounts();
     private final Map<String, PreparedStatement> updates = new LinkedHashMap<>();
     private PreparedStatement discards;
     private PreparedStatement events;
@@ -731,11 +932,38 @@ public class JobStore {
       JobEventStore.add(events, id, at, actor, from, to, message);
     }
 
+    /**
+     * Executes the updates added so far, returning each statement's counts by its SQL; a later
+     * {@link #get} of the same SQL makes a new statement.
+     */
+    Map<String, int[]> executeUpdates() throws SQLException {
+      Map<String, int[]> counts = new HashMap<>();
+      try {
+        for (Map.Entry<String, PreparedStatement> e : updates.entrySet()) {
+          counts.put(e.getKey(), e.getValue().executeBatch());
+        }
+      } finally {
+        for (PreparedStatement ps : updates.values()) {
+          ps.close();
+        }
+        updates.clear();
+      }
+      return counts;
+    }
+
+    /** Counts a decided change (and, if the job finished, its run) for stats and metrics. */
+    void count(String type, Transition t, long now, long startAt) {
+      counts.changed(type, t.from(), t.to());
+      if (t.to().isFinished() && !t.from().isFinished()) {
+        boolean ran = t.from() == JobStatus.RUNNING || t.from() == JobStatus.CANCEL_REQUESTED;
+        counts.runEnded(type, t.to(), now, ran && startAt > 0 ? now - startAt : -1);
+      }
+    }
+
     void executeAll() throws SQLException {
       try {
-        for (PreparedStatement ps : updates.values()) {
-          ps.executeBatch();
-        }
+        executeUpdates();
+        counts.apply(c, isPostgres(c));
         if (discards != null) {
           discards.executeBatch();
         }

@@ -46,27 +46,67 @@ public class ResultStore {
     }
   }
 
-  /** Starts (or restarts) a job's result; bytes go to the database chunk by chunk. */
-  public OutputStream open(String jobId, String fileName, String contentType) {
+  /** The run that owns a job now, as the fence on its result's writes. */
+  private static final String OWNED =
+      "SELECT 1 FROM job WHERE id = ? AND attempt = ? AND lease_owner = ?"
+          + " AND status IN "
+          + JobStore.RUNNING_STATES;
+
+  /**
+   * Starts (or restarts) a job's result for one run; bytes go to the database chunk by chunk. Only
+   * the job's current run may write it: once the run is superseded (requeued, canceled, taken over)
+   * every further write of it fails.
+   *
+   * @param attempt the run's attempt; the job must be RUNNING this attempt for {@code owner}
+   * @throws IllegalStateException if the run no longer owns the job
+   */
+  public OutputStream open(
+      String jobId, int attempt, String owner, String fileName, String contentType) {
     try (Connection c = dataSource.getConnection()) {
-      try (PreparedStatement del = c.prepareStatement("DELETE FROM job_result WHERE job_id = ?")) {
-        del.setString(1, jobId);
-        del.executeUpdate();
-      }
-      try (PreparedStatement ins =
-          c.prepareStatement(
-              "INSERT INTO job_result (job_id, file_name, content_type, size, created_at)"
-                  + " VALUES (?, ?, ?, 0, ?)")) {
-        ins.setString(1, jobId);
-        ins.setString(2, fileName);
-        ins.setString(3, contentType);
-        ins.setLong(4, System.currentTimeMillis());
-        ins.executeUpdate();
+      c.setAutoCommit(false);
+      try {
+        try (PreparedStatement own = c.prepareStatement(OWNED + " FOR UPDATE")) {
+          own.setString(1, jobId);
+          own.setInt(2, attempt);
+          own.setString(3, owner);
+          try (ResultSet rs = own.executeQuery()) {
+            if (!rs.next()) {
+              throw new IllegalStateException(superseded(jobId, attempt));
+            }
+          }
+        }
+        try (PreparedStatement del = c.prepareStatement(DISCARD)) {
+          del.setString(1, jobId);
+          del.executeUpdate();
+        }
+        try (PreparedStatement ins =
+            c.prepareStatement(
+                "INSERT INTO job_result (job_id, attempt, file_name, content_type, size,"
+                    + " created_at) VALUES (?, ?, ?, ?, 0, ?)")) {
+          ins.setString(1, jobId);
+          ins.setInt(2, attempt);
+          ins.setString(3, Text.column(fileName, 255));
+          ins.setString(4, Text.column(contentType, 255));
+          ins.setLong(5, System.currentTimeMillis());
+          ins.executeUpdate();
+        }
+        c.commit();
+      } finally {
+        c.rollback();
+        c.setAutoCommit(true);
       }
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot start the result of job " + jobId, e);
     }
-    return new ChunkOutput(jobId);
+    return new ChunkOutput(jobId, attempt, owner);
+  }
+
+  private static String superseded(String jobId, int attempt) {
+    return "Run "
+        + attempt
+        + " of job "
+        + jobId
+        + " no longer owns the job (requeued, canceled or taken over): its result is not written";
   }
 
   /** Writes bytes {@code [from, to]} (inclusive) of a job's result to {@code out}. */
@@ -106,14 +146,18 @@ public class ResultStore {
 
   private final class ChunkOutput extends OutputStream {
     private final String jobId;
+    private final int attempt;
+    private final String owner;
     private final byte[] buffer = new byte[CHUNK];
     private int filled;
     private int seq;
     private long size;
     private boolean closed;
 
-    ChunkOutput(String jobId) {
+    ChunkOutput(String jobId, int attempt, String owner) {
       this.jobId = jobId;
+      this.attempt = attempt;
+      this.owner = owner;
     }
 
     @Override
@@ -152,11 +196,20 @@ public class ResultStore {
       try (Connection c = dataSource.getConnection();
           PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE job_result SET size = ?, created_at = ? WHERE job_id = ?")) {
+                  "UPDATE job_result SET size = ?, created_at = ? WHERE job_id = ? AND attempt = ?"
+                      + " AND EXISTS ("
+                      + OWNED
+                      + ")")) {
         ps.setLong(1, size);
         ps.setLong(2, System.currentTimeMillis());
         ps.setString(3, jobId);
-        ps.executeUpdate();
+        ps.setInt(4, attempt);
+        ps.setString(5, jobId);
+        ps.setInt(6, attempt);
+        ps.setString(7, owner);
+        if (ps.executeUpdate() == 0) {
+          throw new IOException(superseded(jobId, attempt));
+        }
       } catch (SQLException e) {
         throw new IOException("Cannot finish the result of job " + jobId, e);
       }
@@ -172,12 +225,22 @@ public class ResultStore {
       try (Connection c = dataSource.getConnection();
           PreparedStatement ps =
               c.prepareStatement(
-                  "INSERT INTO job_result_chunk (job_id, seq, content) VALUES (?, ?, ?)")) {
-        ps.setString(1, jobId);
-        ps.setInt(2, seq);
+                  "INSERT INTO job_result_chunk (job_id, seq, content) SELECT job_id, ?, ?"
+                      + " FROM job_result WHERE job_id = ? AND attempt = ? AND EXISTS ("
+                      + OWNED
+                      + ")")) {
         byte[] chunk = filled == CHUNK ? buffer : java.util.Arrays.copyOf(buffer, filled);
-        ps.setBytes(3, chunk);
-        ps.executeUpdate();
+        ps.setInt(1, seq);
+        ps.setBytes(2, chunk);
+        ps.setString(3, jobId);
+        ps.setInt(4, attempt);
+        ps.setString(5, jobId);
+        ps.setInt(6, attempt);
+        ps.setString(7, owner);
+        if (ps.executeUpdate() == 0) {
+          closed = true;
+          throw new IOException(superseded(jobId, attempt));
+        }
         size += filled;
         seq++;
         filled = 0;

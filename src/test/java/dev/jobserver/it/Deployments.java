@@ -34,7 +34,11 @@ public final class Deployments {
         TestHandlers.Flaky.class,
         TestHandlers.Stubborn.class,
         TestHandlers.Slow.class,
-        TestHandlers.Limited.class);
+        TestHandlers.Limited.class,
+        TestHandlers.Overlap.class,
+        TestHandlers.ResultWriter.class,
+        TestHandlers.ArmPoison.class,
+        TestHandlers.Poison.class);
     return war;
   }
 }

@@ -30,7 +30,7 @@ class EngineIT extends InServerTest {
   void runsInParallelUpToTheWorkers() {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      ids.add(create(http, "sleep", "{\"duration_ms\":\"800\"}").getString("id"));
+      ids.add(create(http, "sleep", "{\"duration_ms\":\"3000\"}").getString("id"));
     }
     List<JsonObject> done = new ArrayList<>();
     for (String id : ids) {

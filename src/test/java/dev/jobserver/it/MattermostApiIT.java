@@ -716,7 +716,7 @@ class MattermostApiIT extends InServerTest {
     }
     List<String> operationIds =
         doc.lines().map(String::trim).filter(l -> l.startsWith("operationId:")).toList();
-    assertEquals(13, operationIds.size(), operationIds.toString());
+    assertEquals(14, operationIds.size(), operationIds.toString());
     assertEquals(
         operationIds.size(),
         Set.copyOf(operationIds).size(),

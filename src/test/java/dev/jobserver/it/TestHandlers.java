@@ -46,11 +46,18 @@ public final class TestHandlers {
 
     @Override
     public void run(JobContext context) {
-      long end =
-          System.currentTimeMillis() + Long.parseLong(context.data().getOrDefault("ms", "2000"));
+      spin(Long.parseLong(context.data().getOrDefault("ms", "2000")));
+    }
+
+    /** Waits that long whatever happens: every interrupt is swallowed. */
+    static void spin(long ms) {
+      long end = System.currentTimeMillis() + ms;
       while (System.currentTimeMillis() < end) {
-        Thread.onSpinWait();
-        Thread.interrupted(); // swallow every interrupt
+        try {
+          Thread.sleep(Math.max(1, Math.min(20, end - System.currentTimeMillis())));
+        } catch (InterruptedException swallowed) {
+          // a stubborn handler
+        }
       }
     }
   }
@@ -96,11 +103,104 @@ public final class TestHandlers {
       try {
         context.putData("concurrent", Integer.toString(n));
         context.putData("started", Long.toString(System.nanoTime()));
-        Thread.sleep(300);
+        Thread.sleep(Long.parseLong(context.data().getOrDefault("ms", "300")));
       } finally {
         context.putData("ended", Long.toString(System.nanoTime()));
         NOW.decrementAndGet();
       }
+    }
+  }
+
+  /**
+   * Ignores interruption for data.ms, counting the runs of its job alive at once here: a requeued
+   * job must never run beside its old run.
+   */
+  @ApplicationScoped
+  public static class Overlap implements JobHandler {
+    static final Map<String, AtomicInteger> LIVE = new ConcurrentHashMap<>();
+
+    @Override
+    public String type() {
+      return "test_overlap";
+    }
+
+    @Override
+    public void run(JobContext context) {
+      AtomicInteger live = LIVE.computeIfAbsent(context.jobId(), k -> new AtomicInteger());
+      int n = live.incrementAndGet();
+      try {
+        context.putData("live_at_start", Integer.toString(n));
+        Stubborn.spin(Long.parseLong(context.data().getOrDefault("ms", "1500")));
+      } finally {
+        live.decrementAndGet();
+      }
+    }
+  }
+
+  /**
+   * Writes a result naming its attempt, then goes on (ignoring interruption) for data.ms; with
+   * data.fail it then fails.
+   */
+  @ApplicationScoped
+  public static class ResultWriter implements JobHandler {
+    @Override
+    public String type() {
+      return "test_result";
+    }
+
+    @Override
+    public void run(JobContext context) throws Exception {
+      try (java.io.OutputStream out = context.openResult("out.txt", "text/plain")) {
+        out.write(("attempt-" + context.attempt() + "\n").getBytes());
+        Stubborn.spin(Long.parseLong(context.data().getOrDefault("ms", "0")));
+        out.write(("end of attempt-" + context.attempt() + "\n").getBytes());
+      }
+      if (context.data().containsKey("fail")) {
+        throw new IllegalStateException("failed after writing a result");
+      }
+    }
+  }
+
+  /** Arms {@link Poison}: the dispatcher's next look at its settings throws an Error. */
+  @ApplicationScoped
+  public static class ArmPoison implements JobHandler {
+    @Override
+    public String type() {
+      return "test_arm_poison";
+    }
+
+    @Override
+    public void run(JobContext context) {
+      Poison.ARMED.set(true);
+    }
+  }
+
+  /**
+   * Its settings throw an Error on the dispatcher's thread once armed; its run reports how often.
+   */
+  @ApplicationScoped
+  public static class Poison implements JobHandler {
+    static final java.util.concurrent.atomic.AtomicBoolean ARMED =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    static final AtomicInteger THROWN = new AtomicInteger();
+
+    @Override
+    public String type() {
+      return "test_poison";
+    }
+
+    @Override
+    public JobTypeSettings settings() {
+      if (Thread.currentThread().getName().contains("dispatcher") && ARMED.getAndSet(false)) {
+        THROWN.incrementAndGet();
+        throw new AssertionError("poisoned: an Error thrown in the dispatcher's loop");
+      }
+      return JobTypeSettings.DEFAULTS;
+    }
+
+    @Override
+    public void run(JobContext context) {
+      context.putData("thrown", Integer.toString(THROWN.get()));
     }
   }
 }

@@ -1,17 +1,21 @@
 package dev.jobserver.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jwt.SignedJWT;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyFactory;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,9 +47,27 @@ class DevKeysTest {
   }
 
   @Test
-  void barePathsBecomeFileUrls() {
-    assertEquals("https://idp.example/jwks", Launcher.asUrl("https://idp.example/jwks"));
-    assertEquals("file:/etc/key.pem", Launcher.asUrl("file:/etc/key.pem"));
-    assertEquals("file:///etc/key.pem", Launcher.asUrl("/etc/key.pem"));
+  void thePrivateKeyIsOwnerOnlyAndNeverWrittenThroughALink(@TempDir Path dir) throws Exception {
+    // a file someone else can read, linked where the key goes (a shared or copied data directory)
+    Path elsewhere = Files.writeString(dir.resolve("elsewhere.pem"), "not a key\n");
+    Files.setPosixFilePermissions(elsewhere, PosixFilePermissions.fromString("rw-r--r--"));
+    Path keys = Files.createDirectories(dir.resolve("data"));
+    Files.createSymbolicLink(keys.resolve(DevKeys.PRIVATE_FILE), elsewhere);
+
+    DevKeys.ensure(keys);
+
+    assertEquals("not a key\n", Files.readString(elsewhere), "the key went through the link");
+    Path priv = keys.resolve(DevKeys.PRIVATE_FILE);
+    assertFalse(Files.isSymbolicLink(priv));
+    assertEquals(
+        PosixFilePermissions.fromString("rw-------"),
+        Files.getPosixFilePermissions(priv, LinkOption.NOFOLLOW_LINKS));
+    assertTrue(Files.readString(priv).startsWith("-----BEGIN PRIVATE KEY-----"));
+    try (Stream<Path> left = Files.list(keys)) {
+      assertEquals(
+          List.of(DevKeys.PRIVATE_FILE, DevKeys.PUBLIC_FILE),
+          left.map(p -> p.getFileName().toString()).sorted().toList(),
+          "no temporary file left behind");
+    }
   }
 }

@@ -8,51 +8,37 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import jakarta.security.enterprise.CallerPrincipal;
 import jakarta.security.enterprise.identitystore.CredentialValidationResult;
-import java.util.Map;
 import java.util.Set;
-import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.junit.jupiter.api.Test;
 
 class VerifiedTokensTest {
 
   static final long NOW = 1_800_000_000_000L;
 
-  /** What Payara's identity store returns: a caller principal that is the parsed token. */
-  static final class Jwt extends CallerPrincipal implements JsonWebToken {
-    private final Map<String, Object> claims;
-
-    Jwt(String raw, long iatSeconds, long expSeconds, Set<String> groups) {
-      super("alice");
-      claims = Map.of("raw_token", raw, "iat", iatSeconds, "exp", expSeconds, "groups", groups);
-    }
-
-    @Override
-    public Set<String> getClaimNames() {
-      return claims.keySet();
-    }
-
-    @SuppressWarnings("unchecked")
-    @Override
-    public <T> T getClaim(String name) {
-      return (T) claims.get(name);
-    }
+  /** A verification's result, as the identity store handler makes it. */
+  static CredentialValidationResult verified(String subject, Set<String> roles) {
+    return new CredentialValidationResult(new CallerPrincipal(subject), roles);
   }
 
-  static Jwt token(String raw, long expiresInSeconds) {
-    return new Jwt(raw, NOW / 1000, NOW / 1000 + expiresInSeconds, Set.of("manage_jobs"));
+  /** Remembers a token issued now that expires in the given number of seconds. */
+  static void remember(VerifiedTokens cache, String raw, long expiresInSeconds) {
+    cache.remember(
+        raw,
+        verified("alice", Set.of("manage_jobs")),
+        NOW / 1000 + expiresInSeconds,
+        NOW / 1000,
+        NOW);
   }
 
   @Test
   void aVerifiedTokenIsAnsweredWithItsPrincipalAndGroupsUntilItExpires() {
     VerifiedTokens cache = new VerifiedTokens(300, 0);
-    Jwt jwt = token("a.b.c", 60);
+    CredentialValidationResult result = verified("alice", Set.of("manage_jobs", "read_jobs"));
     assertNull(cache.lookup("a.b.c", NOW));
-    cache.remember(jwt, NOW);
+    cache.remember("a.b.c", result, NOW / 1000 + 60, NOW / 1000, NOW);
     CredentialValidationResult r = cache.lookup("a.b.c", NOW + 59_999);
-    assertNotNull(r);
-    assertEquals(CredentialValidationResult.Status.VALID, r.getStatus());
-    assertSame(jwt, r.getCallerPrincipal());
-    assertEquals(Set.of("manage_jobs"), r.getCallerGroups());
+    assertSame(result, r, "the principal and the roles (mapped ones included) as verified");
+    assertEquals(Set.of("manage_jobs", "read_jobs"), r.getCallerGroups());
     assertNull(cache.lookup("a.b.c", NOW + 60_000), "used at its exp");
     assertEquals(0, cache.size(), "an expired entry is dropped when met");
   }
@@ -60,7 +46,7 @@ class VerifiedTokensTest {
   @Test
   void onlyTheExactTokenStringMatches() {
     VerifiedTokens cache = new VerifiedTokens(300, 0);
-    cache.remember(token("header.claims.signature", 60), NOW);
+    remember(cache, "header.claims.signature", 60);
     assertNull(cache.lookup("header.claims.signaturf", NOW));
     assertNull(cache.lookup("header.claims.signature ", NOW));
     assertNull(cache.lookup("header.claimz.signature", NOW));
@@ -71,7 +57,7 @@ class VerifiedTokensTest {
   @Test
   void theCacheLifetimeCapsALongLivedToken() {
     VerifiedTokens cache = new VerifiedTokens(5, 0);
-    cache.remember(token("long", 3600), NOW);
+    remember(cache, "long", 3600);
     assertNotNull(cache.lookup("long", NOW + 4_999));
     assertNull(cache.lookup("long", NOW + 5_000));
   }
@@ -80,21 +66,25 @@ class VerifiedTokensTest {
   void theMaximumTokenAgeCapsItToo() {
     VerifiedTokens cache = new VerifiedTokens(300, 100);
     // issued 90 s ago: Payara refuses it 10 s from now (mp.jwt.verify.token.age=100)
-    cache.remember(new Jwt("aged", NOW / 1000 - 90, NOW / 1000 + 3600, Set.of()), NOW);
+    cache.remember("aged", verified("a", Set.of()), NOW / 1000 + 3600, NOW / 1000 - 90, NOW);
     assertNotNull(cache.lookup("aged", NOW + 9_999));
     assertNull(cache.lookup("aged", NOW + 10_000));
-    cache.remember(new Jwt("too-old", NOW / 1000 - 100, NOW / 1000 + 3600, Set.of()), NOW);
+    cache.remember("too-old", verified("a", Set.of()), NOW / 1000 + 3600, NOW / 1000 - 100, NOW);
+    cache.remember("no-iat", verified("a", Set.of()), NOW / 1000 + 3600, null, NOW);
+    assertNull(cache.lookup("no-iat", NOW), "without iat its age is unknown");
     assertNull(cache.lookup("too-old", NOW));
   }
 
   @Test
   void nothingIsKeptWhenTheCacheIsOffOrTheTokenHasNoFuture() {
     VerifiedTokens off = new VerifiedTokens(0, 0);
-    off.remember(token("t", 60), NOW);
+    remember(off, "t", 60);
     assertNull(off.lookup("t", NOW));
     VerifiedTokens on = new VerifiedTokens(300, 0);
-    on.remember(token("expired", 0), NOW);
-    on.remember(new Jwt("no-exp", NOW / 1000, 0, Set.of()), NOW);
+    remember(on, "expired", 0);
+    on.remember("no-exp", verified("a", Set.of()), null, NOW / 1000, NOW);
+    on.remember("refused", CredentialValidationResult.INVALID_RESULT, NOW / 1000 + 60, null, NOW);
+    on.remember(null, verified("a", Set.of()), NOW / 1000 + 60, NOW / 1000, NOW);
     assertEquals(0, on.size());
   }
 
@@ -102,16 +92,26 @@ class VerifiedTokensTest {
   void aFullCacheDropsExpiredEntriesFirstAndOtherwiseStartsOver() {
     VerifiedTokens cache = new VerifiedTokens(300, 0);
     for (int i = 0; i < VerifiedTokens.MAX_ENTRIES; i++) {
-      cache.remember(token("t" + i, i % 2 == 0 ? 10 : 60), NOW);
+      remember(cache, "t" + i, i % 2 == 0 ? 10 : 60);
     }
     assertEquals(VerifiedTokens.MAX_ENTRIES, cache.size());
-    cache.remember(token("new", 60), NOW + 20_000); // the 10 s half has expired by then
+    cache.remember(
+        "new",
+        verified("a", Set.of()),
+        NOW / 1000 + 80,
+        NOW / 1000,
+        NOW + 20_000); // the 10 s half has expired by then
     assertEquals(VerifiedTokens.MAX_ENTRIES / 2 + 1, cache.size());
     assertNotNull(cache.lookup("t1", NOW + 20_000));
     for (int i = 0; cache.size() < VerifiedTokens.MAX_ENTRIES; i++) {
-      cache.remember(token("u" + i, 60), NOW + 20_000);
+      cache.remember("u" + i, verified("a", Set.of()), NOW / 1000 + 80, NOW / 1000, NOW + 20_000);
     }
-    cache.remember(token("last", 60), NOW + 20_000); // none expired: all go
+    cache.remember(
+        "last",
+        verified("a", Set.of()),
+        NOW / 1000 + 80,
+        NOW / 1000,
+        NOW + 20_000); // none expired: all go
     assertEquals(1, cache.size());
     assertNotNull(cache.lookup("last", NOW + 20_000));
   }
@@ -122,7 +122,7 @@ class VerifiedTokensTest {
     assertEquals(600, VerifiedTokens.tokenAge("600"));
     assertEquals(-1, VerifiedTokens.tokenAge("10m"));
     VerifiedTokens cache = new VerifiedTokens(300, VerifiedTokens.tokenAge("10m"));
-    cache.remember(token("t", 60), NOW);
+    remember(cache, "t", 60);
     assertNull(cache.lookup("t", NOW));
   }
 

@@ -73,6 +73,11 @@ class JobStoreTest {
   private void insert(
       String id, String type, int priority, long createAt, String status, long runAfter)
       throws Exception {
+    JobCounts counts = new JobCounts();
+    counts.created(type, JobStatus.valueOf(status));
+    try (Connection c = ds.getConnection()) {
+      counts.apply(c, pgSchema != null);
+    }
     try (Connection c = ds.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
@@ -92,7 +97,8 @@ class JobStoreTest {
     try (Connection c = ds.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT status, attempt, lease_owner, progress, data FROM job WHERE id = ?")) {
+                "SELECT status, attempt, lease_owner, progress, data, start_at FROM job"
+                    + " WHERE id = ?")) {
       ps.setString(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -106,7 +112,9 @@ class JobStoreTest {
             "progress",
             rs.getInt(4),
             "data",
-            rs.getString(5));
+            rs.getString(5),
+            "start_at",
+            rs.getLong(6));
       }
     }
   }
@@ -125,6 +133,86 @@ class JobStoreTest {
       }
     }
     return out;
+  }
+
+  private List<ClaimedJob> reserve(String owner, int n, long now, long leaseUntil)
+      throws Exception {
+    return queue.reserve(owner, n, now, leaseUntil, null, List.of(), List.of());
+  }
+
+  /** Reserves and starts, as the engine does when a worker takes the run at once. */
+  private List<ClaimedJob> claimAndStart(String owner, int n, long leaseUntil) throws Exception {
+    List<ClaimedJob> jobs =
+        queue.reserve(owner, n, System.currentTimeMillis(), leaseUntil, null, List.of(), List.of());
+    List<RunStart> starts = new ArrayList<>();
+    for (ClaimedJob j : jobs) {
+      starts.add(new RunStart(j.id(), "noop", j.attempt(), System.currentTimeMillis()));
+    }
+    assertEquals(Set.of(), queue.record(owner, starts, List.of(), "e"));
+    return jobs;
+  }
+
+  /**
+   * The counts the store keeps agree with the table. (The rows the tests insert with SQL are
+   * counted first, as any row written behind the store's back would have to be.)
+   */
+  private void assertCountsMatchTheTable() throws Exception {
+    Map<String, Long> kept = new java.util.TreeMap<>();
+    Map<String, Long> actual = new java.util.TreeMap<>();
+    try (Connection c = ds.getConnection()) {
+      try (ResultSet rs =
+          c.createStatement().executeQuery("SELECT type, status, n FROM job_count WHERE n <> 0")) {
+        while (rs.next()) {
+          kept.put(rs.getString(1) + "/" + rs.getString(2), rs.getLong(3));
+        }
+      }
+      try (ResultSet rs =
+          c.createStatement()
+              .executeQuery("SELECT type, status, COUNT(*) FROM job GROUP BY type, status")) {
+        while (rs.next()) {
+          actual.put(rs.getString(1) + "/" + rs.getString(2), rs.getLong(3));
+        }
+      }
+    }
+    assertEquals(actual, kept);
+  }
+
+  @Test
+  void countsByTypeAndStatusAndRunsPerMinuteFollowEveryChange() throws Exception {
+    long now = System.currentTimeMillis();
+    for (String id : List.of("a", "b", "c", "d", "e")) {
+      insert(id, "noop", 0, now, "PENDING", 0);
+    }
+    Job created = new Job("f", "sleep", 0, now, Map.of());
+    created.setMaxAttempts(1);
+    queue.insertAll(List.of(created));
+    claimAndStart("me", 3, now + 10_000); // a, b, c
+    queue.finish(
+        "me",
+        List.of(
+            new RunOutcome("a", 1, Cause.SUCCEED, 100, Map.of(), null, null, 0, null),
+            new RunOutcome("b", 1, Cause.FAIL, 10, Map.of(), "boom", null, 0, null)),
+        "e");
+    queue.change("d", Cause.CANCEL, "alice", "cancel", t -> 1);
+    queue.change("c", Cause.CANCEL, "alice", "cancel", t -> 1);
+    queue.delete("a");
+    assertCountsMatchTheTable();
+    try (Connection c = ds.getConnection();
+        ResultSet rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT SUM(finished), SUM(failed), SUM(runs) FROM job_minute"
+                        + " WHERE type = 'noop'")) {
+      rs.next();
+      // a completed, d canceled while pending (no run); b failed but has attempts left (2)
+      assertEquals(2, rs.getLong(1));
+      assertEquals(0, rs.getLong(2));
+      assertEquals(1, rs.getLong(3));
+    }
+  }
+
+  private static List<String> ids(List<ClaimedJob> jobs) {
+    return jobs.stream().map(ClaimedJob::id).toList();
   }
 
   @Test
@@ -155,8 +243,7 @@ class JobStoreTest {
     }
     assertEquals(List.of("null>PENDING@alice"), events("created-1"));
 
-    List<ClaimedJob> claimed =
-        queue.claim("me", 10, System.currentTimeMillis() + 5000, Set.of(), "me");
+    List<ClaimedJob> claimed = claimAndStart("me", 10, System.currentTimeMillis() + 5000);
     assertEquals(List.of("created-1"), claimed.stream().map(ClaimedJob::id).toList());
     assertEquals(Map.of("a", "b"), claimed.get(0).data());
   }
@@ -189,34 +276,120 @@ class JobStoreTest {
   }
 
   @Test
-  void claimsHighestPriorityThenOldestAndOnlyDueJobs() throws Exception {
+  void reservesHighestPriorityThenOldestAndOnlyDueJobs() throws Exception {
     long now = System.currentTimeMillis();
     insert("old", "noop", 0, now - 3000, "PENDING", 0);
     insert("new", "noop", 0, now - 1000, "PENDING", 0);
     insert("urgent", "noop", 5, now, "PENDING", 0);
     insert("later", "noop", 9, now, "PENDING", now + 60_000);
     insert("done", "noop", 9, now, "COMPLETED", 0);
-    List<ClaimedJob> first = queue.claim("me", 2, now + 10_000, Set.of(), "engine:me");
-    assertEquals(List.of("urgent", "old"), first.stream().map(ClaimedJob::id).toList());
-    assertEquals(1, first.get(0).attempt());
+    List<ClaimedJob> first = reserve("me", 2, now, now + 10_000);
+    assertEquals(List.of("urgent", "old"), ids(first));
+    assertEquals(1, first.get(0).attempt(), "the attempt the run will be");
     assertEquals("v", first.get(0).data().get("k"));
-    assertEquals(
-        List.of("new"),
-        queue.claim("me", 5, now + 10_000, Set.of(), "e").stream().map(ClaimedJob::id).toList());
-    assertEquals(List.of(), queue.claim("me", 5, now + 10_000, Set.of(), "e"));
-    assertEquals("RUNNING", row("urgent").get("status"));
-    assertEquals("me", row("urgent").get("owner"));
-    assertEquals(List.of("PENDING>RUNNING@engine:me"), events("urgent"));
+    assertEquals(List.of("new"), ids(reserve("me", 5, now, now + 10_000)));
+    assertEquals(List.of(), reserve("other", 5, now, now + 10_000), "reserved rows are taken");
   }
 
   @Test
-  void claimSkipsExcludedTypes() throws Exception {
+  void aReservationIsInvisibleUntilTheRunStarts() throws Exception {
     long now = System.currentTimeMillis();
-    insert("a", "sleep", 0, now - 2, "PENDING", 0);
-    insert("b", "noop", 0, now - 1, "PENDING", 0);
+    insert("r", "noop", 0, now, "PENDING", 0);
+    reserve("me", 1, now, now + 10_000);
+    assertEquals("PENDING", row("r").get("status"));
+    assertEquals(0L, ((Number) row("r").get("start_at")).longValue());
+    assertEquals(0, row("r").get("attempt"));
+    assertEquals("me", row("r").get("owner"));
+    assertEquals(List.of(), events("r"), "a reservation writes no event");
+
+    long startedAt = now + 5;
     assertEquals(
-        List.of("b"),
-        queue.claim("me", 5, now, Set.of("sleep"), "e").stream().map(ClaimedJob::id).toList());
+        Set.of(),
+        queue.record("me", List.of(new RunStart("r", "noop", 1, startedAt)), List.of(), "e"));
+    assertEquals("RUNNING", row("r").get("status"));
+    assertEquals(startedAt, ((Number) row("r").get("start_at")).longValue());
+    assertEquals(1, row("r").get("attempt"));
+    assertEquals(List.of("PENDING>RUNNING@e"), events("r"));
+    assertEquals(
+        Set.of(),
+        queue.record("me", List.of(new RunStart("r", "noop", 1, startedAt)), List.of(), "e"),
+        "a start written twice is not refused (its result was opened first)");
+    assertEquals(1, events("r").size());
+  }
+
+  @Test
+  void aStartIsRefusedWhenTheJobChangedWhileReserved() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("c", "noop", 0, now, "PENDING", 0);
+    insert("t", "noop", 0, now + 1, "PENDING", 0);
+    reserve("me", 2, now, now + 10_000);
+    try (Connection c = ds.getConnection()) {
+      c.createStatement().executeUpdate("UPDATE job SET status = 'CANCELED' WHERE id = 'c'");
+      c.createStatement().executeUpdate("UPDATE job SET lease_owner = 'other' WHERE id = 't'");
+    }
+    Set<String> refused =
+        queue.record(
+            "me",
+            List.of(new RunStart("c", "noop", 1, now), new RunStart("t", "noop", 1, now)),
+            List.of(new RunOutcome("c", 1, Cause.SUCCEED, 100, Map.of(), null, null, 0, null)),
+            "e");
+    assertEquals(Set.of("c", "t"), refused);
+    assertEquals("CANCELED", row("c").get("status"));
+    assertEquals("PENDING", row("t").get("status"));
+    assertEquals(List.of(), events("c"));
+    assertEquals(List.of(), events("t"));
+  }
+
+  @Test
+  void aRunThatStartedAndEndedBetweenWritesIsWrittenAtOnceWithBothEvents() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("quick", "noop", 0, now, "PENDING", 0);
+    insert("slow", "noop", 0, now + 1, "PENDING", 0);
+    reserve("me", 2, now, now + 10_000);
+    queue.record(
+        "me",
+        List.of(
+            new RunStart("quick", "noop", 1, now + 1), new RunStart("slow", "noop", 1, now + 2)),
+        List.of(
+            new RunOutcome("quick", 1, Cause.SUCCEED, 7, Map.of(), null, null, 0, null),
+            new RunOutcome("slow", 1, Cause.SUCCEED, 9, Map.of("n", "1"), null, null, 0, null)),
+        "e");
+    for (String id : List.of("quick", "slow")) {
+      assertEquals("COMPLETED", row(id).get("status"));
+      assertEquals(100, row(id).get("progress"));
+      assertEquals(1, row(id).get("attempt"));
+      assertEquals("null", row(id).get("owner"));
+      assertEquals(List.of("PENDING>RUNNING@e", "RUNNING>COMPLETED@e"), events(id));
+    }
+    assertEquals(now + 1, ((Number) row("quick").get("start_at")).longValue());
+    assertTrue(((String) row("slow").get("data")).contains("\"n\":\"1\""));
+  }
+
+  @Test
+  void aReservationGivenUpOrExpiredIsFreeForAnyInstanceAndWritesNoEvent() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("g", "noop", 0, now, "PENDING", 0);
+    insert("x", "noop", 0, now + 1, "PENDING", 0);
+    reserve("me", 2, now, now + 1000);
+    assertEquals(1, queue.release("me", List.of("g")));
+    assertEquals("null", row("g").get("owner"));
+    assertEquals(List.of("g"), ids(reserve("other", 5, now, now + 5000)));
+    assertEquals(List.of("x"), ids(reserve("other", 5, now + 1001, now + 5000)), "expired");
+    assertEquals(List.of(), events("g"));
+    assertEquals(List.of(), events("x"));
+  }
+
+  @Test
+  void reserveSkipsExcludedTypesAndJobsOrTakesOneType() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("a", "sleep", 0, now - 3, "PENDING", 0);
+    insert("b", "noop", 0, now - 2, "PENDING", 0);
+    insert("c", "noop", 0, now - 1, "PENDING", 0);
+    assertEquals(
+        List.of("c"),
+        ids(queue.reserve("me", 5, now, now + 1000, null, List.of("sleep"), List.of("b"))));
+    assertEquals(
+        List.of("a"), ids(queue.reserve("me", 5, now, now + 1000, "sleep", List.of(), List.of())));
   }
 
   @Test
@@ -225,7 +398,7 @@ class JobStoreTest {
     insert("ok", "noop", 0, now, "PENDING", 0);
     insert("bad", "noop", 0, now, "PENDING", 0);
     insert("stopped", "noop", 0, now, "PENDING", 0);
-    queue.claim("me", 3, now + 10_000, Set.of(), "e");
+    claimAndStart("me", 3, now + 10_000);
     try (Connection c = ds.getConnection()) {
       c.createStatement()
           .executeUpdate("UPDATE job SET status = 'CANCEL_REQUESTED' WHERE id = 'stopped'");
@@ -257,7 +430,7 @@ class JobStoreTest {
       insert(id, "noop", 0, now, "PENDING", 0);
     }
     insert("never-claimed", "noop", 0, now + 1, "PENDING", 0);
-    assertEquals(6, queue.claim("me", 6, now + 10_000, Set.of(), "e").size());
+    assertEquals(6, claimAndStart("me", 6, now + 10_000).size());
     try (Connection c = ds.getConnection()) {
       c.createStatement()
           .executeUpdate("UPDATE job SET status = 'CANCEL_REQUESTED' WHERE id = 'mine-canceled'");
@@ -298,7 +471,7 @@ class JobStoreTest {
   void finishIgnoresARunThatNoLongerOwnsItsJob() throws Exception {
     long now = System.currentTimeMillis();
     insert("j", "noop", 0, now, "PENDING", 0);
-    queue.claim("me", 1, now + 10_000, Set.of(), "e");
+    claimAndStart("me", 1, now + 10_000);
     assertEquals(
         0,
         queue.finish(
@@ -318,14 +491,14 @@ class JobStoreTest {
   void expiredLeasesAreRecoveredOnceBeyondTheAttemptsElseFailed() throws Exception {
     long now = System.currentTimeMillis();
     insert("retry", "noop", 0, now, "PENDING", 0);
-    queue.claim("dead", 1, now - 1, Set.of(), "e");
+    claimAndStart("dead", 1, now - 1);
     assertEquals(1, queue.recoverExpired(now, 100, "engine:x"));
     assertEquals("PENDING", row("retry").get("status"));
-    queue.claim("dead", 1, now - 1, Set.of(), "e");
+    claimAndStart("dead", 1, now - 1);
     assertEquals(2, row("retry").get("attempt"));
     assertEquals(1, queue.recoverExpired(now, 100, "engine:x"));
     assertEquals("PENDING", row("retry").get("status"), "a lost instance costs no attempt, once");
-    queue.claim("dead", 1, now - 1, Set.of(), "e");
+    claimAndStart("dead", 1, now - 1);
     assertEquals(3, row("retry").get("attempt"));
     assertEquals(1, queue.recoverExpired(now, 100, "engine:x"));
     assertEquals("FAILED", row("retry").get("status"));
@@ -339,23 +512,25 @@ class JobStoreTest {
             "PENDING>RUNNING@e",
             "RUNNING>FAILED@engine:x"),
         events("retry"));
+    assertCountsMatchTheTable();
   }
 
   @Test
   void handBackReturnsRunningJobsWithoutUsingAnAttempt() throws Exception {
     long now = System.currentTimeMillis();
     insert("h", "noop", 0, now, "PENDING", 0);
-    queue.claim("me", 1, now + 10_000, Set.of(), "e");
+    claimAndStart("me", 1, now + 10_000);
     assertEquals(1, queue.handBack("me", List.of("h"), "e", "shutting down"));
     assertEquals("PENDING", row("h").get("status"));
     assertEquals(0, row("h").get("attempt"));
+    assertCountsMatchTheTable();
   }
 
   @Test
   void leasesAndProgressAreWrittenForThisInstanceOnly() throws Exception {
     long now = System.currentTimeMillis();
     insert("p", "noop", 0, now, "PENDING", 0);
-    queue.claim("me", 1, now + 1000, Set.of(), "e");
+    claimAndStart("me", 1, now + 1000);
     assertEquals(1, queue.extendLeases("me", now + 60_000));
     assertEquals(0, queue.extendLeases("other", now + 60_000));
     queue.progress("me", List.of(new ProgressUpdate("p", 1, 42, now)));

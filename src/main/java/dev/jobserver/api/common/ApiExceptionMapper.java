@@ -33,18 +33,27 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
     ApiFlavor flavor = ApiFlavor.of(request.getRequestURI());
     int status;
     String detail = null;
+    String allow = null;
     if (e instanceof ApiException api) {
       return api.toResponse(requestId);
     } else if (e instanceof Bodies.BodyTooLargeException) {
       status = 413;
+    } else if (e instanceof Bodies.BadBodyException) {
+      status = 400;
+      detail = e.getMessage();
     } else if (e instanceof ForbiddenException
         || e instanceof EJBAccessException
         || e instanceof NotAuthorizedException) {
-      boolean anonymous = security == null || security.getUserPrincipal() == null;
-      status = anonymous ? 401 : 403;
+      status = isAnonymous() ? 401 : 403;
     } else if (e instanceof WebApplicationException wae) {
       status = wae.getResponse().getStatus();
-      if (status < 500) {
+      allow = wae.getResponse().getHeaderString("Allow");
+      if ((status == 405 || status == 406 || status == 415) && isAnonymous()) {
+        // which methods and media types a route has is part of the API's description: not for
+        // callers without a valid token, who learn no more from any method than from GET
+        status = 401;
+        allow = null;
+      } else if (status < 500) {
         detail = e.getMessage();
       }
     } else {
@@ -69,7 +78,14 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
     if (status == 401) {
       b.header("WWW-Authenticate", "Bearer");
     }
+    if (allow != null) {
+      b.header("Allow", allow);
+    }
     return b.build();
+  }
+
+  private boolean isAnonymous() {
+    return security == null || security.getUserPrincipal() == null;
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -9,6 +9,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
@@ -18,12 +21,15 @@ public final class Bodies {
 
   private Bodies() {}
 
-  /** The body as UTF-8 text; {@link BodyTooLargeException} past 1 MiB. */
+  /**
+   * The body as UTF-8 text; {@link BodyTooLargeException} past 1 MiB, {@link BadBodyException} when
+   * it is not UTF-8 (decoding it anyway would store U+FFFD in place of what the client sent).
+   */
   public static String read(InputStream in) throws IOException {
     if (in == null) {
       return "";
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Buffer out = new Buffer();
     byte[] buf = new byte[8192];
     int n;
     while ((n = in.read(buf)) > 0) {
@@ -32,21 +38,69 @@ public final class Bodies {
       }
       out.write(buf, 0, n);
     }
-    return out.toString(StandardCharsets.UTF_8);
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(out.view())
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new BadBodyException("the body is not valid UTF-8");
+    }
   }
 
   /** The body as a JSON object, or empty when it is not one (malformed, or another JSON value). */
   public static Optional<JsonObject> jsonObject(String body) {
-    if (body == null || body.isBlank()) {
+    try {
+      return Optional.of(object(body));
+    } catch (BadBodyException e) {
       return Optional.empty();
     }
+  }
+
+  /** The body as a JSON object; {@link BadBodyException} saying why it is not one. */
+  public static JsonObject object(String body) {
+    if (body == null || body.isBlank()) {
+      throw new BadBodyException("the body is empty; it must be a JSON object");
+    }
+    JsonValue v;
     try (JsonReader r = JSON.createReader(new StringReader(body))) {
-      JsonValue v = r.readValue();
-      return v.getValueType() == JsonValue.ValueType.OBJECT
-          ? Optional.of(v.asJsonObject())
-          : Optional.empty();
-    } catch (IllegalStateException | jakarta.json.JsonException e) {
-      return Optional.empty();
+      v = r.readValue();
+    } catch (RuntimeException e) {
+      // Parsson answers malformed JSON with JsonException, and input past its limits (nesting
+      // deeper than 1000, numbers longer than 1100 characters) with a bare RuntimeException or
+      // UnsupportedOperationException: all of it is the client's input, none of it a server error.
+      throw new BadBodyException("the body is not well-formed JSON: " + e.getMessage());
+    }
+    if (v.getValueType() != JsonValue.ValueType.OBJECT) {
+      throw new BadBodyException("the body must be a JSON object");
+    }
+    return v.asJsonObject();
+  }
+
+  /**
+   * Whether the text is well-formed UTF-16: JSON's {@code \ud800} escapes can carry a lone
+   * surrogate, which no database column stores (it would come back as '?').
+   */
+  public static boolean isWellFormed(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          return false;
+        }
+        i++;
+      } else if (Character.isLowSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static final class Buffer extends ByteArrayOutputStream {
+    ByteBuffer view() {
+      return ByteBuffer.wrap(buf, 0, count);
     }
   }
 
@@ -54,6 +108,13 @@ public final class Bodies {
   public static final class BodyTooLargeException extends RuntimeException {
     public BodyTooLargeException() {
       super("The request body is larger than 1 MiB.");
+    }
+  }
+
+  /** A body that is not what the API reads (not UTF-8, not a JSON object); answered with 400. */
+  public static final class BadBodyException extends RuntimeException {
+    public BadBodyException(String reason) {
+      super(reason);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.jobserver.api.common;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.annotation.WebServlet;
 import jakarta.servlet.http.HttpServlet;
@@ -19,8 +20,15 @@ public class ErrorPageServlet extends HttpServlet {
   @Override
   protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {
     Object code = req.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
-    int status = code instanceof Integer i ? i : 500;
     Object uri = req.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
+    int status;
+    if (req.getDispatcherType() != DispatcherType.ERROR) {
+      // asked for by its path: this servlet is no route of either API
+      status = 404;
+      uri = req.getRequestURI();
+    } else {
+      status = code instanceof Integer i && i >= 400 && i <= 599 ? i : 500;
+    }
     String requestId = RequestIds.of(req);
     res.setStatus(status);
     res.setHeader(RequestIds.HEADER, requestId);

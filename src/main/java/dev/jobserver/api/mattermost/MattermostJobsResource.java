@@ -20,16 +20,17 @@ import dev.jobserver.job.JobStatus;
 import dev.jobserver.job.JobTypes;
 import dev.jobserver.security.Caller;
 import dev.jobserver.security.Roles;
+import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -154,9 +155,7 @@ public class MattermostJobsResource {
       content = @Content(schema = @Schema(implementation = AppErrorSchema.class)))
   @APIResponse(responseCode = "413", description = "Body over 1 MiB")
   public Response create(InputStream in) throws IOException {
-    JsonObject body =
-        Bodies.jsonObject(Bodies.read(in))
-            .orElseThrow(() -> invalidBodyParam("job", "the body must be a JSON object"));
+    JsonObject body = body(in, "job");
     JsonValue typeValue = body.get("type");
     if (typeValue == null || typeValue.getValueType() != JsonValue.ValueType.STRING) {
       throw incorrectType("type must be a string naming a registered job type");
@@ -169,22 +168,22 @@ public class MattermostJobsResource {
         throw invalidBodyParam("job", "data must be an object of string values");
       }
       for (Map.Entry<String, JsonValue> e : dataValue.asJsonObject().entrySet()) {
+        if (!Bodies.isWellFormed(e.getKey())) {
+          throw invalidBodyParam(
+              "job", "a key of data has a lone UTF-16 surrogate (\\ud800-\\udfff)");
+        }
         if (e.getValue().getValueType() != JsonValue.ValueType.STRING) {
           throw invalidBodyParam("job", "data." + e.getKey() + " must be a string");
         }
-        data.put(e.getKey(), ((JsonString) e.getValue()).getString());
+        String value = ((JsonString) e.getValue()).getString();
+        if (!Bodies.isWellFormed(value)) {
+          throw invalidBodyParam(
+              "job", "data." + e.getKey() + " has a lone UTF-16 surrogate (\\ud800-\\udfff)");
+        }
+        data.put(e.getKey(), value);
       }
     }
-    int priority = 0;
-    JsonValue priorityValue = body.get("priority");
-    if (priorityValue != null && priorityValue.getValueType() != JsonValue.ValueType.NULL) {
-      if (priorityValue.getValueType() != JsonValue.ValueType.NUMBER
-          || !((JsonNumber) priorityValue).isIntegral()
-          || Math.abs(((JsonNumber) priorityValue).longValue()) > 1_000_000) {
-        throw invalidBodyParam("job", "priority must be an integer between -1000000 and 1000000");
-      }
-      priority = ((JsonNumber) priorityValue).intValue();
-    }
+    int priority = MattermostParams.priority(body.get("priority"));
     if (!types.contains(type)) {
       throw incorrectType("unknown job type: " + type);
     }
@@ -298,6 +297,18 @@ public class MattermostJobsResource {
     return json(OK);
   }
 
+  /**
+   * {@code /api/v4/jobs/type/} with no type is no route upstream (404 for anyone), where the {@code
+   * {id}} route would otherwise take it as job id "type" (400).
+   */
+  @GET
+  @Path("type/{type: [^/]{0}}")
+  @PermitAll
+  @Operation(hidden = true)
+  public Response noType() {
+    throw new NotFoundException("no route: a job type is missing after /type/");
+  }
+
   @GET
   @Path("type/{type}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
@@ -347,9 +358,7 @@ public class MattermostJobsResource {
   @APIResponse(responseCode = "404", description = "No such job")
   public Response changeStatus(@PathParam("id") String id, InputStream in) throws IOException {
     checkId(id);
-    JsonObject body =
-        Bodies.jsonObject(Bodies.read(in))
-            .orElseThrow(() -> invalidBodyParam("status", "the body must be a JSON object"));
+    JsonObject body = body(in, "status");
     JsonValue statusValue = body.get("status");
     if (statusValue == null
         || statusValue.getValueType() != JsonValue.ValueType.STRING
@@ -383,6 +392,15 @@ public class MattermostJobsResource {
       throw invalidStatus(e.getMessage());
     }
     return json(OK);
+  }
+
+  /** The request body as a JSON object, or a 400 naming what was wrong with it. */
+  private static JsonObject body(InputStream in, String name) throws IOException {
+    try {
+      return Bodies.object(Bodies.read(in));
+    } catch (Bodies.BadBodyException e) {
+      throw invalidBodyParam(name, e.getMessage());
+    }
   }
 
   private Job find(String id) {

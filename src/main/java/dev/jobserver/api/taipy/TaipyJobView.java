@@ -3,7 +3,7 @@ package dev.jobserver.api.taipy;
 import static dev.jobserver.job.JsonProviders.JSON;
 
 import dev.jobserver.job.JobIds;
-import dev.jobserver.job.JobSummary;
+import dev.jobserver.job.JobRecord;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.stream.JsonGenerator;
@@ -22,7 +22,7 @@ final class TaipyJobView {
     return CREATION_DATE.format(Instant.ofEpochMilli(epochMillis));
   }
 
-  static JsonObject of(JobSummary job) {
+  static JsonObject of(JobRecord job) {
     JsonArrayBuilder trace = JSON.createArrayBuilder();
     job.stacktrace().forEach(trace::add);
     return JSON.createObjectBuilder()
@@ -36,7 +36,7 @@ final class TaipyJobView {
         .build();
   }
 
-  static void write(JsonGenerator g, JobSummary job) {
+  static void write(JsonGenerator g, JobRecord job) {
     g.writeStartObject()
         .write("id", job.id())
         .write("task_id", JobIds.taipyTaskId(job.type()))

@@ -3,14 +3,16 @@ package dev.jobserver.api.taipy;
 import static dev.jobserver.job.JsonProviders.JSON;
 
 import dev.jobserver.api.common.ApiException;
+import dev.jobserver.common.WholeNumbers;
 import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobNotFoundException;
+import dev.jobserver.job.JobQuery;
+import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobService;
-import dev.jobserver.job.JobSummary;
 import dev.jobserver.security.Caller;
 import dev.jobserver.security.Roles;
 import jakarta.annotation.security.RolesAllowed;
@@ -77,7 +79,10 @@ public class TaipyJobsResource {
         out -> {
           try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartArray();
-            jobs.forEach(finalOffset, finalLimit, job -> TaipyJobView.write(g, job));
+            jobs.list(
+                JobQuery.oldestFirst().page(finalOffset, finalLimit),
+                false,
+                job -> TaipyJobView.write(g, job));
             g.writeEnd();
           }
         };
@@ -97,7 +102,7 @@ public class TaipyJobsResource {
     Job job = find(id);
     return json(
         JSON.createObjectBuilder()
-            .add("job", TaipyJobView.of(JobSummary.of(job)))
+            .add("job", TaipyJobView.of(JobRecord.of(job, null)))
             .build()
             .toString(),
         200);
@@ -134,7 +139,7 @@ public class TaipyJobsResource {
     return json(
         JSON.createObjectBuilder()
             .add("message", "Job was created.")
-            .add("job", TaipyJobView.of(JobSummary.of(job)))
+            .add("job", TaipyJobView.of(JobRecord.of(job, null)))
             .build()
             .toString(),
         201);
@@ -204,19 +209,11 @@ public class TaipyJobsResource {
   }
 
   private static long bounded(String value, long fallback, long min, long max, String name) {
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
     try {
-      long n = Long.parseLong(value.trim());
-      if (n >= min && n <= max) {
-        return n;
-      }
-    } catch (NumberFormatException ignored) {
-      // answered below
+      return WholeNumbers.parse(value, fallback, min, max, name);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.taipy(400, e.getMessage());
     }
-    throw ApiException.taipy(
-        400, name + " must be a whole number from " + min + " to " + max + ".");
   }
 
   private static Response message(String message) {

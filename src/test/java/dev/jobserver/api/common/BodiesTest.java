@@ -1,10 +1,12 @@
 package dev.jobserver.api.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class BodiesTest {
@@ -26,6 +28,49 @@ class BodiesTest {
     assertTrue(Bodies.jsonObject("{").isEmpty());
     assertTrue(Bodies.jsonObject("").isEmpty());
     assertTrue(Bodies.jsonObject(null).isEmpty());
+  }
+
+  @Test
+  void inputPastTheParsersLimitsIsABadBodyNotAServerError() {
+    String deep = "{\"a\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}";
+    Bodies.BadBodyException nested =
+        assertThrows(Bodies.BadBodyException.class, () -> Bodies.object(deep));
+    assertTrue(
+        nested.getMessage().startsWith("the body is not well-formed JSON"), nested.getMessage());
+    String deepObjects = "{\"a\":" + "{\"b\":".repeat(10_000) + "1" + "}".repeat(10_001);
+    assertThrows(Bodies.BadBodyException.class, () -> Bodies.object(deepObjects));
+    assertTrue(Bodies.jsonObject(deep).isEmpty());
+    String longNumber = "{\"priority\":1" + "0".repeat(5000) + "}";
+    assertThrows(Bodies.BadBodyException.class, () -> Bodies.object(longNumber));
+  }
+
+  @Test
+  void bodiesThatAreNotUtf8AreRefusedNotRepaired() throws Exception {
+    byte[] latin1 = "{\"data\":{\"a\":\"caf\u00e9\"}}".getBytes(StandardCharsets.ISO_8859_1);
+    Bodies.BadBodyException e =
+        assertThrows(
+            Bodies.BadBodyException.class, () -> Bodies.read(new ByteArrayInputStream(latin1)));
+    assertEquals("the body is not valid UTF-8", e.getMessage());
+    // a surrogate encoded on its own in UTF-8 (CESU-8) is not UTF-8 either
+    byte[] cesu = {'"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'};
+    assertThrows(Bodies.BadBodyException.class, () -> Bodies.read(new ByteArrayInputStream(cesu)));
+    String text = "{\"a\":\"caf\u00e9 \uD83D\uDE00\"}";
+    assertEquals(
+        text, Bodies.read(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8))));
+  }
+
+  @Test
+  void loneSurrogatesAreNotWellFormed() {
+    assertTrue(Bodies.isWellFormed(""));
+    assertTrue(Bodies.isWellFormed("plain \u0000 \r\n \u202e \uD83D\uDE00"));
+    assertFalse(Bodies.isWellFormed("\uD800"));
+    assertFalse(Bodies.isWellFormed("a\uD800b"));
+    assertFalse(Bodies.isWellFormed("\uDC00"));
+    assertFalse(Bodies.isWellFormed("\uDE00\uD83D"));
+    assertFalse(Bodies.isWellFormed("ok \uD83D\uDE00 \uD83D"));
+    // JSON's escapes carry them into a parsed string
+    String parsed = Bodies.object("{\"a\":\"\\ud800\"}").getString("a");
+    assertFalse(Bodies.isWellFormed(parsed));
   }
 
   @Test

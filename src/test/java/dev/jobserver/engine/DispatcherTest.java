@@ -1,0 +1,92 @@
+package dev.jobserver.engine;
+
+import static dev.jobserver.engine.EngineFixture.OWNER;
+import static dev.jobserver.engine.EngineFixture.handler;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DispatcherTest {
+
+  private final EngineFixture f = new EngineFixture();
+  private final EngineFixture.Parked executor = new EngineFixture.Parked();
+  private final JobTypeRegistry types =
+      JobTypeRegistry.of(
+          handler("quick", 0, Duration.ofMinutes(1)), handler("single", 1, Duration.ofMinutes(1)));
+  private final Runner runner = f.runner(types);
+  private final WorkerPool pool = new WorkerPool(2, executor, runner::execute, f.clock);
+  private final Dispatcher dispatcher =
+      new Dispatcher(
+          f.settings, f.clock, () -> f.store, null, types, f.runs, pool, runner, OWNER, r -> {});
+
+  @Test
+  void aClaimReservesUpToTheRoomForTheWorkersAndLeavesTheJobsPending() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      f.insert("j" + i, "quick", 1000 + i);
+    }
+    assertEquals(2, dispatcher.capacity(), "no run time known yet: no claim ahead");
+    assertEquals(2, dispatcher.claim(dispatcher.capacity()));
+    assertEquals(2, f.runs.inHand());
+    assertEquals(2, pool.waiting());
+    for (String id : List.of("j0", "j1")) {
+      assertEquals("PENDING", f.row(id).get("status"), "a reservation is no start");
+      assertEquals(OWNER, f.row(id).get("owner"));
+      assertEquals(f.clock.millis() + 3000, f.row(id).get("lease"), "the lease is on the clock");
+      assertEquals(List.of(), f.events(id));
+    }
+    assertEquals(null, f.row("j2").get("owner"));
+  }
+
+  @Test
+  void theClaimItselfKeepsATypesConcurrencyLimit() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      f.insert("s" + i, "single", 1000 + i);
+    }
+    assertEquals(1, dispatcher.claim(10));
+    assertEquals(0, dispatcher.claim(10), "one is held: no other is claimed");
+    assertEquals(null, f.row("s1").get("owner"), "nothing claimed to be handed back");
+    assertEquals(List.of(), f.events("s1"));
+    assertEquals(1, f.runs.ofType("single"));
+  }
+
+  @Test
+  void aJobWhoseOldRunIsStillAliveHereIsNotClaimedAgain() throws Exception {
+    f.insert("x", "quick", 1000);
+    Run old = f.startedRun("x", types.handler("quick"));
+    old.stopReason = Run.StopReason.SUPERSEDED; // requeued; its handler has not returned yet
+    f.update("UPDATE job SET status = 'PENDING', lease_owner = NULL, lease_expires_at = 0");
+    assertEquals(0, dispatcher.claim(10));
+    f.runs.remove(old);
+    assertEquals(1, dispatcher.claim(10), "once the old run is gone it is taken");
+  }
+
+  @Test
+  void shortRunsAreClaimedAheadOfTheWorkers() {
+    JobHandler noop =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "quick";
+          }
+
+          @Override
+          public void run(JobContext context) {
+            f.clock.advanceNanos(1000); // a run of 1 microsecond
+          }
+        };
+    Run run =
+        new Run(
+            new dev.jobserver.store.ClaimedJob("q", "quick", java.util.Map.of(), 1),
+            noop,
+            null,
+            f.clock,
+            OWNER,
+            r -> {});
+    f.runs.add(run);
+    runner.execute(run);
+    // 2 workers start a 1 us job 5,000 times within 5 ms: the claim ahead is capped
+    assertEquals(2 + 2 * Dispatcher.MAX_PREFETCH_FACTOR, dispatcher.capacity());
+  }
+}
