@@ -156,6 +156,11 @@ public class Job {
     return runAfter;
   }
 
+  /** Not started before this time (epoch ms; 0: at once). */
+  public void setRunAfter(long runAfter) {
+    this.runAfter = runAfter;
+  }
+
   public String getLeaseOwner() {
     return leaseOwner;
   }

@@ -2,9 +2,11 @@ package dev.jobserver.job;
 
 import dev.jobserver.job.JobLifecycle.Cause;
 import dev.jobserver.job.JobLifecycle.Transition;
+import dev.jobserver.store.InstanceStore;
 import dev.jobserver.store.JobReads;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ResultStore;
+import dev.jobserver.store.StatsReads;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionManagement;
 import jakarta.ejb.TransactionManagementType;
@@ -40,6 +42,8 @@ public class JobService {
   @Inject private JobStore store;
   @Inject private JobReads reads;
   @Inject private ResultStore results;
+  @Inject private StatsReads stats;
+  @Inject private InstanceStore instances;
   @Inject private Event<JobSignal> signals;
 
   /**
@@ -55,6 +59,25 @@ public class JobService {
       IdForm form,
       boolean force,
       String actor) {
+    return create(type, data, priority, 0, null, form, force, actor);
+  }
+
+  /**
+   * Stores a new PENDING job, as {@link #create(String, Map, int, IdForm, boolean, String)}, that
+   * is not started before {@code runAfter} and may take {@code maxAttempts} runs.
+   *
+   * @param runAfter epoch ms before which it is not claimed (0: at once)
+   * @param maxAttempts the most runs it may take, or null for its type's setting
+   */
+  public Job create(
+      String type,
+      Map<String, String> data,
+      int priority,
+      long runAfter,
+      Integer maxAttempts,
+      IdForm form,
+      boolean force,
+      String actor) {
     if (!types.contains(type)) {
       throw new UnknownJobTypeException(type);
     }
@@ -62,7 +85,8 @@ public class JobService {
     Job job = new Job(id, type, priority, System.currentTimeMillis(), data);
     job.setForce(force);
     job.setCreatedBy(actor);
-    job.setMaxAttempts(types.maxAttempts(type));
+    job.setMaxAttempts(maxAttempts == null ? types.maxAttempts(type) : maxAttempts);
+    job.setRunAfter(runAfter);
     try {
       store.insert(job);
     } catch (SQLException e) {
@@ -107,6 +131,34 @@ public class JobService {
    */
   public void list(JobQuery query, boolean withResults, JobReads.Sink sink) throws IOException {
     reads.list(query, withResults, sink);
+  }
+
+  /**
+   * Streams one page of a search to the sink, each job with its result file's description: chunk by
+   * chunk, no connection held while the sink writes (see {@link JobReads#list}).
+   */
+  public void search(JobQuery query, JobReads.Sink sink) throws IOException {
+    reads.list(query, true, sink);
+  }
+
+  /** What {@link #stats} reports. */
+  public record Stats(
+      Map<String, Map<JobStatus, Long>> counts,
+      Map<String, StatsReads.Runs> lastHour,
+      List<InstanceStore.Instance> instances) {}
+
+  /**
+   * Jobs by type and status, the runs of the last hour by type, and the live instances: read from
+   * the counters the store keeps, never by counting jobs.
+   */
+  public Stats stats() {
+    long now = System.currentTimeMillis();
+    try {
+      return new Stats(
+          stats.counts(), stats.runsSince(now - 3_600_000L + 60_000L), instances.alive(now));
+    } catch (SQLException e) {
+      throw StoreException.of("Reading the stats failed", e);
+    }
   }
 
   /** A job with its result file's description. */
