@@ -180,6 +180,12 @@ try {
     const events = await text(page, '#job-events');
     if (!/Running/.test(events) || !/Failed/.test(events)) throw new Error(`events are "${events}"`);
     if (!/engine/i.test(events)) throw new Error('the events do not say the engine ran it');
+    const json = await apiCall('GET', `/jobs/${failed.id}`);
+    if (Array.isArray(json.stacktrace) && json.stacktrace.length) {
+      // the server sends the failure's stack trace: the page must show it
+      const trace = await text(page, '#job-error .stack');
+      if (!trace.includes('IllegalStateException')) throw new Error(`the stack trace shows "${trace}"`);
+    }
     await page.locator('#action-retry').waitFor({ timeout: WAIT }); // a failed job can be retried
     await shot(page, 'failed-job');
   });

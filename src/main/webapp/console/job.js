@@ -213,7 +213,7 @@ export function renderJob(main, id, ctx) {
         h(
           'div',
           { class: 'job-col' },
-          job.error ? errorPanel(job) : null,
+          job.error || (Array.isArray(job.stacktrace) && job.stacktrace.length && job.status === 'failed') ? errorPanel(job) : null,
           job.result ? resultPanel(job, ctx) : null,
           summaryPanel(job, d),
           dataPanel(job),
@@ -302,15 +302,29 @@ function dataPanel(job) {
   return panel('Data', 'data-title', data ? h('pre', { class: 'code', id: 'job-data' }, data) : h('p', { class: 'muted' }, 'No data.'));
 }
 
+/**
+ * The failure: its message first, then the stack trace(s). A `stacktrace` list (one per failed
+ * attempt, as the Taipy API shows them) is used when the server sends one; otherwise the lines
+ * after the message's first are taken as the trace.
+ */
 function errorPanel(job) {
-  const text = String(job.error);
+  const text = String(job.error || '');
   const [first, ...rest] = text.split('\n');
+  const traces = Array.isArray(job.stacktrace) && job.stacktrace.length ? job.stacktrace : rest.length ? [rest.join('\n')] : [];
+  const last = traces.length - 1;
   return h(
     'section',
     { class: `panel panel-error${job.status === 'warning' ? ' panel-warning' : ''}`, 'aria-labelledby': 'error-title', id: 'job-error' },
     h('h2', { id: 'error-title' }, job.status === 'warning' ? 'Warning' : 'What went wrong'),
-    h('p', { class: 'error-message' }, first),
-    rest.length ? h('details', { open: true }, h('summary', {}, 'Stack trace'), h('pre', { class: 'code stack' }, rest.join('\n'))) : null,
+    h('p', { class: 'error-message' }, first || 'The job failed without a message.'),
+    traces.map((trace, i) =>
+      h(
+        'details',
+        { open: i === last, class: 'stack-block' },
+        h('summary', {}, traces.length > 1 ? `Stack trace ${i + 1} of ${traces.length}${i === last ? ' (latest)' : ''}` : 'Stack trace'),
+        h('pre', { class: 'code stack' }, trace),
+      ),
+    ),
   );
 }
 
