@@ -180,6 +180,7 @@ function signOut(notice) {
 }
 
 async function boot() {
+  // SSO (later): the IdP sends the person back to /?code=…&state=…; the code is exchanged here
   const fromLink = takeTokenFromAddress();
   if (fromLink) storeToken(fromLink);
   const token = storedToken();
