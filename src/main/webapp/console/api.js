@@ -2,7 +2,7 @@
 // The token lives in sessionStorage (this tab, until it closes or the person signs out), never in a
 // cookie, so the browser never sends it anywhere by itself.
 
-export const API_BASE = '/api/jobserver/v1';
+const API_BASE = '/api/jobserver/v1';
 const TOKEN_KEY = 'jobserver.token';
 
 export function storedToken() {

@@ -53,14 +53,14 @@ export function every(ms, task) {
   };
 }
 
-export function reportOk() {
+function reportOk() {
   lastOk = Date.now();
   lastError = null;
   paint();
 }
 
 /** The data on screen may be stale: the light says so, with the reason on hover. */
-export function reportError(err) {
+function reportError(err) {
   lastError = err;
   paint();
 }
