@@ -212,6 +212,15 @@ class HardEdgesIT extends InServerTest {
   // ---- routes ------------------------------------------------------------------------------
 
   @Test
+  void theConsoleIsRevalidatedOnEveryLoadSoAnUpgradeNeverMixesItsModules() {
+    for (String path : new String[] {"/", "/console/app.js", "/api-docs/"}) {
+      Http.Reply r = http.get(path, null);
+      assertEquals(200, r.status(), path);
+      assertEquals("no-cache", r.header("Cache-Control"), path);
+    }
+  }
+
+  @Test
   void theErrorPageIsNoRoute() {
     for (String method : List.of("GET", "POST", "DELETE", "PUT")) {
       for (String token : new String[] {null, ADMIN}) {

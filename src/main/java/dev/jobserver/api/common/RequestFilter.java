@@ -35,6 +35,11 @@ public class RequestFilter extends HttpFilter {
               ErrorBodies.forStatus(flavor, 413, requestId, null).getBytes(StandardCharsets.UTF_8));
       return;
     }
+    if (!req.getRequestURI().startsWith("/api/")) {
+      // the console's files: revalidated on every load, so that after an upgrade a browser never
+      // mixes old and new modules (the API's answers are not cached anyway)
+      res.setHeader("Cache-Control", "no-cache");
+    }
     chain.doFilter(req, res);
   }
 }
