@@ -227,8 +227,8 @@ public class JobEngine {
    */
   private void prepareShutdownPath(JobStore direct, InstanceStore instances, ShutdownLog log) {
     try {
-      direct.warmUp(instanceId);
       instances.remove("-");
+      direct.warmUp(instanceId);
       log.write("engine " + instanceId + " started", null);
     } catch (Exception e) {
       LOG.log(

@@ -100,9 +100,12 @@ public class JobStore {
         List.of(new RunOutcome("-", 0, Cause.FAIL, 0, Map.of("k", "v"), "-", "-", 0, "-")),
         "-");
     progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
-    for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK, Cause.STOP_CANCELED)) {
+    for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK)) {
       JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, cause, 1, 1), true);
     }
+    // a run stops canceled only from CANCEL_REQUESTED (from RUNNING the state machine refuses it)
+    JobRowUpdate.sql(
+        JobLifecycle.decide(JobStatus.CANCEL_REQUESTED, Cause.STOP_CANCELED, 1, 1), true);
   }
 
   // ---- creates --------------------------------------------------------------------------------

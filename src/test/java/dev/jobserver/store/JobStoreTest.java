@@ -211,6 +211,13 @@ class JobStoreTest {
     }
   }
 
+  @Test
+  void theShutdownPathWarmsUpWithoutFailing() throws Exception {
+    // the engine runs it at boot so that its classes are loaded before the server closes them
+    queue.warmUp("me");
+    assertCountsMatchTheTable();
+  }
+
   private static List<String> ids(List<ClaimedJob> jobs) {
     return jobs.stream().map(ClaimedJob::id).toList();
   }
