@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   java Bench.java steady  BASE_URL TOKEN SECONDS CLIENTS
  *   java Bench.java list    BASE_URL TOKEN REQUESTS QUERY
  *   java Bench.java rate    BASE_URL TOKEN SECONDS CLIENTS PATH
+ *   java Bench.java get     BASE_URL TOKEN REQUESTS NAME PATH [PATH...]
  * </pre>
  *
  * Every figure is printed as one line "name value unit".
@@ -38,7 +39,8 @@ public class Bench {
       case "steady" -> steady(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
       case "list" -> list(args[1], args[2], Integer.parseInt(args[3]), args[4]);
       case "rate" -> rate(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5]);
-      default -> throw new IllegalArgumentException("create | steady | list | rate");
+      case "get" -> get(args[1], args[2], Integer.parseInt(args[3]), args[4], Arrays.copyOfRange(args, 5, args.length));
+      default -> throw new IllegalArgumentException("create | steady | list | rate | get");
     }
   }
 
@@ -189,5 +191,34 @@ public class Bench {
     });
     System.out.printf("rate[%s] %.0f requests/s%n", path, ok.get() / secs);
     System.out.printf("rate_failed[%s] %d requests%n", path, failed.get());
+  }
+
+  /**
+   * GETs the PATHs in turn, one request at a time, REQUESTS times after 50 unmeasured; prints
+   * NAME_p50 and NAME_p99. Several paths (e.g. cursors at different depths) keep one cached page
+   * from standing for all.
+   */
+  static void get(String base, String token, int requests, String name, String[] paths) throws Exception {
+    HttpRequest[] reqs = new HttpRequest[paths.length];
+    for (int i = 0; i < paths.length; i++) {
+      reqs[i] = HttpRequest.newBuilder(URI.create(base + paths[i]))
+          .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + token).GET().build();
+    }
+    for (int i = 0; i < 50; i++) {
+      HTTP.send(reqs[i % reqs.length], HttpResponse.BodyHandlers.discarding());
+    }
+    long[] l = new long[requests];
+    for (int i = 0; i < requests; i++) {
+      HttpRequest req = reqs[i % reqs.length];
+      long t0 = System.nanoTime();
+      HttpResponse<byte[]> r = HTTP.send(req, HttpResponse.BodyHandlers.ofByteArray());
+      l[i] = System.nanoTime() - t0;
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException(req.uri() + " " + r.statusCode() + " " + new String(r.body()));
+      }
+    }
+    Arrays.sort(l);
+    System.out.printf("%s_p50 %.2f ms%n", name, l[requests / 2] / 1e6);
+    System.out.printf("%s_p99 %.2f ms%n", name, l[(int) (requests * 0.99)] / 1e6);
   }
 }

@@ -8,10 +8,14 @@
 #   ceiling the same 16 clients on GET /api/v4/jobs/types (JWT, JAX-RS, no database) for 30 s ->
 #           requests/s: what HTTP with JWT alone can serve on this machine, the bound on creates/s
 #   list    p50/p99 of GET /api/v4/jobs?per_page=60 (and with status / job_type) on 1,000,000 jobs
+#   search  p50/p99 of the native search on 10,000,000 jobs: the first page, pages deep in the table
+#           (cursors at 50 depths), type x 2 with status x 2 (first and deep pages); and of the
+#           native stats (the table is bulk-loaded, its indexes built as the migration defines them)
 #
 #   bench/run.sh                 (PostgreSQL on 127.0.0.1:5432, user postgres; builds if needed)
 #   DRAIN_JOBS=20000 STEADY_SECONDS=10 LIST_JOBS=200000 bench/run.sh     (a quicker run)
 #   PARTS="drain steady" bench/run.sh                                      (only some parts)
+#   PARTS=search SEARCH_JOBS=1000000 bench/run.sh                          (the native search only)
 #   SERVER_OPTS="-XX:StartFlightRecording=..." bench/run.sh                (extra JVM options)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,10 +25,11 @@ STEADY_SECONDS=${STEADY_SECONDS:-30}
 WARMUP_SECONDS=${WARMUP_SECONDS:-60}
 CLIENTS=${CLIENTS:-16}
 LIST_JOBS=${LIST_JOBS:-1000000}
+SEARCH_JOBS=${SEARCH_JOBS:-10000000}
 WORKERS=${JOBSERVER_WORKERS:-16}
 DB=${DB:-jobserver_bench}
 PORT=${PORT:-8381}
-PARTS=${PARTS:-drain steady ceiling list}
+PARTS=${PARTS:-drain steady ceiling list search}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 work=target/bench
@@ -153,5 +158,53 @@ java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60"
 java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60&status=error"
 java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60&status=success"
 java bench/Bench.java list "http://localhost:$PORT" "$TOKEN" 1000 "per_page=60&job_type=sleep"
+fi
+
+# ---- search: the native API on SEARCH_JOBS finished jobs ----------------------------------------
+if part search; then
+sql "TRUNCATE job CASCADE"
+sql "TRUNCATE job_count"
+sql "TRUNCATE job_minute"
+# bulk load: the secondary indexes are dropped first and built afterwards as the migration made
+# them (loading 10 million rows through eight indexes takes far longer than building them)
+indexes=$(sql "SELECT string_agg(indexdef, '; ') FROM pg_indexes WHERE tablename = 'job' AND indexname <> 'pk_job'")
+for name in $(sql "SELECT indexname FROM pg_indexes WHERE tablename = 'job' AND indexname <> 'pk_job'"); do
+  sql "DROP INDEX $name"
+done
+sql "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status, progress, data)
+     SELECT lpad(to_hex(g), 26, '0'), (ARRAY['noop','sleep','job_export','data_retention'])[1 + g % 4], 0,
+            1700000000000 + g * 10, 1700000000000 + g * 10 + 1, 1700000000000 + g * 10 + 2,
+            (ARRAY['COMPLETED','COMPLETED','COMPLETED','FAILED','CANCELED','WARNING'])[1 + g % 6], 100,
+            '{\"k\":\"v\"}'
+     FROM generate_series(1, $SEARCH_JOBS) g"
+psql -d "$DB" -q -c "SET maintenance_work_mem = '512MB'" -c "$indexes"
+# the counters the store keeps with every change, as they would stand; and a year of finished runs
+sql "INSERT INTO job_count (type, status, n) SELECT type, status, COUNT(*) FROM job GROUP BY type, status"
+sql "INSERT INTO job_minute (type, at_minute, finished, failed, run_ms, runs)
+     SELECT t, m, 60, 6, 6000, 60 FROM unnest(ARRAY['noop','sleep','job_export','data_retention']) t,
+            generate_series((extract(epoch from now()) / 60)::bigint - 525600, (extract(epoch from now()) / 60)::bigint) m"
+sql "VACUUM ANALYZE job"
+sql "ANALYZE job_minute"
+echo "search_jobs $(sql "SELECT COUNT(*) FROM job") jobs"
+# 50 cursors at depths spread over the table (the id and create_at of job g, as the bench made them)
+cursor() { printf '1:%d:%026x' $((1700000000000 + $1 * 10)) "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+api=/api/jobserver/v1
+deep=() ; both_deep=()
+for i in $(seq 1 50); do
+  g=$(( SEARCH_JOBS / 51 * i ))
+  deep+=("$api/jobs?limit=50&cursor=$(cursor $g)")
+  both_deep+=("$api/jobs?limit=50&type=noop&type=sleep&status=failed&status=canceled&cursor=$(cursor $g)")
+done
+both="$api/jobs?limit=50&type=noop&type=sleep&status=failed&status=canceled"
+# warm up first (unmeasured), as for list
+for paths in "$api/jobs?limit=50" "${deep[*]}" "$both" "${both_deep[*]}" "$api/stats"; do
+  # shellcheck disable=SC2086
+  java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1500 warmup $paths > /dev/null
+done
+java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1000 search_first_page "$api/jobs?limit=50"
+java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1000 search_deep_page "${deep[@]}"
+java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1000 search_type2_status2 "$both"
+java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1000 search_type2_status2_deep "${both_deep[@]}"
+java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1000 stats "$api/stats"
 fi
 stop_server

@@ -18,6 +18,7 @@ import jakarta.ejb.TransactionAttributeType;
 import jakarta.enterprise.concurrent.ManagedExecutorDefinition;
 import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
@@ -56,6 +57,9 @@ public class JobEngine {
   @Inject private ResultStore results;
   @Inject private JobTypeRegistry types;
   @Inject private InstanceStore instances;
+
+  /** Tells health checks and metrics (ops) that the engine runs, without a call into this bean. */
+  @Inject private Event<JobEngine> started;
 
   /** The pooled store while running; direct connections once the server stops. */
   private volatile JobStore store;
@@ -162,6 +166,7 @@ public class JobEngine {
     shutdownHook = new Thread(shutdown::run, "jobserver-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
     LOG.info("Job engine " + instanceId + " started with " + settings.workers() + " workers");
+    started.fire(this);
   }
 
   public String instanceId() {
@@ -227,8 +232,8 @@ public class JobEngine {
    */
   private void prepareShutdownPath(JobStore direct, InstanceStore instances, ShutdownLog log) {
     try {
-      direct.warmUp(instanceId);
       instances.remove("-");
+      direct.warmUp(instanceId);
       log.write("engine " + instanceId + " started", null);
     } catch (Exception e) {
       LOG.log(

@@ -13,6 +13,8 @@ import dev.jobserver.job.JobStatus;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -50,8 +52,13 @@ public class JobStore {
   @Resource(lookup = JobserverDataSource.JNDI_NAME)
   private DataSource dataSource;
 
+  @Inject private Instance<StoreListener> listeners;
+
   private volatile Boolean postgres;
   private GroupCommit<Job> inserts;
+
+  /** Every listener bean, told of each committed change (metrics); none in tests. */
+  private StoreListener listener = new StoreListener() {};
 
   public JobStore() {}
 
@@ -60,9 +67,36 @@ public class JobStore {
     init();
   }
 
+  /** A store on the given data source that tells the listener what it commits (tests). */
+  JobStore(DataSource dataSource, StoreListener listener) {
+    this(dataSource);
+    this.listener = listener;
+  }
+
   @PostConstruct
   void init() {
     inserts = new GroupCommit<>(this::insertAll);
+    if (listeners != null) {
+      List<StoreListener> all = new ArrayList<>();
+      listeners.forEach(all::add);
+      listener =
+          new StoreListener() {
+            @Override
+            public void created(String type) {
+              all.forEach(l -> l.created(type));
+            }
+
+            @Override
+            public void started(String type, long waitMillis) {
+              all.forEach(l -> l.started(type, waitMillis));
+            }
+
+            @Override
+            public void finished(String type, JobStatus status, long runMillis) {
+              all.forEach(l -> l.finished(type, status, runMillis));
+            }
+          };
+    }
   }
 
   /** A store on the given data source (tests, and the direct store below). */
@@ -100,9 +134,12 @@ public class JobStore {
         List.of(new RunOutcome("-", 0, Cause.FAIL, 0, Map.of("k", "v"), "-", "-", 0, "-")),
         "-");
     progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
-    for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK, Cause.STOP_CANCELED)) {
+    for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK)) {
       JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, cause, 1, 1), true);
     }
+    // a run stops canceled only from CANCEL_REQUESTED (from RUNNING the state machine refuses it)
+    JobRowUpdate.sql(
+        JobLifecycle.decide(JobStatus.CANCEL_REQUESTED, Cause.STOP_CANCELED, 1, 1), true);
   }
 
   // ---- creates --------------------------------------------------------------------------------
@@ -157,6 +194,7 @@ public class JobStore {
       }
       counts.apply(c, isPostgres(c));
       c.commit();
+      counts.publish(listener);
     }
   }
 
@@ -177,10 +215,10 @@ public class JobStore {
     try (Connection c = transaction()) {
       Row row = lock(c, id);
       Transition t = JobLifecycle.decide(row.status, cause, row.attempt, row.maxAttempts);
+      Statements statements = new Statements(c);
       if (t.changes()) {
         JobRowUpdate.Values v = new JobRowUpdate.Values(now);
         v.budget = budget.applyAsInt(row.type);
-        Statements statements = new Statements(c);
         JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, false)), id, t, v);
         if (t.result() == JobLifecycle.Result.DISCARD) {
           statements.discardResult(id);
@@ -190,6 +228,7 @@ public class JobStore {
         statements.executeAll();
       }
       c.commit();
+      statements.counts.publish(listener);
       return t;
     }
   }
@@ -296,8 +335,8 @@ public class JobStore {
         "UPDATE job SET lease_owner = ?, lease_expires_at = ? WHERE id IN (" + select + ")";
     String sql =
         isPostgres(null)
-            ? update + " RETURNING id, type, data, attempt, priority, create_at"
-            : "SELECT id, type, data, attempt, priority, create_at FROM FINAL TABLE ("
+            ? update + " RETURNING id, type, data, attempt, priority, create_at, run_after"
+            : "SELECT id, type, data, attempt, priority, create_at, run_after FROM FINAL TABLE ("
                 + update
                 + ")";
     try (Connection c = transaction()) {
@@ -326,7 +365,8 @@ public class JobStore {
                       rs.getString(1),
                       rs.getString(2),
                       JobData.fromJson(rs.getString(3)),
-                      rs.getInt(4) + 1),
+                      rs.getInt(4) + 1,
+                      Math.max(rs.getLong(6), rs.getLong(7))),
                   rs.getInt(5),
                   rs.getLong(6)
                 });
@@ -437,6 +477,9 @@ public class JobStore {
           continue;
         }
         statements.count(s.type(), start, s.startedAt(), 0);
+        if (s.dueAt() > 0) {
+          statements.counts.started(s.type(), s.startedAt() - s.dueAt());
+        }
         statements.event(
             s.jobId(),
             s.startedAt(),
@@ -461,6 +504,7 @@ public class JobStore {
       finishIn(c, statements, owner, rest, actor, now);
       statements.executeAll();
       c.commit();
+      statements.counts.publish(listener);
       return refused;
     }
   }
@@ -528,6 +572,7 @@ public class JobStore {
       int changed = finishIn(c, statements, owner, outcomes, actor, System.currentTimeMillis());
       statements.executeAll();
       c.commit();
+      statements.counts.publish(listener);
       return changed;
     }
   }
@@ -726,6 +771,7 @@ public class JobStore {
       }
       statements.executeAll();
       c.commit();
+      statements.counts.publish(listener);
       return expired.size();
     }
   }
@@ -771,6 +817,7 @@ public class JobStore {
       }
       statements.executeAll();
       c.commit();
+      statements.counts.publish(listener);
       return handed + release(owner, reserved);
     }
   }
