@@ -439,6 +439,8 @@ class NativeApiIT extends InServerTest {
             .getString("id");
     JsonObject failed = awaitStatus(id, "failed");
     assertEquals("boom", failed.getString("error"));
+    assertEquals(1, failed.getJsonArray("stacktrace").size(), "one trace per failed attempt");
+    assertTrue(failed.getJsonArray("stacktrace").getString(0).contains("boom"));
     assertEquals("boom", failed.getJsonObject("data").getString("error"));
     assertEquals(1, failed.getInt("attempt"));
     assertEquals(-1, failed.getInt("progress"));

@@ -15,6 +15,16 @@ import java.util.Map;
 final class NativeJobView {
   private NativeJobView() {}
 
+  /**
+   * The job with its stack traces (the failures' traces, oldest first, at most the latest ten): the
+   * single-job view; lists leave them out (pages stay small).
+   */
+  static JsonObject full(JobRecord job) {
+    JsonArrayBuilder traces = JSON.createArrayBuilder();
+    job.stacktrace().forEach(traces::add);
+    return JSON.createObjectBuilder(of(job)).add("stacktrace", traces).build();
+  }
+
   static JsonObject of(JobRecord job) {
     Map<String, String> data = job.data();
     JsonObjectBuilder dataJson = JSON.createObjectBuilder();

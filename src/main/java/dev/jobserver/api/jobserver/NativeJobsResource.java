@@ -252,7 +252,7 @@ public class NativeJobsResource {
       description = "No such job",
       content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
   public Response get(@PathParam("id") String id) {
-    return json(NativeJobView.of(record(id)).toString());
+    return json(NativeJobView.full(record(id)).toString());
   }
 
   @GET

@@ -91,6 +91,12 @@ final class NativeSchemas {
     @Schema(description = "data.error, or null", nullable = true)
     public String error;
 
+    @Schema(
+        description =
+            "Extension, in GET /jobs/{id} only (not in lists): the stack trace of each failed"
+                + " attempt, oldest first, at most the latest ten")
+    public List<String> stacktrace;
+
     @Schema(description = "Jobs it waits for (none yet)")
     public List<String> depends_on;
 
