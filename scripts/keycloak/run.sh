@@ -189,7 +189,7 @@ check "mallory GET /api/v1/jobs" 401 "$(status GET /api/v1/jobs "$t")"
 
 log "the console's sign-in settings and its client (authorization code + PKCE)"
 cfg=$(curl -s "$api/api/jobserver/v1/auth")
-check "GET /api/jobserver/v1/auth without a token" "{\"issuer\":\"$kc/realms/jobserver\",\"client_id\":\"jobserver-console\"}" "$(jq -c . <<< "$cfg")"
+check "GET /api/jobserver/v1/auth without a token" "{\"issuer\":\"$kc/realms/jobserver\",\"client_id\":\"jobserver-console\",\"scope\":null}" "$(jq -c . <<< "$cfg")"
 check "the issuer's discovery document names the issuer" "$kc/realms/jobserver" \
   "$(curl -s "$(jq -r .issuer <<< "$cfg")/.well-known/openid-configuration" | jq -r .issuer)"
 verifier=$(openssl rand -hex 32)

@@ -262,6 +262,7 @@ class SingleSignOnIT {
     JsonObject body = r.json();
     assertEquals(ISSUER, body.getString("issuer"));
     assertEquals("jobserver-console", body.getString("client_id"));
-    assertEquals(2, body.size(), body.toString());
+    assertTrue(body.isNull("scope"), body.toString());
+    assertEquals(3, body.size(), body.toString());
   }
 }
