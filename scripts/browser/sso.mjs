@@ -158,6 +158,23 @@ try {
     if (!(await text('.user-name')).includes('Rita Reader')) throw new Error('a reload lost her name');
   });
 
+  await step('when the server refuses her token (as when it expires) the console asks again; SSO returns without a password', async () => {
+    // a token the server refuses, as it refuses an expired one: the signature no longer matches
+    await page.evaluate(() => {
+      const t = sessionStorage.getItem('jobserver.token');
+      sessionStorage.setItem('jobserver.token', t.slice(0, -6) + (t.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'));
+    });
+    // the jobs view polls every few seconds: its next request meets the 401
+    await page.locator('#sso-sign-in').waitFor({ timeout: WAIT });
+    const message = await text('#signin-message');
+    if (!message.startsWith('Your sign-in has expired. Sign in with SSO again')) throw new Error(`the page says "${message}"`);
+    await shot('expired');
+    await page.locator('#sso-sign-in').click(); // nothing is filled in at Keycloak: its session still holds
+    await page.locator('.user-name').waitFor({ timeout: WAIT });
+    if (!(await text('.user-name')).includes('Rita Reader')) throw new Error('she is not signed in again');
+    rita = await storage();
+  }, { allow: [/status of 401/] });
+
   await step("the sign-in's answer cannot be used again, and a stray one does not sign her out", async () => {
     await page.goto(`${base}/?code=replayed&state=${authorize.searchParams.get('state')}#/jobs`);
     await page.locator('.toast-error').waitFor({ timeout: WAIT });

@@ -257,6 +257,7 @@ async function boot() {
     signedIn(token, await api.me(token));
     if (ssoProblem) toast(`A sign-in answer in the address was refused: ${ssoProblem} You are still signed in as before.`, 'error');
   } catch (err) {
+    if (err.status === 401 && !storedToken()) return; // the unauthorized handler has said why
     forgetToken();
     const sso = ssoSession();
     if (sso && err.status === 403) {
