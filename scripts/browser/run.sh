@@ -12,7 +12,7 @@ rm -rf "$work" && mkdir -p "$work"
 [ -x "$CHROMIUM" ] || { echo "no Chromium at $CHROMIUM (Debian: apt-get install chromium)" >&2; exit 1; }
 # playwright-core drives the system Chromium; it never downloads a browser of its own
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
-node --test unit.test.mjs
+node --test unit.test.mjs sso.test.mjs
 [ -f "$root/target/jobserver.war" ] || (cd "$root" && mvn -B -q -ntp package -DskipTests)
 if curl -s -o /dev/null "http://localhost:$PORT/"; then
   echo "port $PORT is already in use: the walk would test that server; set PORT" >&2

@@ -140,8 +140,15 @@ try {
   });
 
   await step('sign-in page when there is no token', async () => {
-    await page.goto(`${base}/`);
+    const auth = page.waitForResponse((r) => r.url().endsWith('/api/jobserver/v1/auth'), { timeout: WAIT });
+    const response = await page.goto(`${base}/`);
+    // the server sends the page's policy (no SSO here: the page may fetch from this server only)
+    const policy = response.headers()['content-security-policy'] || '';
+    if (!/^default-src 'self'; script-src 'self';.* connect-src 'self';/.test(policy)) throw new Error(`Content-Security-Policy: ${policy}`);
     await page.locator('#token').waitFor({ timeout: WAIT });
+    if ((await (await auth).json()).client_id !== null) throw new Error('GET /auth names a client id');
+    await page.waitForTimeout(100);
+    if (await page.locator('#sso-sign-in').count()) throw new Error('SSO is offered by a server without JOBSERVER_OIDC_CLIENT_ID');
     if ((await page.title()) !== 'Jobserver') throw new Error(`title is "${await page.title()}"`);
     await shot(page, 'sign-in');
   });

@@ -4,12 +4,14 @@
 # roles, one whose role only JOBSERVER_ROLE_MAP turns into manage_jobs, the console's public PKCE
 # client; realm-other.json: another realm), starts Jobserver against the realm's JWKS URL, and
 # checks each user's allowed and refused routes, the microprofile-jwt token shape (roles in
-# groups), the console's sign-in (authorization code + PKCE), a foreign realm's token, and a key
-# rotated through Keycloak's admin API. Prints one line per check, then "N passed, N failed";
-# exits non-zero if any failed.
+# groups), the console's sign-in (authorization code + PKCE, by hand and then in Chromium through
+# Keycloak's login page: scripts/browser/sso.mjs, screenshots in target/keycloak/browser), a
+# foreign realm's token, and a key rotated through Keycloak's admin API. Prints one line per
+# check, then "N passed, N failed"; exits non-zero if any failed.
 #
 #   scripts/keycloak/run.sh                     (ports: KC_PORT=8582, PORT=8581 for Jobserver)
 #   KC_JAVA_HOME=/path/to/jdk21+ scripts/keycloak/run.sh
+#   CHROMIUM=/usr/bin/chromium                  (Debian's; .ci/run installs it)
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$PWD
@@ -189,7 +191,9 @@ check "mallory GET /api/v1/jobs" 401 "$(status GET /api/v1/jobs "$t")"
 
 log "the console's sign-in settings and its client (authorization code + PKCE)"
 cfg=$(curl -s "$api/api/jobserver/v1/auth")
-check "GET /api/jobserver/v1/auth without a token" "{\"issuer\":\"$kc/realms/jobserver\",\"client_id\":\"jobserver-console\"}" "$(jq -c . <<< "$cfg")"
+check "GET /api/jobserver/v1/auth without a token" "{\"issuer\":\"$kc/realms/jobserver\",\"client_id\":\"jobserver-console\",\"scope\":null}" "$(jq -c . <<< "$cfg")"
+check "the console page may fetch from Keycloak (its Content-Security-Policy)" "connect-src 'self' $kc" \
+  "$(curl -s -D - -o /dev/null "$api/" | tr -d '\r' | sed -n 's/^content-security-policy: //Ip' | tr ';' '\n' | sed 's/^ //' | grep '^connect-src')"
 check "the issuer's discovery document names the issuer" "$kc/realms/jobserver" \
   "$(curl -s "$(jq -r .issuer <<< "$cfg")/.well-known/openid-configuration" | jq -r .issuer)"
 verifier=$(openssl rand -hex 32)
@@ -214,6 +218,32 @@ check "the code with its verifier gives a token" yes "$([ -n "$t" ] && echo yes 
 check "the console's token: alice GET /api/v4/jobs" 200 "$(status GET /api/v4/jobs "$t")"
 check "without PKCE the console client is refused" "Missing parameter: code_challenge_method" \
   "$(curl -s -o /dev/null -w '%{redirect_url}' "${authorize%%&code_challenge_method*}" | sed -n 's/.*error_description=\([^&]*\).*/\1/p' | sed 's/+/ /g; s/%3A/:/g')"
+
+log "the console's SSO sign-in in Chromium, through Keycloak's login page (scripts/browser/sso.mjs)"
+# the walk shares scripts/browser's playwright-core, which drives Debian's Chromium
+chromium=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium" ] || ! command -v npm >/dev/null; then
+  bad "the browser walk needs Chromium at $chromium and npm (Debian: apt-get install chromium npm)"
+else
+  (cd "$here/../browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  if unit=$(cd "$here/../browser" && node --test sso.test.mjs 2>&1); then
+    ok "the console's SSO logic: $(grep -c '^ok ' <<< "$unit") unit tests (node --test sso.test.mjs)"
+  else
+    printf '%s\n' "$unit" | grep -v '^ *\(---\|\.\.\.\|duration_ms\)' | tail -40
+    bad "the console's SSO logic (node --test sso.test.mjs)"
+  fi
+  rm -rf "$work/browser"
+  steps_failed=0
+  while read -r line; do
+    case "$line" in
+      "ok   "*) ok "browser: ${line#ok   }" ;;
+      "FAIL "*) bad "browser: ${line#FAIL }"; steps_failed=1 ;;
+      "exit "*) [ "$line" = "exit 0" ] || [ "$steps_failed" = 1 ] || bad "the browser walk ended with status ${line#exit }" ;;
+      *) printf '      %s\n' "$line" ;;
+    esac
+  done < <(SSO_PASSWORD="$password" CHROMIUM="$chromium" node "$here/../browser/sso.mjs" "$console_url" "$kc/realms/jobserver" \
+    "$work/browser" 2>&1; echo "exit $?")
+fi
 
 log "a key rotated through Keycloak's admin API"
 admin=$(curl -s "$kc/realms/master/protocol/openid-connect/token" -d grant_type=password -d client_id=admin-cli \

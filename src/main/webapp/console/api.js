@@ -116,6 +116,7 @@ async function send(path, { method = 'GET', query, body, token = storedToken(), 
 }
 
 export const api = {
+  auth: () => send('/auth', { token: null }),
   me: (token) => send('/me', { token }),
   types: () => send('/types'),
   stats: () => send('/stats'),

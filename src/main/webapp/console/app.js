@@ -1,6 +1,7 @@
 // The Jobserver console: sign-in, then a shell (header, navigation, live light) around one view at
 // a time, chosen by the address's hash (#/, #/jobs?…, #/jobs/<id>) so that back, forward,
-// bookmarks and links to a job work. It talks only to the native API, see api.js.
+// bookmarks and links to a job work. It talks only to the native API (api.js), and for single
+// sign-on to the IdP (sso.js).
 
 import {
   api,
@@ -15,7 +16,8 @@ import { renderJob } from './job.js';
 import { renderJobs } from './jobs.js';
 import { every, liveIndicator, staleBanner } from './live.js';
 import { renderOverview } from './overview.js';
-import { renderSignIn } from './signin.js';
+import { describeRefusal, idpName, renderSignIn } from './signin.js';
+import { callbackInAddress, endIdpSession, finishSignIn, forgetSsoSession, ssoSession, takeNotice } from './sso.js';
 import { h } from './ui.js';
 
 const root = document.getElementById('app');
@@ -96,6 +98,10 @@ function renderShell() {
     h('a', { href: '/api-docs/', class: 'nav-external' }, 'API explorer'),
   );
   const roles = (me.roles || []).join(', ') || 'no roles';
+  // signed in through SSO, the ID token names the person; a pasted token has only its subject
+  const sso = ssoSession();
+  const name = (sso && sso.name) || me.subject || 'unknown';
+  const who = [sso && sso.username ? `User ${sso.username} at ${idpName(sso.issuer)}` : null, `Subject: ${me.subject}`, `Roles: ${roles}`];
   const user = h(
     'div',
     { class: 'user' },
@@ -106,8 +112,8 @@ function renderShell() {
           'Run a job',
         )
       : h('span', { class: 'badge badge-readonly', title: 'Your roles allow reading only' }, 'Read-only'),
-    h('span', { class: 'user-name', title: `Roles: ${roles}` }, h('span', { class: 'muted' }, 'Signed in as '), me.subject || 'unknown'),
-    h('button', { type: 'button', id: 'sign-out', onclick: () => signOut() }, 'Sign out'),
+    h('span', { class: 'user-name', title: who.filter(Boolean).join(' · ') }, h('span', { class: 'muted' }, 'Signed in as '), name),
+    h('button', { type: 'button', id: 'sign-out', onclick: () => signOutByPerson() }, 'Sign out'),
   );
   main = h('main', { id: 'main', tabindex: '-1' });
   toasts = h('div', { class: 'toasts', 'aria-live': 'polite' });
@@ -170,30 +176,101 @@ function signedIn(token, me) {
   render();
 }
 
-function signOut(notice) {
+/** The sign-in page; a token pasted there replaces any SSO session of this tab. */
+function showSignIn(options = {}) {
+  renderSignIn(root, {
+    ...options,
+    onSignedIn: (token, me) => {
+      forgetSsoSession();
+      signedIn(token, me);
+    },
+  });
+}
+
+function stopSession() {
   if (currentView) currentView.stop();
   currentView = null;
   forgetToken();
   session.me = null;
   session.typesPromise = null;
-  renderSignIn(root, { notice, onSignedIn: signedIn });
+}
+
+/** The server refused the token (it expired): back to the sign-in page, saying why. */
+function signOut(notice) {
+  const sso = ssoSession();
+  stopSession();
+  forgetSsoSession();
+  showSignIn({
+    notice: sso
+      ? `Your sign-in has expired. Sign in with SSO again: while your session at ${idpName(sso.issuer)} lasts, it will not ask for your password.`
+      : notice,
+  });
+}
+
+/** The person's "Sign out": forgets the token, and ends the session at the IdP when there is one. */
+function signOutByPerson() {
+  const sso = ssoSession();
+  stopSession();
+  if (sso) {
+    const idp = idpName(sso.issuer);
+    // the browser leaves for the IdP's sign-out page and comes back to the sign-in page
+    root.replaceChildren(h('p', { class: 'loading', role: 'status' }, `Signing out at ${idp}…`));
+    if (endIdpSession(`You are signed out of Jobserver and of ${idp}.`)) return;
+    showSignIn({
+      info: `You are signed out of Jobserver. ${idp} publishes no sign-out address, so your session there stays open until you end it there.`,
+    });
+    return;
+  }
+  showSignIn({ info: 'You are signed out.' });
 }
 
 async function boot() {
-  // SSO (later): the IdP sends the person back to /?code=…&state=…; the code is exchanged here
+  let ssoProblem = null;
+  if (callbackInAddress()) {
+    // the IdP sent the person back to /?code=…&state=… (or ?error=…)
+    root.replaceChildren(h('p', { class: 'loading', role: 'status' }, 'Completing single sign-on…'));
+    try {
+      const token = await finishSignIn();
+      if (token) storeToken(token);
+    } catch (err) {
+      ssoProblem = err.message || String(err);
+      // an answer that fails (or a stray link to one) does not end a session the tab already has
+      if (!storedToken()) {
+        forgetSsoSession();
+        showSignIn({ notice: ssoProblem });
+        return;
+      }
+    }
+  }
   const fromLink = takeTokenFromAddress();
-  if (fromLink) storeToken(fromLink);
+  if (fromLink) {
+    forgetSsoSession();
+    storeToken(fromLink);
+  }
   const token = storedToken();
   if (!token) {
-    renderSignIn(root, { onSignedIn: signedIn });
+    showSignIn({ info: takeNotice() });
     return;
   }
   root.replaceChildren(h('p', { class: 'loading', role: 'status' }, 'Signing in…'));
   try {
     signedIn(token, await api.me(token));
+    if (ssoProblem) toast(`A sign-in answer in the address was refused: ${ssoProblem} You are still signed in as before.`, 'error');
   } catch (err) {
+    if (err.status === 401 && !storedToken()) return; // the unauthorized handler has said why
     forgetToken();
-    renderSignIn(root, { notice: err.describe ? err.describe() : String(err), onSignedIn: signedIn });
+    const sso = ssoSession();
+    if (sso && err.status === 403) {
+      // signed in at the IdP with an account Jobserver does not let in: offer to leave the IdP too
+      const idp = idpName(sso.issuer);
+      showSignIn({
+        notice: describeRefusal(err, sso.name || sso.username, sso.issuer),
+        ssoSignOut: () => endIdpSession(`You are signed out of ${idp}. Sign in with SSO to use another account.`),
+      });
+      return;
+    }
+    forgetSsoSession();
+    showSignIn({ notice: describeRefusal(err) });
   }
 }
 

@@ -23,6 +23,8 @@ import org.eclipse.microprofile.config.ConfigProvider;
  *   <li>{@code JOBSERVER_ROLE_MAP}: IdP names to Jobserver roles ({@link RoleMap});
  *   <li>{@code JOBSERVER_OIDC_CLIENT_ID}: the console's client at the IdP, published without a
  *       token with the issuer;
+ *   <li>{@code JOBSERVER_OIDC_SCOPE}: scopes the console asks for besides {@code openid profile},
+ *       such as the API scope Entra ID needs to issue an access token for Jobserver;
  *   <li>MP-JWT's {@code mp.jwt.verify.*}: with an {@code http(s)} key location (an IdP's JWKS URL)
  *       tokens are verified by {@link JwksTokenVerifier}, which fetches the keys again when it
  *       meets a new key id; with any other location (a PEM or JWKS file, the development key)
@@ -37,6 +39,7 @@ public final class SingleSignOn {
   public static final String ROLES_CLAIM = "JOBSERVER_ROLES_CLAIM";
   public static final String ROLE_MAP = "JOBSERVER_ROLE_MAP";
   public static final String OIDC_CLIENT_ID = "JOBSERVER_OIDC_CLIENT_ID";
+  public static final String OIDC_SCOPE = "JOBSERVER_OIDC_SCOPE";
   static final String KEY_LOCATION = "mp.jwt.verify.publickey.location";
   static final String ISSUER = "mp.jwt.verify.issuer";
   static final String AUDIENCES = "mp.jwt.verify.audiences";
@@ -50,6 +53,7 @@ public final class SingleSignOn {
   private final TokenRoles roles;
   private final String issuer;
   private final String clientId;
+  private final String scope;
   private final String keyLocation;
   private final URL jwksUrl;
   private final JwksTokenVerifier.Rules rules;
@@ -59,12 +63,14 @@ public final class SingleSignOn {
       TokenRoles roles,
       String issuer,
       String clientId,
+      String scope,
       String keyLocation,
       URL jwksUrl,
       JwksTokenVerifier.Rules rules) {
     this.roles = roles;
     this.issuer = issuer;
     this.clientId = clientId;
+    this.scope = scope;
     this.keyLocation = keyLocation;
     this.jwksUrl = jwksUrl;
     this.rules = rules;
@@ -151,10 +157,21 @@ public final class SingleSignOn {
               seconds(TOKEN_AGE, settings.apply(TOKEN_AGE)),
               orZero(seconds(CLOCK_SKEW, settings.apply(CLOCK_SKEW))));
     }
+    String scope = trimmed(settings.apply(OIDC_SCOPE));
+    if (scope != null) {
+      scope = String.join(" ", scope.split("\\s+"));
+      // RFC 6749's scope-token characters: it goes into the authorization request as it is
+      if (!scope.matches("[\\x21\\x23-\\x5B\\x5D-\\x7E]+( [\\x21\\x23-\\x5B\\x5D-\\x7E]+)*")) {
+        throw wrong(
+            OIDC_SCOPE,
+            "'" + scope + "' is not a list of OAuth scopes (separated by spaces, no quotes or \\)");
+      }
+    }
     return new SingleSignOn(
         new TokenRoles(rolesClaim, roleMap),
         issuer,
         trimmed(settings.apply(OIDC_CLIENT_ID)),
+        scope,
         location,
         jwksUrl,
         rules);
@@ -172,6 +189,13 @@ public final class SingleSignOn {
   /** The console's client id at the IdP, or null when the console has no SSO sign-in. */
   public String clientId() {
     return clientId;
+  }
+
+  /**
+   * Scopes the console asks for besides {@code openid profile} (separated by one space), or null.
+   */
+  public String scope() {
+    return scope;
   }
 
   /** Our verifier, for an IdP's JWKS URL; null when Payara's MP-JWT store verifies tokens. */
@@ -202,7 +226,8 @@ public final class SingleSignOn {
         + (roles.roleMap().size() == 0
             ? ""
             : ", " + roles.roleMap().size() + " IdP name(s) mapped by " + ROLE_MAP)
-        + (clientId == null ? "" : ", console client " + clientId);
+        + (clientId == null ? "" : ", console client " + clientId)
+        + (clientId == null || scope == null ? "" : " (scope " + scope + ")");
   }
 
   private static Set<JWSAlgorithm> algorithms(String value) {

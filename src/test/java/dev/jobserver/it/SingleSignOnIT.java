@@ -262,6 +262,18 @@ class SingleSignOnIT {
     JsonObject body = r.json();
     assertEquals(ISSUER, body.getString("issuer"));
     assertEquals("jobserver-console", body.getString("client_id"));
-    assertEquals(2, body.size(), body.toString());
+    assertTrue(body.isNull("scope"), body.toString());
+    assertEquals(3, body.size(), body.toString());
+  }
+
+  @Test
+  void theConsolePageMayFetchFromTheIssuersOriginOnly() {
+    for (String page : List.of("/", "/index.html", "/?code=c&state=s")) {
+      Http.Reply r = http.get(page, null);
+      assertEquals(200, r.status(), page);
+      String policy = r.header("Content-Security-Policy");
+      assertTrue(policy.contains("; connect-src 'self' https://sso.test;"), page + ": " + policy);
+      assertTrue(policy.contains("script-src 'self';"), policy);
+    }
   }
 }

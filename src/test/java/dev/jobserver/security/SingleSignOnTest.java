@@ -119,4 +119,16 @@ class SingleSignOnTest {
                 "-5")
             .contains("must not be negative"));
   }
+
+  @Test
+  void theConsolesExtraScopesAreOneSpaceApartAndPlainScopeTokens() {
+    assertNull(from("JOBSERVER_OIDC_CLIENT_ID", "c").scope());
+    assertEquals(
+        "api://jobserver/jobs offline_access",
+        from("JOBSERVER_OIDC_SCOPE", "  api://jobserver/jobs \t offline_access ").scope());
+    assertEquals(
+        "JOBSERVER_OIDC_SCOPE 'jobs \"x\"' is not a list of OAuth scopes (separated by spaces, no"
+            + " quotes or \\)",
+        refused("JOBSERVER_OIDC_SCOPE", "jobs \"x\""));
+  }
 }

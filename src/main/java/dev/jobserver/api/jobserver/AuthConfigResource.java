@@ -38,7 +38,9 @@ public class AuthConfigResource {
       description =
           "The issuer tokens must come from (mp.jwt.verify.issuer; an OpenID Connect IdP publishes"
               + " its discovery document under it) and the console's public client id at the IdP"
-              + " (JOBSERVER_OIDC_CLIENT_ID), or null when the console offers no SSO sign-in."
+              + " (JOBSERVER_OIDC_CLIENT_ID), or null when the console offers no SSO sign-in,"
+              + " and the scopes it asks for besides openid and profile (JOBSERVER_OIDC_SCOPE),"
+              + " or null."
               + " Needs no token.")
   @APIResponse(
       responseCode = "200",
@@ -51,7 +53,7 @@ public class AuthConfigResource {
                       name = "Keycloak",
                       value =
                           "{\"issuer\":\"https://sso.example.com/realms/corp\","
-                              + "\"client_id\":\"jobserver-console\"}")))
+                              + "\"client_id\":\"jobserver-console\",\"scope\":null}")))
   public Response get() {
     SingleSignOn sso = SingleSignOn.instance();
     JsonObjectBuilder body = JSON.createObjectBuilder();
@@ -64,6 +66,11 @@ public class AuthConfigResource {
       body.addNull("client_id");
     } else {
       body.add("client_id", sso.clientId());
+    }
+    if (sso.scope() == null) {
+      body.addNull("scope");
+    } else {
+      body.add("scope", sso.scope());
     }
     return Response.ok(body.build().toString(), MediaType.APPLICATION_JSON).build();
   }
