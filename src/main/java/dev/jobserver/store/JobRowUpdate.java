@@ -80,7 +80,7 @@ final class JobRowUpdate {
     if (t.clearsLease()) {
       set.append(", lease_owner = NULL, lease_expires_at = 0");
     }
-    if (t.to() == JobStatus.PENDING) {
+    if (setsRunAfter(t)) {
       set.append(", run_after = ?");
     }
     if (rewritesData) {
@@ -91,6 +91,10 @@ final class JobRowUpdate {
       set.append(" AND status = 'PENDING' AND lease_owner = ? AND attempt = ?");
     }
     return set.toString();
+  }
+
+  private static boolean setsRunAfter(Transition t) {
+    return t.to() == JobStatus.PENDING && !t.keepsRunAfter();
   }
 
   /** Binds the values of {@link #sql(Transition, boolean)} for one job and adds it to the batch. */
@@ -116,7 +120,7 @@ final class JobRowUpdate {
     if (t.startAt()) {
       up.setLong(i++, v.startedAt > 0 ? v.startedAt : v.now);
     }
-    if (t.to() == JobStatus.PENDING) {
+    if (setsRunAfter(t)) {
       up.setLong(i++, t.backoff() ? v.retryAt : 0);
     }
     if (v.data != null) {
