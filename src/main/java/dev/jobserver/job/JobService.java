@@ -72,6 +72,51 @@ public class JobService {
     return job;
   }
 
+  /**
+   * Stores a new job that starts no earlier than {@code runAfter} and, with {@code dependsOn},
+   * waits for those jobs: it is BLOCKED until each has ended well (PENDING at once if they all
+   * have), ABANDONED if one ended failed, canceled or abandoned. Wakes this instance's dispatcher
+   * when it is pending.
+   *
+   * @param runAfter epoch ms before which it is not claimed (0: at once)
+   * @param dependsOn ids of existing jobs, without repeats (empty: none)
+   * @throws UnknownJobTypeException if no handler is registered for the type
+   * @throws UnknownDependencyException naming an id in {@code dependsOn} that is no job
+   */
+  public Job create(
+      String type,
+      Map<String, String> data,
+      int priority,
+      long runAfter,
+      List<String> dependsOn,
+      IdForm form,
+      boolean force,
+      String actor) {
+    if (!types.contains(type)) {
+      throw new UnknownJobTypeException(type);
+    }
+    String id = form == IdForm.TAIPY ? JobIds.newTaipyId(type) : JobIds.newMattermostId();
+    Job job = new Job(id, type, priority, System.currentTimeMillis(), data);
+    job.setForce(force);
+    job.setCreatedBy(actor);
+    job.setMaxAttempts(types.maxAttempts(type));
+    job.setRunAfter(runAfter);
+    try {
+      if (dependsOn.isEmpty()) {
+        store.insert(job);
+      } else {
+        job.setDependsOn(dependsOn);
+        store.insertWaiting(job, dependsOn);
+      }
+    } catch (SQLException e) {
+      throw StoreException.of("Storing the new job failed", e);
+    }
+    if (job.getStatus() == JobStatus.PENDING) {
+      signals.fire(new JobSignal(JobSignal.Kind.CREATED, id));
+    }
+    return job;
+  }
+
   public Optional<Job> find(String id) {
     return Optional.ofNullable(em.find(Job.class, id));
   }
