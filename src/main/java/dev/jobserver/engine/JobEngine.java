@@ -2,8 +2,11 @@ package dev.jobserver.engine;
 
 import dev.jobserver.database.DatabaseSettings;
 import dev.jobserver.job.JobSignal;
+import dev.jobserver.schedule.ScheduleFiring;
+import dev.jobserver.schedule.ScheduleSignal;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ResultStore;
+import dev.jobserver.store.ScheduleStore;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -53,6 +56,7 @@ public class JobEngine {
   @Inject private JobStore pooledStore;
   @Inject private ResultStore results;
   @Inject private JobTypeRegistry types;
+  @Inject private ScheduleStore schedules;
 
   /** The pooled store while running; direct connections once the server stops. */
   private volatile JobStore store;
@@ -64,6 +68,7 @@ public class JobEngine {
   private WorkerPool pool;
   private Runs runs;
   private Runner runner;
+  private ScheduleFiring scheduleFiring;
   private List<EngineLoop> loops;
   private EngineShutdown shutdown;
   private Thread shutdownHook;
@@ -113,12 +118,24 @@ public class JobEngine {
     heartbeat = new Heartbeat(settings, clock, () -> store, runs, runner, pool, instanceId, actor);
     LeaseRecovery recovery =
         new LeaseRecovery(settings, clock, () -> store, dispatcher::wake, actor);
+    // jobs whose dependencies were met by an ending written here are claimed at once
+    pooledStore.whenUnblocked(dispatcher::wake);
+    scheduleFiring =
+        new ScheduleFiring(
+            clock,
+            () -> schedules,
+            ScheduleFiring.jobs(types::maxAttempts),
+            EngineSettings.number("JOBSERVER_SCHEDULE_GRACE_MS", 10_000, 0, 86_400_000),
+            settings.pollMaxMillis(),
+            dispatcher::wake,
+            fired -> {});
     loops =
         List.of(
             new EngineLoop("dispatcher", dispatcher::step, threads),
             new EngineLoop("outcomes", recorder::step, threads),
             new EngineLoop("heartbeat", heartbeat::step, threads),
-            new EngineLoop("recovery", recovery::step, threads));
+            new EngineLoop("recovery", recovery::step, threads),
+            new EngineLoop("schedules", scheduleFiring::step, threads));
 
     ShutdownLog log = new ShutdownLog();
     JobStore direct = JobStore.direct();
@@ -135,6 +152,7 @@ public class JobEngine {
               dispatcher.stop();
               heartbeat.stop();
               recovery.stop();
+              scheduleFiring.stop();
             },
             () -> store = direct,
             () -> store,
@@ -173,6 +191,17 @@ public class JobEngine {
     } else {
       heartbeat.check(signal.jobId());
     }
+  }
+
+  /** A schedule created or changed here is looked at by this instance's firing loop at once. */
+  public void onScheduleSignal(
+      @Observes(during = TransactionPhase.AFTER_SUCCESS) ScheduleSignal signal) {
+    scheduleFiring.wake();
+  }
+
+  /** This instance's schedule firing (tests hold it to see what downtime does). */
+  public ScheduleFiring scheduleFiring() {
+    return scheduleFiring;
   }
 
   /** The job was canceled or changed while this instance held it: its run must not go on. */

@@ -311,7 +311,7 @@ public class JobStore {
    * by their creator, {@code schedule:<id>}) in the caller's transaction, which also advances the
    * schedule: the unique (schedule_id, due_at) key refuses a second job for one due time.
    */
-  public void insertScheduled(Connection c, List<Job> jobs) throws SQLException {
+  void insertScheduled(Connection c, List<Job> jobs) throws SQLException {
     if (jobs.isEmpty()) {
       return;
     }
@@ -340,7 +340,7 @@ public class JobStore {
   }
 
   /** The statuses of these jobs now (absent: no such job), read without locking. */
-  public Map<String, JobStatus> statuses(Connection c, Collection<String> ids) throws SQLException {
+  Map<String, JobStatus> statuses(Connection c, Collection<String> ids) throws SQLException {
     Map<String, JobStatus> out = new HashMap<>();
     for (List<String> chunk : chunks(new ArrayList<>(ids))) {
       try (PreparedStatement ps =
@@ -355,11 +355,6 @@ public class JobStore {
       }
     }
     return out;
-  }
-
-  /** A connection in a local transaction (rolled back on close unless committed). */
-  public Connection begin() throws SQLException {
-    return transaction();
   }
 
   // ---- what callers ask for -------------------------------------------------------------------
