@@ -1,5 +1,6 @@
 package dev.jobserver.engine;
 
+import dev.jobserver.common.WholeNumbers;
 import dev.jobserver.database.DatabaseSettings;
 
 /** The engine's knobs, from the environment (JOBSERVER_*), with defaults for one machine. */
@@ -28,19 +29,6 @@ public record EngineSettings(
   }
 
   static int number(String name, int fallback, int min, int max) {
-    String value = DatabaseSettings.setting(name, null);
-    if (value == null) {
-      return fallback;
-    }
-    try {
-      int n = Integer.parseInt(value.trim());
-      if (n < min || n > max) {
-        throw new IllegalArgumentException(
-            name + " must be between " + min + " and " + max + ", got " + n);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
-    }
+    return (int) WholeNumbers.parse(DatabaseSettings.setting(name, null), fallback, min, max, name);
   }
 }

@@ -34,14 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Launcher {
 
-  static final List<String> ALL_ROLES =
-      List.of(
-          "manage_jobs",
-          "read_jobs",
-          "TAIPY_READER",
-          "TAIPY_EDITOR",
-          "TAIPY_EXECUTOR",
-          "TAIPY_ADMIN");
+  static final List<String> ALL_ROLES = List.of(dev.jobserver.security.Roles.ALL);
 
   /** Lines of output kept to show when the server stops during boot without a SEVERE record. */
   private static final int TAIL_LINES = 20;

@@ -1,6 +1,7 @@
 package dev.jobserver.security;
 
 import com.nimbusds.jose.JWSAlgorithm;
+import dev.jobserver.common.WholeNumbers;
 import dev.jobserver.database.DatabaseSettings;
 import java.net.URI;
 import java.net.URL;
@@ -228,15 +229,14 @@ public final class SingleSignOn {
     if (value == null || value.isBlank()) {
       return null;
     }
-    try {
-      long n = Long.parseLong(value.trim());
-      if (n < 0) {
-        throw wrong(name, "must not be negative, got " + n);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw wrong(name, "must be a whole number of seconds, got '" + value + "'");
+    long n =
+        WholeNumbers.lenient(value)
+            .orElseThrow(
+                () -> wrong(name, "must be a whole number of seconds, got '" + value + "'"));
+    if (n < 0) {
+      throw wrong(name, "must not be negative, got " + n);
     }
+    return n;
   }
 
   private static long orZero(Long value) {

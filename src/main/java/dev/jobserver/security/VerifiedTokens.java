@@ -1,8 +1,10 @@
 package dev.jobserver.security;
 
+import dev.jobserver.common.WholeNumbers;
 import dev.jobserver.database.DatabaseSettings;
 import jakarta.security.enterprise.identitystore.CredentialValidationResult;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -69,20 +71,7 @@ public final class VerifiedTokens {
   }
 
   static long seconds(String value) {
-    if (value == null || value.isBlank()) {
-      return 300;
-    }
-    try {
-      long n = Long.parseLong(value.trim());
-      if (n < 0 || n > 86_400) {
-        throw new IllegalArgumentException(
-            "JOBSERVER_TOKEN_CACHE_SECONDS must be between 0 and 86400, got " + n);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "JOBSERVER_TOKEN_CACHE_SECONDS must be a whole number, got '" + value + "'", e);
-    }
+    return WholeNumbers.parse(value, 300, 0, 86_400, "JOBSERVER_TOKEN_CACHE_SECONDS");
   }
 
   /**
@@ -93,11 +82,8 @@ public final class VerifiedTokens {
     if (value == null || value.isBlank()) {
       return 0;
     }
-    try {
-      return Math.max(0, Long.parseLong(value.trim()));
-    } catch (NumberFormatException e) {
-      return -1;
-    }
+    OptionalLong n = WholeNumbers.lenient(value);
+    return n.isPresent() ? Math.max(0, n.getAsLong()) : -1;
   }
 
   /** The verification result for exactly this token, or null if it must be verified. */

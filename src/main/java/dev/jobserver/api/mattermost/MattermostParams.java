@@ -2,6 +2,7 @@ package dev.jobserver.api.mattermost;
 
 import static dev.jobserver.api.mattermost.MattermostErrors.invalidBodyParam;
 
+import dev.jobserver.common.WholeNumbers;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonValue;
 import java.math.BigDecimal;
@@ -62,13 +63,6 @@ final class MattermostParams {
 
   /** -1 for absent, non-integer or negative (Go's Atoi reads 64-bit values, so do we). */
   private static long parse(String value) {
-    if (value == null || value.isBlank()) {
-      return -1;
-    }
-    try {
-      return Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      return -1;
-    }
+    return WholeNumbers.lenient(value).orElse(-1);
   }
 }

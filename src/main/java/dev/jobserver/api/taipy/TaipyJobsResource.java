@@ -3,6 +3,7 @@ package dev.jobserver.api.taipy;
 import static dev.jobserver.job.JsonProviders.JSON;
 
 import dev.jobserver.api.common.ApiException;
+import dev.jobserver.common.WholeNumbers;
 import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
@@ -208,19 +209,11 @@ public class TaipyJobsResource {
   }
 
   private static long bounded(String value, long fallback, long min, long max, String name) {
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
     try {
-      long n = Long.parseLong(value.trim());
-      if (n >= min && n <= max) {
-        return n;
-      }
-    } catch (NumberFormatException ignored) {
-      // answered below
+      return WholeNumbers.parse(value, fallback, min, max, name);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.taipy(400, e.getMessage());
     }
-    throw ApiException.taipy(
-        400, name + " must be a whole number from " + min + " to " + max + ".");
   }
 
   private static Response message(String message) {
