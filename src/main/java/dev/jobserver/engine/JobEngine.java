@@ -128,7 +128,8 @@ public class JobEngine {
             EngineSettings.number("JOBSERVER_SCHEDULE_GRACE_MS", 10_000, 0, 86_400_000),
             settings.pollMaxMillis(),
             dispatcher::wake,
-            fired -> {});
+            fired -> {},
+            actor);
     loops =
         List.of(
             new EngineLoop("dispatcher", dispatcher::step, threads),

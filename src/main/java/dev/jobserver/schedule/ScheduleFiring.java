@@ -33,6 +33,7 @@ public final class ScheduleFiring {
   private final long pollMaxMillis;
   private final Runnable jobsCreated;
   private final Consumer<List<ScheduleStore.Fired>> fired;
+  private final String firedBy;
 
   private final Object wake = new Object();
   private boolean wakeRequested;
@@ -43,6 +44,7 @@ public final class ScheduleFiring {
    * @param graceMillis how late a due time may fire; older ones count as missed (misfire)
    * @param jobsCreated told when a round created jobs (the local dispatcher claims them)
    * @param fired told what each schedule did in a round (metrics)
+   * @param firedBy this instance's engine, named in the created jobs' events
    */
   public ScheduleFiring(
       EngineClock clock,
@@ -51,7 +53,8 @@ public final class ScheduleFiring {
       long graceMillis,
       long pollMaxMillis,
       Runnable jobsCreated,
-      Consumer<List<ScheduleStore.Fired>> fired) {
+      Consumer<List<ScheduleStore.Fired>> fired,
+      String firedBy) {
     this.clock = clock;
     this.store = store;
     this.maker = maker;
@@ -59,6 +62,7 @@ public final class ScheduleFiring {
     this.pollMaxMillis = pollMaxMillis;
     this.jobsCreated = jobsCreated;
     this.fired = fired;
+    this.firedBy = firedBy;
   }
 
   /** The job a schedule makes: its type and data, created by {@code schedule:<id>}. */
@@ -77,7 +81,8 @@ public final class ScheduleFiring {
     if (held) {
       return List.of();
     }
-    List<ScheduleStore.Fired> round = store.get().fire(clock.millis(), graceMillis, BATCH, maker);
+    List<ScheduleStore.Fired> round =
+        store.get().fire(clock.millis(), graceMillis, BATCH, maker, firedBy);
     if (!round.isEmpty()) {
       fired.accept(round);
       if (round.stream().anyMatch(f -> f.created() > 0)) {

@@ -150,8 +150,11 @@ public abstract class Timing {
       this.zone = zone;
     }
 
+    // cron-utils keeps the fraction of a second it is given (after 10:00:00.266 comes
+    // 10:00:01.266): it is given whole seconds, and crons fire on whole seconds
     private ZonedDateTime at(long millis) {
-      return ZonedDateTime.ofInstant(Instant.ofEpochMilli(millis), zone);
+      return ZonedDateTime.ofInstant(
+          Instant.ofEpochMilli(Math.floorDiv(millis, 1000) * 1000), zone);
     }
 
     @Override
@@ -161,8 +164,10 @@ public abstract class Timing {
 
     @Override
     public Optional<Long> lastBefore(long beforeMillis, long fromMillis) {
+      // strictly before 10:00:05.500 includes 10:00:05: ask for the last before 10:00:06
+      long ceiling = Math.floorDiv(beforeMillis + 999, 1000) * 1000;
       return execution
-          .lastExecution(at(beforeMillis))
+          .lastExecution(at(ceiling))
           .map(t -> t.toInstant().toEpochMilli())
           .filter(t -> t >= fromMillis && t < beforeMillis);
     }

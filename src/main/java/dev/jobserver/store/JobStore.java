@@ -308,10 +308,11 @@ public class JobStore {
 
   /**
    * Writes a schedule's new jobs (with their schedule id and due time, and their "created" events
-   * by their creator, {@code schedule:<id>}) in the caller's transaction, which also advances the
-   * schedule: the unique (schedule_id, due_at) key refuses a second job for one due time.
+   * by their creator, {@code schedule:<id>}, saying who fired them) in the caller's transaction,
+   * which also advances the schedule: the unique (schedule_id, due_at) key refuses a second job for
+   * one due time.
    */
-  void insertScheduled(Connection c, List<Job> jobs) throws SQLException {
+  void insertScheduled(Connection c, List<Job> jobs, String firedBy) throws SQLException {
     if (jobs.isEmpty()) {
       return;
     }
@@ -328,9 +329,11 @@ public class JobStore {
             job.getCreatedBy(),
             null,
             job.getStatus(),
-            job.getDueAt() == null
-                ? "created: run now"
-                : "created for the due time " + java.time.Instant.ofEpochMilli(job.getDueAt()));
+            (job.getDueAt() == null
+                    ? "created: run now"
+                    : "created for the due time " + java.time.Instant.ofEpochMilli(job.getDueAt()))
+                + " by "
+                + firedBy);
         counts.created(job.getType(), job.getStatus());
       }
       ins.executeBatch();

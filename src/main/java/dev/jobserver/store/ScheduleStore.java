@@ -230,7 +230,7 @@ public class ScheduleStore {
     try (Connection c = transaction()) {
       Schedule s = lock(c, id);
       Job job = maker.make(s, null, now);
-      jobs.insertScheduled(c, List.of(job));
+      jobs.insertScheduled(c, List.of(job), actor);
       try (PreparedStatement ps =
           c.prepareStatement(
               "UPDATE job_schedule SET last_job_id = ?, last_run_at = ? WHERE id = ?")) {
@@ -277,9 +277,10 @@ public class ScheduleStore {
    * make and advances them, as {@link Firing} decides for each.
    *
    * @param graceMillis how late a due time may be and still fire (older ones were missed)
+   * @param firedBy the firing instance, named in its jobs' "created" events
    * @return what each claimed schedule did
    */
-  public List<Fired> fire(long now, long graceMillis, int limit, JobMaker maker)
+  public List<Fired> fire(long now, long graceMillis, int limit, JobMaker maker, String firedBy)
       throws SQLException {
     try (Connection c = transaction()) {
       List<Schedule> due = new ArrayList<>();
@@ -355,7 +356,7 @@ public class ScheduleStore {
           up.addBatch();
           fired.add(new Fired(s.id(), f.create().size(), f.skipped(), f.missed()));
         }
-        jobs.insertScheduled(c, created);
+        jobs.insertScheduled(c, created, firedBy);
         up.executeBatch();
       }
       c.commit();

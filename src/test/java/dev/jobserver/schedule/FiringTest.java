@@ -104,6 +104,10 @@ class FiringTest {
     // six fields: seconds first
     Timing quarterMinute = Timing.of("*/15 * * * * *", null, "UTC");
     assertEquals(T0 + 15_000, (long) quarterMinute.next(T0).get());
+    Timing everySecond = Timing.of("* * * * * *", null, "UTC");
+    assertEquals(T0 + 1000, (long) everySecond.next(T0 + 266).get(), "on whole seconds");
+    assertEquals(T0, (long) everySecond.lastBefore(T0 + 500, T0 - 5000).get());
+    assertEquals(T0 - 1000, (long) everySecond.lastBefore(T0, T0 - 5000).get());
     Timing weekdays = Timing.of("0 8 * * 1-5", null, "America/New_York");
     assertEquals(at("2027-01-15T08:00:00-05:00[America/New_York]"), (long) weekdays.next(T0).get());
   }

@@ -55,7 +55,14 @@ class ScheduleFiringTest {
 
   private ScheduleFiring firing(long grace) {
     return new ScheduleFiring(
-        clock, () -> store, ScheduleFiring.jobs(type -> 1), grace, 50, () -> {}, counted::addAll);
+        clock,
+        () -> store,
+        ScheduleFiring.jobs(type -> 1),
+        grace,
+        50,
+        () -> {},
+        counted::addAll,
+        "engine:test");
   }
 
   /** Every type exists, with one attempt. */
