@@ -105,7 +105,8 @@ wait_for Keycloak "$kc/realms/jobserver/.well-known/openid-configuration" 300
 echo "Keycloak ready after $(($(date +%s) - started)) s"
 wait_for Jobserver "http://localhost:$PORT/api/jobserver/v1/auth" 300
 echo "Jobserver ready after $(($(date +%s) - started)) s"
-grep -h 'Single sign-on:' "$work/jobserver/server.log" | sed 's/.*\] //' | head -1
+# the launcher prints a short banner; the server's own log is in the data directory
+{ grep -h 'Single sign-on:' "$work/jobserver/data/logs/server.log" || true; } | sed 's/.*\] //' | head -1
 
 # ---------------------------------------------------------------------------------------------
 api="http://localhost:$PORT"

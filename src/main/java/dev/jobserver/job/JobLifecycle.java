@@ -192,6 +192,89 @@ public final class JobLifecycle {
     }
   }
 
+  /** Builds a transition: everything unchanged unless said otherwise. */
+  private static final class Change {
+    private final JobStatus from;
+    private final JobStatus to;
+    private final Cause cause;
+    private Attempts attempts = Attempts.KEEP;
+    private Progress progress = Progress.KEEP;
+    private Error error = Error.KEEP;
+    private Result result = Result.KEEP;
+    private Dependents dependents = Dependents.NONE;
+    private boolean startAt;
+    private boolean clearsLease;
+    private boolean backoff;
+    private boolean stopsRun;
+
+    Change(JobStatus from, JobStatus to, Cause cause) {
+      this.from = from;
+      this.to = to;
+      this.cause = cause;
+    }
+
+    Change attempts(Attempts a) {
+      attempts = a;
+      return this;
+    }
+
+    Change progress(Progress p) {
+      progress = p;
+      return this;
+    }
+
+    Change error(Error e) {
+      error = e;
+      return this;
+    }
+
+    Change result(Result r) {
+      result = r;
+      return this;
+    }
+
+    Change dependents(Dependents d) {
+      dependents = d;
+      return this;
+    }
+
+    Change startAt() {
+      startAt = true;
+      return this;
+    }
+
+    Change clearsLease() {
+      clearsLease = true;
+      return this;
+    }
+
+    Change backoff() {
+      backoff = true;
+      return this;
+    }
+
+    Change stopsRun(boolean stops) {
+      stopsRun = stops;
+      return this;
+    }
+
+    Transition done() {
+      return new Transition(
+          from,
+          to,
+          cause,
+          attempts,
+          progress,
+          error,
+          result,
+          dependents,
+          startAt,
+          clearsLease,
+          backoff,
+          stopsRun);
+    }
+  }
+
   /** Statuses a cancel may come from without force. */
   private static final Set<JobStatus> WAITING = EnumSet.of(PENDING, BLOCKED);
 
@@ -258,19 +341,11 @@ public final class JobLifecycle {
                       + ".");
       case START ->
           from == PENDING
-              ? new Transition(
-                  from,
-                  RUNNING,
-                  cause,
-                  Attempts.COUNT,
-                  Progress.ZERO,
-                  Error.KEEP,
-                  Result.KEEP,
-                  Dependents.NONE,
-                  true,
-                  false,
-                  false,
-                  false)
+              ? new Change(from, RUNNING, cause)
+                  .attempts(Attempts.COUNT)
+                  .progress(Progress.ZERO)
+                  .startAt()
+                  .done()
               : refuse(from, "Only a pending job can start; this one is " + name(from) + ".");
       case SUCCEED -> ended(from, cause, COMPLETED);
       case WARN -> ended(from, cause, WARNING);
@@ -302,35 +377,15 @@ public final class JobLifecycle {
       }
       case DEPENDENCIES_MET ->
           from == BLOCKED
-              ? new Transition(
-                  from,
-                  PENDING,
-                  cause,
-                  Attempts.KEEP,
-                  Progress.KEEP,
-                  Error.KEEP,
-                  Result.KEEP,
-                  Dependents.NONE,
-                  false,
-                  false,
-                  false,
-                  false)
+              ? new Change(from, PENDING, cause).done()
               : refuse(from, "Only a blocked job waits for its dependencies.");
       case DEPENDENCY_FAILED ->
           from == BLOCKED
-              ? new Transition(
-                  from,
-                  ABANDONED,
-                  cause,
-                  Attempts.KEEP,
-                  Progress.KEEP,
-                  Error.SET,
-                  Result.KEEP,
-                  Dependents.ABANDON,
-                  false,
-                  true,
-                  false,
-                  false)
+              ? new Change(from, ABANDONED, cause)
+                  .error(Error.SET)
+                  .dependents(Dependents.ABANDON)
+                  .clearsLease()
+                  .done()
               : refuse(from, "Only a blocked job waits for its dependencies.");
     };
   }
@@ -389,19 +444,7 @@ public final class JobLifecycle {
 
   private static Transition cancel(JobStatus from, Cause cause, boolean force) {
     if (from == RUNNING) {
-      return new Transition(
-          from,
-          CANCEL_REQUESTED,
-          cause,
-          Attempts.KEEP,
-          Progress.KEEP,
-          Error.KEEP,
-          Result.KEEP,
-          Dependents.NONE,
-          false,
-          false,
-          false,
-          true);
+      return new Change(from, CANCEL_REQUESTED, cause).stopsRun(true).done();
     }
     if (from == CANCEL_REQUESTED) {
       return same(from, cause); // the request stands
@@ -419,19 +462,13 @@ public final class JobLifecycle {
   /** Ends as CANCELED: a running job's run is stopped, a waiting job simply ends. */
   private static Transition canceled(JobStatus from, Cause cause) {
     boolean hadRun = RUNNING_STATES.contains(from);
-    return new Transition(
-        from,
-        CANCELED,
-        cause,
-        Attempts.KEEP,
-        hadRun ? Progress.REPORTED : Progress.KEEP,
-        Error.KEEP,
-        hadRun ? Result.DISCARD : Result.KEEP,
-        Dependents.ABANDON,
-        false,
-        true,
-        false,
-        cause.actor() == Actor.CALLER && (hadRun || from == PENDING));
+    return new Change(from, CANCELED, cause)
+        .progress(hadRun ? Progress.REPORTED : Progress.KEEP)
+        .result(hadRun ? Result.DISCARD : Result.KEEP)
+        .dependents(Dependents.ABANDON)
+        .clearsLease()
+        .stopsRun(cause.actor() == Actor.CALLER && (hadRun || from == PENDING))
+        .done();
   }
 
   /** A retry re-evaluates the job's dependencies: it runs, waits for them, or cannot run. */
@@ -482,84 +519,46 @@ public final class JobLifecycle {
     if (from != RUNNING) {
       return superseded(from);
     }
-    return new Transition(
-        from,
-        to,
-        cause,
-        Attempts.KEEP,
-        Progress.FULL,
-        Error.CLEAR,
-        Result.KEEP,
-        Dependents.UNBLOCK,
-        false,
-        true,
-        false,
-        false);
+    return new Change(from, to, cause)
+        .progress(Progress.FULL)
+        .error(Error.CLEAR)
+        .dependents(Dependents.UNBLOCK)
+        .clearsLease()
+        .done();
   }
 
   private static Transition failed(JobStatus from, Cause cause) {
-    return new Transition(
-        from,
-        FAILED,
-        cause,
-        Attempts.KEEP,
-        Progress.FAILED,
-        Error.SET,
-        Result.DISCARD,
-        Dependents.ABANDON,
-        false,
-        true,
-        false,
-        false);
+    return new Change(from, FAILED, cause)
+        .progress(Progress.FAILED)
+        .error(Error.SET)
+        .result(Result.DISCARD)
+        .dependents(Dependents.ABANDON)
+        .clearsLease()
+        .done();
   }
 
   private static Transition retryLater(JobStatus from, Cause cause) {
-    return new Transition(
-        from,
-        PENDING,
-        cause,
-        Attempts.KEEP,
-        Progress.ZERO,
-        Error.SET,
-        Result.DISCARD,
-        Dependents.NONE,
-        false,
-        true,
-        true,
-        false);
+    return new Change(from, PENDING, cause)
+        .progress(Progress.ZERO)
+        .error(Error.SET)
+        .result(Result.DISCARD)
+        .clearsLease()
+        .backoff()
+        .done();
   }
 
   private static Transition toPending(JobStatus from, Cause cause, Attempts attempts) {
-    boolean hadRun = RUNNING_STATES.contains(from);
-    return new Transition(
-        from,
-        PENDING,
-        cause,
-        attempts,
-        Progress.ZERO,
-        Error.KEEP,
-        Result.DISCARD,
-        Dependents.NONE,
-        false,
-        true,
-        false,
-        cause.actor() == Actor.CALLER && hadRun);
+    return new Change(from, PENDING, cause)
+        .attempts(attempts)
+        .progress(Progress.ZERO)
+        .result(Result.DISCARD)
+        .clearsLease()
+        .stopsRun(cause.actor() == Actor.CALLER && RUNNING_STATES.contains(from))
+        .done();
   }
 
   private static Transition same(JobStatus from, Cause cause) {
-    return new Transition(
-        from,
-        from,
-        cause,
-        Attempts.KEEP,
-        Progress.KEEP,
-        Error.KEEP,
-        Result.KEEP,
-        Dependents.NONE,
-        false,
-        false,
-        false,
-        false);
+    return new Change(from, from, cause).done();
   }
 
   /** The run that reports is no longer the job's run (requeued, canceled, taken over). */
