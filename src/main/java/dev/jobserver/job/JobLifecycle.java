@@ -476,19 +476,12 @@ public final class JobLifecycle {
     return switch (dependencies) {
       case MET -> toPending(from, cause, Attempts.FRESH_BUDGET);
       case WAITING ->
-          new Transition(
-              from,
-              BLOCKED,
-              cause,
-              Attempts.FRESH_BUDGET,
-              Progress.ZERO,
-              Error.KEEP,
-              Result.DISCARD,
-              Dependents.NONE,
-              false,
-              true,
-              false,
-              false);
+          new Change(from, BLOCKED, cause)
+              .attempts(Attempts.FRESH_BUDGET)
+              .progress(Progress.ZERO)
+              .result(Result.DISCARD)
+              .clearsLease()
+              .done();
       case FAILED ->
           from == ABANDONED
               ? refuse(
@@ -496,19 +489,12 @@ public final class JobLifecycle {
                   "A job this one depends on ended failed, canceled or abandoned; retry that"
                       + " one first.")
               // its dependents were abandoned when it ended, or were created abandoned since
-              : new Transition(
-                  from,
-                  ABANDONED,
-                  cause,
-                  Attempts.FRESH_BUDGET,
-                  Progress.KEEP,
-                  Error.SET,
-                  Result.DISCARD,
-                  Dependents.NONE,
-                  false,
-                  true,
-                  false,
-                  false);
+              : new Change(from, ABANDONED, cause)
+                  .attempts(Attempts.FRESH_BUDGET)
+                  .error(Error.SET)
+                  .result(Result.DISCARD)
+                  .clearsLease()
+                  .done();
     };
   }
 
