@@ -36,10 +36,17 @@ final class Heartbeat {
   private final WorkerPool pool;
   private final String owner;
   private final String actor;
+  private final LeaseBeat leaseBeat;
   private final Set<String> checks = ConcurrentHashMap.newKeySet();
   private final Object tick = new Object();
   private long nextLease;
   private volatile boolean stopping;
+
+  /** Told every third of a lease, with or without runs (the instance says it is alive). */
+  @FunctionalInterface
+  interface LeaseBeat {
+    void beat(long nowMillis) throws SQLException;
+  }
 
   Heartbeat(
       EngineSettings settings,
@@ -50,6 +57,20 @@ final class Heartbeat {
       WorkerPool pool,
       String owner,
       String actor) {
+    this(settings, clock, store, runs, runner, pool, owner, actor, now -> {});
+  }
+
+  Heartbeat(
+      EngineSettings settings,
+      EngineClock clock,
+      Supplier<JobStore> store,
+      Runs runs,
+      Runner runner,
+      WorkerPool pool,
+      String owner,
+      String actor,
+      LeaseBeat leaseBeat) {
+    this.leaseBeat = leaseBeat;
     this.settings = settings;
     this.clock = clock;
     this.store = store;
@@ -102,6 +123,7 @@ final class Heartbeat {
         store.get().extendLeases(owner, clock.millis() + settings.leaseMillis());
       }
       nextLease = nowNanos + settings.leaseMillis() / 3 * 1_000_000L;
+      leaseBeat.beat(clock.millis());
     }
   }
 

@@ -4,6 +4,7 @@ import dev.jobserver.database.DatabaseSettings;
 import dev.jobserver.job.JobSignal;
 import dev.jobserver.schedule.ScheduleFiring;
 import dev.jobserver.schedule.ScheduleSignal;
+import dev.jobserver.store.InstanceStore;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ResultStore;
 import dev.jobserver.store.ScheduleStore;
@@ -24,6 +25,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import jakarta.inject.Inject;
 import java.net.InetAddress;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.UUID;
 import java.util.logging.Level;
@@ -57,6 +59,7 @@ public class JobEngine {
   @Inject private ResultStore results;
   @Inject private JobTypeRegistry types;
   @Inject private ScheduleStore schedules;
+  @Inject private InstanceStore instances;
 
   /** The pooled store while running; direct connections once the server stops. */
   private volatile JobStore store;
@@ -115,7 +118,18 @@ public class JobEngine {
             runner,
             instanceId,
             recorder::writeStart);
-    heartbeat = new Heartbeat(settings, clock, () -> store, runs, runner, pool, instanceId, actor);
+    long startedAt = clock.millis();
+    heartbeat =
+        new Heartbeat(
+            settings,
+            clock,
+            () -> store,
+            runs,
+            runner,
+            pool,
+            instanceId,
+            actor,
+            now -> seen(startedAt, now));
     LeaseRecovery recovery =
         new LeaseRecovery(settings, clock, () -> store, dispatcher::wake, actor);
     // jobs whose dependencies were met by an ending written here are claimed at once
@@ -140,6 +154,7 @@ public class JobEngine {
 
     ShutdownLog log = new ShutdownLog();
     JobStore direct = JobStore.direct();
+    InstanceStore directInstances = InstanceStore.direct();
     shutdown =
         new EngineShutdown(
             settings,
@@ -154,13 +169,14 @@ public class JobEngine {
               heartbeat.stop();
               recovery.stop();
               scheduleFiring.stop();
+              forget(directInstances);
             },
             () -> store = direct,
             () -> store,
             log,
             instanceId,
             actor);
-    prepareShutdownPath(direct, log);
+    prepareShutdownPath(direct, directInstances, log);
     loops.forEach(EngineLoop::start);
     shutdownHook = new Thread(shutdown::run, "jobserver-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -205,6 +221,27 @@ public class JobEngine {
     return scheduleFiring;
   }
 
+  /** Writes this instance's row for the stats: it is alive, with its workers and how busy. */
+  private void seen(long startedAt, long now) {
+    try {
+      instances.seen(
+          new InstanceStore.Instance(
+              instanceId, settings.workers(), pool.busy(), settings.leaseMillis(), startedAt, now));
+    } catch (SQLException e) {
+      // the stats miss one beat; the heartbeat's own writes report an unreachable database
+      LOG.log(Level.FINE, "Writing the instance row of " + instanceId + " failed", e);
+    }
+  }
+
+  /** The instance stops: it leaves the stats at once rather than a few leases later. */
+  private void forget(InstanceStore direct) {
+    try {
+      direct.remove(instanceId);
+    } catch (Throwable e) {
+      LOG.log(Level.FINE, "Removing the instance row of " + instanceId + " failed", e);
+    }
+  }
+
   /** The job was canceled or changed while this instance held it: its run must not go on. */
   private void startRefused(String jobId) {
     Run run = runs.get(jobId);
@@ -218,9 +255,10 @@ public class JobEngine {
    * the shutdown path has not used yet cannot be loaded then. Run that path once now, on nothing:
    * its direct connections, statements and classes are all loaded before they are needed.
    */
-  private void prepareShutdownPath(JobStore direct, ShutdownLog log) {
+  private void prepareShutdownPath(JobStore direct, InstanceStore instances, ShutdownLog log) {
     try {
       direct.warmUp(instanceId);
+      instances.remove("-");
       log.write("engine " + instanceId + " started", null);
     } catch (Exception e) {
       LOG.log(

@@ -2,9 +2,11 @@ package dev.jobserver.job;
 
 import dev.jobserver.job.JobLifecycle.Cause;
 import dev.jobserver.job.JobLifecycle.Transition;
+import dev.jobserver.store.InstanceStore;
 import dev.jobserver.store.JobReads;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ResultStore;
+import dev.jobserver.store.StatsReads;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionManagement;
 import jakarta.ejb.TransactionManagementType;
@@ -40,6 +42,8 @@ public class JobService {
   @Inject private JobStore store;
   @Inject private JobReads reads;
   @Inject private ResultStore results;
+  @Inject private StatsReads stats;
+  @Inject private InstanceStore instances;
   @Inject private Event<JobSignal> signals;
 
   /**
@@ -55,30 +59,18 @@ public class JobService {
       IdForm form,
       boolean force,
       String actor) {
-    if (!types.contains(type)) {
-      throw new UnknownJobTypeException(type);
-    }
-    String id = form == IdForm.TAIPY ? JobIds.newTaipyId(type) : JobIds.newMattermostId();
-    Job job = new Job(id, type, priority, System.currentTimeMillis(), data);
-    job.setForce(force);
-    job.setCreatedBy(actor);
-    job.setMaxAttempts(types.maxAttempts(type));
-    try {
-      store.insert(job);
-    } catch (SQLException e) {
-      throw StoreException.of("Storing the new job failed", e);
-    }
-    signals.fire(new JobSignal(JobSignal.Kind.CREATED, id));
-    return job;
+    return create(type, data, priority, 0, null, List.of(), form, force, actor);
   }
 
   /**
-   * Stores a new job that starts no earlier than {@code runAfter} and, with {@code dependsOn},
+   * Stores a new job, as {@link #create(String, Map, int, IdForm, boolean, String)}, that starts no
+   * earlier than {@code runAfter}, may take {@code maxAttempts} runs and, with {@code dependsOn},
    * waits for those jobs: it is BLOCKED until each has ended well (PENDING at once if they all
    * have), ABANDONED if one ended failed, canceled or abandoned. Wakes this instance's dispatcher
    * when it is pending.
    *
    * @param runAfter epoch ms before which it is not claimed (0: at once)
+   * @param maxAttempts the most runs it may take, or null for its type's setting
    * @param dependsOn ids of existing jobs, without repeats (empty: none)
    * @throws UnknownJobTypeException if no handler is registered for the type
    * @throws UnknownDependencyException naming an id in {@code dependsOn} that is no job
@@ -88,6 +80,7 @@ public class JobService {
       Map<String, String> data,
       int priority,
       long runAfter,
+      Integer maxAttempts,
       List<String> dependsOn,
       IdForm form,
       boolean force,
@@ -99,7 +92,7 @@ public class JobService {
     Job job = new Job(id, type, priority, System.currentTimeMillis(), data);
     job.setForce(force);
     job.setCreatedBy(actor);
-    job.setMaxAttempts(types.maxAttempts(type));
+    job.setMaxAttempts(maxAttempts == null ? types.maxAttempts(type) : maxAttempts);
     job.setRunAfter(runAfter);
     try {
       if (dependsOn.isEmpty()) {
@@ -154,9 +147,46 @@ public class JobService {
     reads.list(query, withResults, sink);
   }
 
+  /**
+   * Streams one page of a search to the sink, each job with its result file's description: chunk by
+   * chunk, no connection held while the sink writes (see {@link JobReads#list}).
+   */
+  public void search(JobQuery query, JobReads.Sink sink) throws IOException {
+    reads.list(query, true, sink);
+  }
+
+  /** What {@link #stats} reports. */
+  public record Stats(
+      Map<String, Map<JobStatus, Long>> counts,
+      Map<String, StatsReads.Runs> lastHour,
+      List<InstanceStore.Instance> instances) {}
+
+  /**
+   * Jobs by type and status, the runs of the last hour by type, and the live instances: read from
+   * the counters the store keeps, never by counting jobs.
+   */
+  public Stats stats() {
+    long now = System.currentTimeMillis();
+    try {
+      return new Stats(
+          stats.counts(), stats.runsSince(now - 3_600_000L + 60_000L), instances.alive(now));
+    } catch (SQLException e) {
+      throw StoreException.of("Reading the stats failed", e);
+    }
+  }
+
   /** A job with its result file's description. */
   public Optional<JobRecord> record(String id) {
-    return find(id).map(job -> JobRecord.of(job, results.info(id).orElse(null)));
+    return find(id)
+        .map(
+            job -> {
+              try {
+                job.setDependsOn(reads.dependsOn(id));
+              } catch (SQLException e) {
+                throw StoreException.of("Reading the dependencies of job " + id + " failed", e);
+              }
+              return JobRecord.of(job, results.info(id).orElse(null));
+            });
   }
 
   /** A job's status changes, oldest first. */

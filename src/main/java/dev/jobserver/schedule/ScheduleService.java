@@ -11,9 +11,6 @@ import jakarta.ejb.TransactionManagement;
 import jakarta.ejb.TransactionManagementType;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
-import jakarta.persistence.PersistenceContext;
-import jakarta.persistence.TypedQuery;
 import java.sql.SQLException;
 import java.util.List;
 
@@ -25,9 +22,6 @@ import java.util.List;
 @Stateless
 @TransactionManagement(TransactionManagementType.BEAN)
 public class ScheduleService {
-
-  @PersistenceContext(unitName = "jobserver")
-  private EntityManager em;
 
   @Inject private ScheduleStore store;
   @Inject private JobTypeCatalog types;
@@ -120,25 +114,6 @@ public class ScheduleService {
     } catch (SQLException e) {
       throw StoreException.of("Triggering schedule " + id + " failed", e);
     }
-  }
-
-  /**
-   * The jobs a schedule created (its run history), newest first: up to {@code limit} created before
-   * the position {@code (beforeCreateAt, beforeId)}, or from the newest when it is null. Also for a
-   * deleted schedule: its jobs stay.
-   */
-  public List<Job> jobs(String id, int limit, Long beforeCreateAt, String beforeId) {
-    String jpql =
-        "SELECT j FROM Job j WHERE j.scheduleId = :id"
-            + (beforeCreateAt == null
-                ? ""
-                : " AND (j.createAt < :at OR (j.createAt = :at AND j.id < :before))")
-            + " ORDER BY j.createAt DESC, j.id DESC";
-    TypedQuery<Job> q = em.createQuery(jpql, Job.class).setParameter("id", id);
-    if (beforeCreateAt != null) {
-      q.setParameter("at", beforeCreateAt).setParameter("before", beforeId);
-    }
-    return q.setMaxResults(limit).getResultList();
   }
 
   /** Who created, changed, paused, resumed, triggered or deleted it, oldest first. */

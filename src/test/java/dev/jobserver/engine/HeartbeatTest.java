@@ -132,4 +132,20 @@ class HeartbeatTest {
     heartbeat.beat();
     assertEquals(wall - 3_600_000 + 3000, f.row("l").get("lease"));
   }
+
+  @Test
+  void theInstanceSaysItIsAliveEveryThirdOfALeaseEvenWithoutRuns() throws Exception {
+    List<Long> beats = new java.util.ArrayList<>();
+    Heartbeat alive =
+        new Heartbeat(
+            f.settings, f.clock, () -> f.store, f.runs, runner, pool, OWNER, ACTOR, beats::add);
+    long wall = f.clock.millis();
+    alive.beat();
+    f.clock.advance(999);
+    alive.beat();
+    assertEquals(List.of(wall), beats, "not due yet");
+    f.clock.advance(1);
+    alive.beat();
+    assertEquals(List.of(wall, wall + 1000), beats);
+  }
 }

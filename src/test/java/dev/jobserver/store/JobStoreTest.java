@@ -271,7 +271,12 @@ class JobStoreTest {
           plan.append(rs.getString(1)).append('\n');
         }
       }
-      assertTrue(plan.toString().contains("Index Scan using pk_job"), plan.toString());
+      // the primary key or the id-prefix index (ix_job_id_prefix): either is a lookup by key
+      assertTrue(
+          plan.toString().matches("(?s).*Index Scan using (pk_job|ix_job_id_prefix) on job.*"),
+          plan.toString());
+      assertTrue(
+          plan.toString().contains("Index Cond: ((id)::text = ($1)::text)"), plan.toString());
     }
   }
 

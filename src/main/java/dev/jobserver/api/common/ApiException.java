@@ -28,15 +28,23 @@ public class ApiException extends RuntimeException {
     return new ApiException(ApiFlavor.TAIPY, status, null, message, null);
   }
 
+  /** A native API error: {"message": ..., "request_id": ...}. */
+  public static ApiException nativeError(int status, String message) {
+    return new ApiException(ApiFlavor.NATIVE, status, null, message, null);
+  }
+
   public int status() {
     return status;
   }
 
   public Response toResponse(String requestId) {
     String body =
-        flavor == ApiFlavor.TAIPY
-            ? ErrorBodies.message(getMessage())
-            : ErrorBodies.appError(appErrorId, getMessage(), detail, requestId, status);
+        switch (flavor) {
+          case TAIPY -> ErrorBodies.message(getMessage());
+          case NATIVE -> ErrorBodies.nativeError(getMessage(), requestId);
+          case MATTERMOST ->
+              ErrorBodies.appError(appErrorId, getMessage(), detail, requestId, status);
+        };
     return Response.status(status).type("application/json").entity(body).build();
   }
 }

@@ -24,6 +24,15 @@ public final class ErrorBodies {
     return JSON.createObjectBuilder().add("message", message).build().toString();
   }
 
+  /** The native API's {"message": ..., "request_id": ...}. */
+  public static String nativeError(String message, String requestId) {
+    return JSON.createObjectBuilder()
+        .add("message", message)
+        .add("request_id", requestId == null ? "" : requestId)
+        .build()
+        .toString();
+  }
+
   /** A body for a status the container or the JAX-RS runtime decided, in the API's format. */
   public static String forStatus(ApiFlavor flavor, int status, String requestId, String detail) {
     String message =
@@ -40,6 +49,9 @@ public final class ErrorBodies {
         };
     if (flavor == ApiFlavor.TAIPY) {
       return message(detail != null && status < 500 ? detail : message);
+    }
+    if (flavor == ApiFlavor.NATIVE) {
+      return nativeError(detail != null && status < 500 ? detail : message, requestId);
     }
     String id =
         switch (status) {

@@ -7,9 +7,6 @@ import dev.jobserver.schedule.ScheduleEvent;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /**
@@ -19,13 +16,10 @@ import java.util.List;
  */
 final class ScheduleView {
 
-  private static final DateTimeFormatter ISO =
-      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-
   private ScheduleView() {}
 
-  static String iso(long millis) {
-    return ISO.format(Instant.ofEpochMilli(millis));
+  private static String iso(long millis) {
+    return NativeTimes.iso(millis);
   }
 
   static JsonObject of(Schedule s) {

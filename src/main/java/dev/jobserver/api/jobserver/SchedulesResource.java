@@ -4,8 +4,10 @@ import static dev.jobserver.job.JsonProviders.JSON;
 
 import dev.jobserver.api.common.ApiException;
 import dev.jobserver.api.common.Bodies;
-import dev.jobserver.common.WholeNumbers;
 import dev.jobserver.job.Job;
+import dev.jobserver.job.JobQuery;
+import dev.jobserver.job.JobRecord;
+import dev.jobserver.job.JobService;
 import dev.jobserver.schedule.InvalidScheduleException;
 import dev.jobserver.schedule.Schedule;
 import dev.jobserver.schedule.ScheduleNotFoundException;
@@ -15,9 +17,8 @@ import dev.jobserver.security.Roles;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonObjectBuilder;
+import jakarta.json.stream.JsonGenerator;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -31,10 +32,9 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
+import jakarta.ws.rs.core.StreamingOutput;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
@@ -52,6 +52,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class SchedulesResource {
 
   @Inject private ScheduleService schedules;
+  @Inject private JobService jobs;
   @Context private SecurityContext security;
 
   @GET
@@ -63,7 +64,10 @@ public class SchedulesResource {
     Roles.TAIPY_EXECUTOR,
     Roles.TAIPY_ADMIN
   })
-  @Operation(summary = "List the schedules", description = "{\"schedules\": [...]}, oldest first.")
+  @Operation(
+      operationId = "nativeListSchedules",
+      summary = "List the schedules",
+      description = "{\"schedules\": [...]}, oldest first.")
   public Response list() {
     return json(200, ScheduleView.list(schedules.list()).toString());
   }
@@ -72,6 +76,7 @@ public class SchedulesResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
+      operationId = "nativeCreateSchedule",
       summary = "Create a schedule",
       description =
           "Body {name?, type, data?, cron | every, time_zone?, overlap?, misfire?, paused?}: exactly"
@@ -99,7 +104,7 @@ public class SchedulesResource {
     Roles.TAIPY_EXECUTOR,
     Roles.TAIPY_ADMIN
   })
-  @Operation(summary = "A schedule")
+  @Operation(operationId = "nativeGetSchedule", summary = "A schedule")
   @APIResponse(responseCode = "404", description = "No such schedule")
   public Response get(@PathParam("id") String id) {
     return ok(found(id, () -> schedules.get(id)));
@@ -110,6 +115,7 @@ public class SchedulesResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
+      operationId = "nativeReplaceSchedule",
       summary = "Replace a schedule's definition",
       description =
           "As create; its id, creation, counts and run history stay. The next run is computed"
@@ -122,7 +128,10 @@ public class SchedulesResource {
   @DELETE
   @Path("{id}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
-  @Operation(summary = "Delete a schedule", description = "204; the jobs it created stay.")
+  @Operation(
+      operationId = "nativeDeleteSchedule",
+      summary = "Delete a schedule",
+      description = "204; the jobs it created stay.")
   public Response delete(@PathParam("id") String id) {
     found(
         id,
@@ -137,7 +146,10 @@ public class SchedulesResource {
   @Path("{id}/pause")
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
-  @Operation(summary = "Pause a schedule", description = "It creates no job until resumed.")
+  @Operation(
+      operationId = "nativePauseSchedule",
+      summary = "Pause a schedule",
+      description = "It creates no job until resumed.")
   public Response pause(@PathParam("id") String id) {
     return ok(found(id, () -> schedules.pause(id, actor())));
   }
@@ -147,6 +159,7 @@ public class SchedulesResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
+      operationId = "nativeResumeSchedule",
       summary = "Resume a schedule",
       description = "From now on; the due times that passed while it was paused make no job.")
   public Response resume(@PathParam("id") String id) {
@@ -158,11 +171,12 @@ public class SchedulesResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
+      operationId = "nativeTriggerSchedule",
       summary = "Run a schedule now",
       description = "201 with the job it created; its next run stays as it was.")
   public Response trigger(@PathParam("id") String id) {
     Job job = found(id, () -> schedules.trigger(id, actor()));
-    return json(201, ScheduleJobs.of(job).toString());
+    return json(201, NativeJobView.of(JobRecord.of(job, null)).toString());
   }
 
   @GET
@@ -176,41 +190,52 @@ public class SchedulesResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
+      operationId = "nativeScheduleJobs",
       summary = "A schedule's run history",
       description =
           "{\"jobs\": [...], \"next_cursor\"}: the jobs it created, newest first; also after it"
               + " was deleted.")
   public Response jobs(
       @PathParam("id") String id,
-      @Parameter(description = "1-500, default 50") @QueryParam("limit") String limit,
+      @Parameter(description = "Jobs per page, 1-500, default 50") @QueryParam("limit")
+          String limitValue,
       @Parameter(description = "next_cursor of the previous page") @QueryParam("cursor")
           String cursor) {
-    int n;
-    try {
-      n = (int) WholeNumbers.parse(limit, 50, 1, 500, "limit");
-    } catch (IllegalArgumentException e) {
-      throw bad(e.getMessage());
-    }
-    Long at = null;
-    String before = null;
+    int limit = NativeParams.limit(limitValue);
+    JobQuery.Position position = null;
     if (cursor != null && !cursor.isEmpty()) {
-      String[] parts = decode(cursor);
-      at = Long.parseLong(parts[0]);
-      before = parts[1];
+      position = Cursor.decode(cursor);
     }
-    List<Job> page = schedules.jobs(id, n + 1, at, before);
-    JsonArrayBuilder a = JSON.createArrayBuilder();
-    for (int i = 0; i < Math.min(n, page.size()); i++) {
-      a.add(ScheduleJobs.of(page.get(i)));
-    }
-    JsonObjectBuilder b = JSON.createObjectBuilder().add("jobs", a);
-    if (page.size() > n) {
-      Job last = page.get(n - 1);
-      b.add("next_cursor", encode(last.getCreateAt() + ":" + last.getId()));
-    } else {
-      b.addNull("next_cursor");
-    }
-    return json(200, b.build().toString());
+    // one more than the page: whether another page follows is known without an empty last page
+    JobQuery query =
+        new JobQuery(List.of(), List.of(), null, null, null, true, position, 0, limit + 1)
+            .ofSchedule(id);
+    StreamingOutput body =
+        out -> {
+          try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject().writeStartArray("jobs");
+            JobRecord[] last = new JobRecord[1];
+            int[] count = new int[1];
+            jobs.search(
+                query,
+                job -> {
+                  if (++count[0] <= limit) {
+                    g.write(NativeJobView.of(job));
+                    last[0] = job;
+                  }
+                });
+            g.writeEnd();
+            if (count[0] > limit) {
+              g.write(
+                  "next_cursor",
+                  Cursor.encode(new JobQuery.Position(last[0].createAt(), last[0].id())));
+            } else {
+              g.writeNull("next_cursor");
+            }
+            g.writeEnd();
+          }
+        };
+    return Response.ok(body, MediaType.APPLICATION_JSON).build();
   }
 
   @GET
@@ -224,6 +249,7 @@ public class SchedulesResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
+      operationId = "nativeScheduleEvents",
       summary = "Who changed a schedule",
       description =
           "[{at, actor, action, message}], oldest first: create, replace, pause, resume, trigger,"
@@ -242,7 +268,7 @@ public class SchedulesResource {
     try {
       return call.run();
     } catch (ScheduleNotFoundException e) {
-      throw ApiException.taipy(404, "Schedule " + id + " does not exist.");
+      throw ApiException.nativeError(404, "Schedule " + id + " does not exist.");
     }
   }
 
@@ -265,31 +291,11 @@ public class SchedulesResource {
   }
 
   private static ApiException bad(String message) {
-    return ApiException.taipy(400, message);
+    return NativeParams.bad(message);
   }
 
   private String actor() {
     return Caller.actor(security);
-  }
-
-  private static String encode(String s) {
-    return Base64.getUrlEncoder()
-        .withoutPadding()
-        .encodeToString(s.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String[] decode(String cursor) {
-    try {
-      String s = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-      String[] parts = s.split(":", 2);
-      Long.parseLong(parts[0]);
-      if (parts.length != 2 || parts[1].isEmpty()) {
-        throw new IllegalArgumentException();
-      }
-      return parts;
-    } catch (IllegalArgumentException e) {
-      throw bad("cursor: not a cursor from this list: " + cursor);
-    }
   }
 
   private static Response ok(Schedule s) {

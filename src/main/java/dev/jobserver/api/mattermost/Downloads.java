@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Date;
 
 /** Serves a result file, whole or one byte range, streamed from the database. */
-final class Downloads {
+public final class Downloads {
   private Downloads() {}
 
   /**
@@ -52,7 +52,7 @@ final class Downloads {
     }
   }
 
-  static Response response(JobResultInfo info, String rangeHeader, JobService jobs) {
+  public static Response response(JobResultInfo info, String rangeHeader, JobService jobs) {
     long size = info.size();
     long[] r = range(rangeHeader, size);
     String disposition =

@@ -202,6 +202,7 @@ public class MattermostJobsResource {
               data,
               priority,
               runAt,
+              null,
               dependsOn,
               IdForm.MATTERMOST,
               false,

@@ -1,0 +1,192 @@
+package dev.jobserver.api.jobserver;
+
+import static dev.jobserver.job.JsonProviders.JSON;
+
+import dev.jobserver.engine.JobHandler;
+import dev.jobserver.engine.JobTypeRegistry;
+import dev.jobserver.engine.JobTypeSettings;
+import dev.jobserver.job.JobIds;
+import dev.jobserver.job.JobService;
+import dev.jobserver.job.JobStatus;
+import dev.jobserver.security.Caller;
+import dev.jobserver.security.Roles;
+import dev.jobserver.store.InstanceStore;
+import dev.jobserver.store.StatsReads;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** The native API's views of the whole server: stats, job types, and the caller. */
+@Path("jobserver/v1")
+@ApplicationScoped
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "native")
+public class ServerResource {
+
+  @Inject private JobService jobs;
+  @Inject private JobTypeRegistry types;
+  @Context private SecurityContext security;
+
+  @GET
+  @Path("stats")
+  @RolesAllowed({
+    Roles.READ_JOBS,
+    Roles.MANAGE_JOBS,
+    Roles.TAIPY_READER,
+    Roles.TAIPY_EDITOR,
+    Roles.TAIPY_EXECUTOR,
+    Roles.TAIPY_ADMIN
+  })
+  @Operation(
+      operationId = "nativeStats",
+      summary = "Counts, throughput and instances",
+      description =
+          "Per type: jobs in each status now (every status, 0 included), jobs finished and failed"
+              + " in the last hour and the mean run time of the runs that ended in it; every"
+              + " registered type and every type that has jobs is listed. Instances: those whose"
+              + " engine beat within three leases, with their workers and how many were busy."
+              + " Read from counters kept with every change, not by counting jobs. Role R.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The stats",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = NativeSchemas.Stats.class)))
+  public Response stats() {
+    JobService.Stats stats = jobs.stats();
+    Set<String> names = new TreeSet<>(stats.counts().keySet());
+    names.addAll(stats.lastHour().keySet());
+    types.all().forEach(h -> names.add(h.type()));
+    JsonObjectBuilder byType = JSON.createObjectBuilder();
+    for (String type : names) {
+      JsonObjectBuilder t = JSON.createObjectBuilder();
+      Map<JobStatus, Long> counts = stats.counts().getOrDefault(type, Map.of());
+      for (JobStatus status : JobStatus.values()) {
+        t.add(NativeParams.name(status), counts.getOrDefault(status, 0L));
+      }
+      StatsReads.Runs runs = stats.lastHour().getOrDefault(type, new StatsReads.Runs(0, 0, 0, 0));
+      t.add("finished_last_hour", runs.finished())
+          .add("failed_last_hour", runs.failed())
+          .add("avg_run_ms", runs.averageRunMillis());
+      byType.add(type, t);
+    }
+    JsonArrayBuilder instances = JSON.createArrayBuilder();
+    for (InstanceStore.Instance i : stats.instances()) {
+      instances.add(
+          JSON.createObjectBuilder()
+              .add("id", i.id())
+              .add("workers", i.workers())
+              .add("busy", i.busy())
+              .add("last_seen_at", NativeTimes.iso(i.lastSeenAt())));
+    }
+    return json(
+        JSON.createObjectBuilder()
+            .add("types", byType)
+            .add("instances", instances)
+            .build()
+            .toString());
+  }
+
+  @GET
+  @Path("types")
+  @RolesAllowed({
+    Roles.READ_JOBS,
+    Roles.MANAGE_JOBS,
+    Roles.TAIPY_READER,
+    Roles.TAIPY_EDITOR,
+    Roles.TAIPY_EXECUTOR,
+    Roles.TAIPY_ADMIN
+  })
+  @Operation(
+      operationId = "nativeJobTypes",
+      summary = "The registered job types",
+      description = "Every job type this server runs, with its settings, by name. Role R.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The types",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema =
+                  @Schema(type = SchemaType.ARRAY, implementation = NativeSchemas.JobType.class)))
+  public Response jobTypes() {
+    JsonArrayBuilder a = JSON.createArrayBuilder();
+    for (JobHandler h : types.all()) {
+      JobTypeSettings s = h.settings();
+      a.add(
+          JSON.createObjectBuilder()
+              .add("type", h.type())
+              .add("description", h.description())
+              .add("task_id", JobIds.taipyTaskId(h.type()))
+              .add("timeout_ms", s.timeout().toMillis())
+              .add("max_attempts", s.maxAttempts())
+              .add("backoff_ms", s.backoff().toMillis())
+              .add("max_concurrent", s.maxConcurrent()));
+    }
+    return json(a.build().toString());
+  }
+
+  @GET
+  @Path("me")
+  @RolesAllowed({
+    Roles.READ_JOBS,
+    Roles.MANAGE_JOBS,
+    Roles.TAIPY_READER,
+    Roles.TAIPY_EDITOR,
+    Roles.TAIPY_EXECUTOR,
+    Roles.TAIPY_ADMIN
+  })
+  @Operation(
+      operationId = "nativeMe",
+      summary = "Who am I",
+      description =
+          "The caller's subject, its Jobserver roles and whether it may change jobs, so that a"
+              + " client offers only what it may do. Any of the roles.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The caller",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = NativeSchemas.Me.class)))
+  public Response me() {
+    JsonArrayBuilder roles = JSON.createArrayBuilder();
+    boolean canWrite = false;
+    for (String role : Roles.ALL) {
+      if (security.isUserInRole(role)) {
+        roles.add(role);
+        canWrite |= role.equals(Roles.MANAGE_JOBS) || role.equals(Roles.TAIPY_ADMIN);
+      }
+    }
+    return json(
+        JSON.createObjectBuilder()
+            .add("subject", Caller.actor(security))
+            .add("roles", roles)
+            .add("can_write", canWrite)
+            .build()
+            .toString());
+  }
+
+  private static Response json(String body) {
+    return Response.ok(body, MediaType.APPLICATION_JSON).build();
+  }
+}
