@@ -123,6 +123,8 @@ public class JobStore {
         List.of(new RunOutcome("-", 0, Cause.FAIL, 0, Map.of("k", "v"), "-", "-", 0, "-")),
         "-");
     progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
+    // what an ending that concerns dependents loads (the shutdown path records endings too)
+    new Ending("-", JobStatus.FAILED, Dependents.ABANDON).hashCode();
     for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK, Cause.STOP_CANCELED)) {
       JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, cause, 1, 1), true);
     }

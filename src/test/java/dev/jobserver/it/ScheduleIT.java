@@ -165,6 +165,47 @@ class ScheduleIT extends InServerTest {
     assertTrue(data.containsKey("skipped"), data.toString());
   }
 
+  @Test
+  void theNativeApiShowsDependenciesAndRetryLooksAtThemAgain() {
+    String jobs = "/api/jobserver/v1/jobs";
+    String a = create(http, "sleep", "{\"duration_ms\":\"800\",\"fail\":\"boom\"}").getString("id");
+    Http.Reply created =
+        http.post(
+            jobs,
+            ADMIN,
+            "{\"type\":\"noop\",\"run_at\":\"2020-01-01T00:00:00Z\",\"depends_on\":[\""
+                + a
+                + "\"]}");
+    assertEquals(201, created.status(), created.toString());
+    String b = created.json().getString("id");
+    assertEquals("blocked", created.json().getString("status"));
+    assertEquals(a, created.json().getJsonArray("depends_on").getString(0));
+    JsonObject read = http.get(jobs + "/" + b, READER).json();
+    assertEquals("blocked", read.getString("status"));
+    assertEquals(a, read.getJsonArray("depends_on").getString(0));
+    awaitV1(b, "Status.ABANDONED", 15_000);
+    JsonArray events = http.get(jobs + "/" + b + "/events", READER).array();
+    JsonObject last = events.getJsonObject(events.size() - 1);
+    assertEquals("dependency:" + a, last.getString("actor"));
+    assertEquals("abandoned", last.getString("to"));
+    Http.Reply again = http.post(jobs + "/" + b + "/retry", ADMIN, "");
+    assertEquals(409, again.status(), "its dependency still stands failed: " + again);
+    assertTrue(
+        again.json().getString("message").contains("retry that one first"), again.toString());
+    assertEquals(200, http.post(jobs + "/" + a + "/retry", ADMIN, "").status());
+    Http.Reply retried = http.post(jobs + "/" + b + "/retry", ADMIN, "");
+    assertEquals(200, retried.status(), retried.toString());
+    assertEquals("blocked", retried.json().getString("status"), "it waits for a again");
+    awaitV1(b, "Status.ABANDONED", 15_000); // a fails again
+    Http.Reply unknown =
+        http.post(
+            jobs, ADMIN, "{\"type\":\"noop\",\"depends_on\":[\"bbbbbbbbbbbbbbbbbbbbbbbbbb\"]}");
+    assertEquals(400, unknown.status());
+    assertTrue(
+        unknown.json().getString("message").contains("bbbbbbbbbbbbbbbbbbbbbbbbbb"),
+        unknown.toString());
+  }
+
   // ---- schedules ------------------------------------------------------------------------------
 
   private JsonObject schedule(String body) {
@@ -213,9 +254,14 @@ class ScheduleIT extends InServerTest {
     assertEquals("v", job.getJsonObject("data").getString("k"));
     Http.Reply events =
         http.get("/api/jobserver/v1/jobs/" + job.getString("id") + "/events", ADMIN);
-    if (events.status() == 200) { // the native job routes (another branch's) may not be here yet
-      assertEquals("schedule:" + id, events.array().getJsonObject(0).getString("actor"));
-    }
+    assertEquals(200, events.status(), events.toString());
+    assertEquals("schedule:" + id, events.array().getJsonObject(0).getString("actor"));
+    JsonArray found =
+        http.get("/api/jobserver/v1/jobs?limit=500&schedule_id=" + id, READER)
+            .json()
+            .getJsonArray("jobs");
+    assertTrue(found.size() >= 3, found.toString());
+    found.forEach(j -> assertEquals(id, j.asJsonObject().getString("schedule_id")));
     List<Long> dues = new ArrayList<>();
     jobs.forEach(j -> dues.add(dueAt(j)));
     assertEquals(dues.size(), dues.stream().distinct().count(), "one job per due time");
@@ -263,8 +309,10 @@ class ScheduleIT extends InServerTest {
     Http.Reply triggered = http.post(SCHEDULES + "/" + id + "/trigger", ADMIN, "");
     assertEquals(201, triggered.status(), triggered.toString());
     assertEquals(id, triggered.json().getString("schedule_id"));
-    assertEquals(JsonValue.NULL, triggered.json().get("due_at"));
-    assertEquals(before + 1, jobsOf(id).size(), "a trigger runs even when paused");
+    JsonArray withTrigger = jobsOf(id);
+    assertEquals(before + 1, withTrigger.size(), "a trigger runs even when paused");
+    assertEquals(triggered.json().getString("id"), withTrigger.getJsonObject(0).getString("id"));
+    assertEquals(JsonValue.NULL, withTrigger.getJsonObject(0).get("due_at"), "no due time");
     assertEquals(200, http.post(SCHEDULES + "/" + id + "/resume", ADMIN, "").status());
     awaitJobs(id, j -> j.size() >= before + 3, 10_000);
     assertEquals(

@@ -42,8 +42,6 @@ final class NativeJobView {
     job.dependsOn().forEach(deps::add);
     b.add("depends_on", deps);
     text(b, "schedule_id", job.scheduleId());
-    // an extension: the schedule's due time the job was created for (null: not by a due time)
-    time(b, "due_at", job.dueAt() == null ? 0 : job.dueAt());
     JobResultInfo result = job.result();
     if (result != null && job.status().isFinished()) {
       b.add(

@@ -18,6 +18,7 @@ import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
 import jakarta.json.stream.JsonGenerator;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -193,8 +194,9 @@ public class SchedulesResource {
       operationId = "nativeScheduleJobs",
       summary = "A schedule's run history",
       description =
-          "{\"jobs\": [...], \"next_cursor\"}: the jobs it created, newest first; also after it"
-              + " was deleted.")
+          "{\"jobs\": [...], \"next_cursor\"}: the jobs it created, newest first, each with the"
+              + " due time it was created for (due_at; null for a trigger); also after it was"
+              + " deleted.")
   public Response jobs(
       @PathParam("id") String id,
       @Parameter(description = "Jobs per page, 1-500, default 50") @QueryParam("limit")
@@ -220,7 +222,15 @@ public class SchedulesResource {
                 query,
                 job -> {
                   if (++count[0] <= limit) {
-                    g.write(NativeJobView.of(job));
+                    // a run of the schedule: the job, and the due time it was created for (null:
+                    // triggered by hand)
+                    JsonObjectBuilder run = JSON.createObjectBuilder(NativeJobView.of(job));
+                    if (job.dueAt() == null) {
+                      run.addNull("due_at");
+                    } else {
+                      run.add("due_at", NativeTimes.iso(job.dueAt()));
+                    }
+                    g.write(run.build());
                     last[0] = job;
                   }
                 });
