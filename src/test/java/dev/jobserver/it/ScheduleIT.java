@@ -403,6 +403,16 @@ class ScheduleIT extends InServerTest {
       assertTrue(r.json().getString("message").startsWith(c[1] + ":"), c[0] + " -> " + r);
     }
     assertEquals(404, http.get(SCHEDULES + "/nope", ADMIN).status());
+    // the built-in retention runs on a schedule like any type; none exists by default
+    for (JsonValue s : http.get(SCHEDULES, READER).json().getJsonArray("schedules")) {
+      assertNotEquals("data_retention", s.asJsonObject().getString("type"), s.toString());
+    }
+    JsonObject retention =
+        schedule(
+            "{\"name\":\"retention\",\"type\":\"data_retention\","
+                + "\"data\":{\"older_than_days\":\"90\"},\"cron\":\"0 3 * * *\","
+                + "\"time_zone\":\"Europe/Paris\"}");
+    assertEquals("90", retention.getJsonObject("data").getString("older_than_days"));
     assertEquals(401, http.get(SCHEDULES, null).status());
   }
 }
