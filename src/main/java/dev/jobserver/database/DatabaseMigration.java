@@ -35,12 +35,16 @@ public class DatabaseMigration {
 
   private volatile boolean postgres;
 
+  /** Set once the schema is up to date: health checks read it (no call into this bean). */
+  private static volatile boolean migrated;
+
   @PostConstruct
   void migrate() {
     try (Connection connection = dataSource.getConnection()) {
       postgres =
           connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
       update(connection);
+      migrated = true;
       LOG.info(
           "Database schema is up to date on "
               + connection.getMetaData().getDatabaseProductName()
@@ -64,6 +68,11 @@ public class DatabaseMigration {
                 .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, database)
                 .addArgumentValue(UpdateCommandStep.CHANGELOG_FILE_ARG, CHANGELOG)
                 .execute());
+  }
+
+  /** Whether this instance has brought the schema up to date (readiness waits for it). */
+  public static boolean migrated() {
+    return migrated;
   }
 
   /** True on PostgreSQL, false on H2: the few native statements that differ ask this. */

@@ -3,6 +3,7 @@ package dev.jobserver.engine;
 import dev.jobserver.database.DatabaseSettings;
 import dev.jobserver.job.JobSignal;
 import dev.jobserver.schedule.ScheduleFiring;
+import dev.jobserver.schedule.ScheduleListener;
 import dev.jobserver.schedule.ScheduleSignal;
 import dev.jobserver.store.InstanceStore;
 import dev.jobserver.store.JobStore;
@@ -21,8 +22,10 @@ import jakarta.ejb.TransactionAttributeType;
 import jakarta.enterprise.concurrent.ManagedExecutorDefinition;
 import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import java.net.InetAddress;
 import java.sql.SQLException;
@@ -59,7 +62,11 @@ public class JobEngine {
   @Inject private ResultStore results;
   @Inject private JobTypeRegistry types;
   @Inject private ScheduleStore schedules;
+  @Inject private Instance<ScheduleListener> scheduleListeners;
   @Inject private InstanceStore instances;
+
+  /** Tells health checks and metrics (ops) that the engine runs, without a call into this bean. */
+  @Inject private Event<JobEngine> started;
 
   /** The pooled store while running; direct connections once the server stops. */
   private volatile JobStore store;
@@ -142,7 +149,7 @@ public class JobEngine {
             EngineSettings.number("JOBSERVER_SCHEDULE_GRACE_MS", 10_000, 0, 86_400_000),
             settings.pollMaxMillis(),
             dispatcher::wake,
-            fired -> {},
+            firedTo(scheduleListeners),
             actor);
     loops =
         List.of(
@@ -181,6 +188,7 @@ public class JobEngine {
     shutdownHook = new Thread(shutdown::run, "jobserver-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
     LOG.info("Job engine " + instanceId + " started with " + settings.workers() + " workers");
+    started.fire(this);
   }
 
   public String instanceId() {
@@ -214,6 +222,24 @@ public class JobEngine {
   public void onScheduleSignal(
       @Observes(during = TransactionPhase.AFTER_SUCCESS) ScheduleSignal signal) {
     scheduleFiring.wake();
+  }
+
+  /** Tells every listener bean (metrics) what each schedule did in a round; a failure is theirs. */
+  private static java.util.function.Consumer<List<ScheduleStore.Fired>> firedTo(
+      Instance<ScheduleListener> beans) {
+    List<ScheduleListener> listeners = new java.util.ArrayList<>();
+    beans.forEach(listeners::add);
+    return round -> {
+      for (ScheduleStore.Fired f : round) {
+        for (ScheduleListener l : listeners) {
+          try {
+            l.fired(f.scheduleId(), f.created(), f.skipped(), f.missed());
+          } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "A schedule listener failed", e);
+          }
+        }
+      }
+    };
   }
 
   /** This instance's schedule firing (tests hold it to see what downtime does). */
@@ -257,8 +283,8 @@ public class JobEngine {
    */
   private void prepareShutdownPath(JobStore direct, InstanceStore instances, ShutdownLog log) {
     try {
-      direct.warmUp(instanceId);
       instances.remove("-");
+      direct.warmUp(instanceId);
       log.write("engine " + instanceId + " started", null);
     } catch (Exception e) {
       LOG.log(

@@ -181,7 +181,8 @@ final class OutcomeRecorder {
   }
 
   private static RunStart start(Run run) {
-    return new RunStart(run.job.id(), run.job.type(), run.job.attempt(), run.startedMillis);
+    return new RunStart(
+        run.job.id(), run.job.type(), run.job.attempt(), run.startedMillis, run.job.dueAt());
   }
 
   private void writeAlone(RunOutcome o) throws SQLException {

@@ -4,8 +4,11 @@ import dev.jobserver.job.JobStatus;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * The counts one transaction changes: jobs by type and status ({@code job_count}) and runs ended
@@ -18,9 +21,18 @@ final class JobCounts {
   private final Map<String, long[]> byTypeStatus = new TreeMap<>();
   private final Map<String, long[]> byTypeMinute = new TreeMap<>();
 
+  /** What the listener is told once the transaction has committed (see {@link #publish}). */
+  private final List<Consumer<StoreListener>> news = new ArrayList<>();
+
   /** A job of this type came into being with this status. */
   void created(String type, JobStatus status) {
     add(type, status, 1);
+    news.add(l -> l.created(type));
+  }
+
+  /** A run of a job of this type started {@code waitMillis} after the job was due. */
+  void started(String type, long waitMillis) {
+    news.add(l -> l.started(type, Math.max(0, waitMillis)));
   }
 
   /** A job of this type left this status (deleted). */
@@ -40,6 +52,7 @@ final class JobCounts {
    * runMillis} (negative: it never ran): counted in the minute's throughput (and failures).
    */
   void runEnded(String type, JobStatus to, long at, long runMillis) {
+    news.add(l -> l.finished(type, to, runMillis));
     long[] m = byTypeMinute.computeIfAbsent(type + '\n' + (at / 60_000), k -> new long[4]);
     m[0]++;
     if (to == JobStatus.FAILED) {
@@ -53,6 +66,22 @@ final class JobCounts {
 
   private void add(String type, JobStatus status, long delta) {
     byTypeStatus.computeIfAbsent(type + '\n' + status.name(), k -> new long[1])[0] += delta;
+  }
+
+  /**
+   * Tells the listener what this transaction did; call it once the transaction has committed. A
+   * listener that throws loses its news, never the change.
+   */
+  void publish(StoreListener listener) {
+    try {
+      for (Consumer<StoreListener> n : news) {
+        n.accept(listener);
+      }
+    } catch (RuntimeException ignored) {
+      // metrics are not worth a failed change
+    } finally {
+      news.clear();
+    }
   }
 
   boolean isEmpty() {

@@ -16,6 +16,8 @@ import dev.jobserver.job.UnknownDependencyException;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -65,11 +67,16 @@ public class JobStore {
   /** Most ids in one IN list (PostgreSQL takes 32,767 parameters a statement). */
   static final int IN_CHUNK = 1000;
 
+  @Inject private Instance<StoreListener> listeners;
+
   private volatile Boolean postgres;
   private GroupCommit<Job> inserts;
 
   /** Told after a commit that made blocked jobs pending (the local dispatcher claims them). */
   private volatile Runnable unblocked = () -> {};
+
+  /** Every listener bean, told of each committed change (metrics); none in tests. */
+  private StoreListener listener = new StoreListener() {};
 
   public JobStore() {}
 
@@ -78,9 +85,36 @@ public class JobStore {
     init();
   }
 
+  /** A store on the given data source that tells the listener what it commits (tests). */
+  JobStore(DataSource dataSource, StoreListener listener) {
+    this(dataSource);
+    this.listener = listener;
+  }
+
   @PostConstruct
   void init() {
     inserts = new GroupCommit<>(this::insertAll);
+    if (listeners != null) {
+      List<StoreListener> all = new ArrayList<>();
+      listeners.forEach(all::add);
+      listener =
+          new StoreListener() {
+            @Override
+            public void created(String type) {
+              all.forEach(l -> l.created(type));
+            }
+
+            @Override
+            public void started(String type, long waitMillis) {
+              all.forEach(l -> l.started(type, waitMillis));
+            }
+
+            @Override
+            public void finished(String type, JobStatus status, long runMillis) {
+              all.forEach(l -> l.finished(type, status, runMillis));
+            }
+          };
+    }
   }
 
   /** Whom to tell when jobs whose dependencies are met became pending (this instance's engine). */
@@ -125,9 +159,12 @@ public class JobStore {
     progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
     // what an ending that concerns dependents loads (the shutdown path records endings too)
     new Ending("-", JobStatus.FAILED, Dependents.ABANDON).hashCode();
-    for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK, Cause.STOP_CANCELED)) {
+    for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK)) {
       JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, cause, 1, 1), true);
     }
+    // a run stops canceled only from CANCEL_REQUESTED (from RUNNING the state machine refuses it)
+    JobRowUpdate.sql(
+        JobLifecycle.decide(JobStatus.CANCEL_REQUESTED, Cause.STOP_CANCELED, 1, 1), true);
   }
 
   // ---- creates --------------------------------------------------------------------------------
@@ -182,6 +219,7 @@ public class JobStore {
       }
       counts.apply(c, isPostgres(c));
       c.commit();
+      counts.publish(listener);
     }
   }
 
@@ -305,6 +343,7 @@ public class JobStore {
       }
       counts.apply(c, isPostgres(c));
       c.commit();
+      counts.publish(listener);
     }
   }
 
@@ -313,10 +352,12 @@ public class JobStore {
    * by their creator, {@code schedule:<id>}, saying who fired them) in the caller's transaction,
    * which also advances the schedule: the unique (schedule_id, due_at) key refuses a second job for
    * one due time.
+   *
+   * @return what to run once that transaction has committed (it tells the listener)
    */
-  void insertScheduled(Connection c, List<Job> jobs, String firedBy) throws SQLException {
+  Runnable insertScheduled(Connection c, List<Job> jobs, String firedBy) throws SQLException {
     if (jobs.isEmpty()) {
-      return;
+      return () -> {};
     }
     try (PreparedStatement ins = c.prepareStatement(INSERT_JOB_FULL);
         PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
@@ -341,6 +382,7 @@ public class JobStore {
       ins.executeBatch();
       ev.executeBatch();
       counts.apply(c, isPostgres(c));
+      return () -> counts.publish(listener);
     }
   }
 
@@ -617,8 +659,8 @@ public class JobStore {
         "UPDATE job SET lease_owner = ?, lease_expires_at = ? WHERE id IN (" + select + ")";
     String sql =
         isPostgres(null)
-            ? update + " RETURNING id, type, data, attempt, priority, create_at"
-            : "SELECT id, type, data, attempt, priority, create_at FROM FINAL TABLE ("
+            ? update + " RETURNING id, type, data, attempt, priority, create_at, run_after"
+            : "SELECT id, type, data, attempt, priority, create_at, run_after FROM FINAL TABLE ("
                 + update
                 + ")";
     try (Connection c = transaction()) {
@@ -647,7 +689,8 @@ public class JobStore {
                       rs.getString(1),
                       rs.getString(2),
                       JobData.fromJson(rs.getString(3)),
-                      rs.getInt(4) + 1),
+                      rs.getInt(4) + 1,
+                      Math.max(rs.getLong(6), rs.getLong(7))),
                   rs.getInt(5),
                   rs.getLong(6)
                 });
@@ -758,6 +801,9 @@ public class JobStore {
           continue;
         }
         statements.count(s.type(), start, s.startedAt(), 0);
+        if (s.dueAt() > 0) {
+          statements.counts.started(s.type(), s.startedAt() - s.dueAt());
+        }
         statements.event(
             s.jobId(),
             s.startedAt(),
@@ -1509,9 +1555,13 @@ public class JobStore {
   /** A job's change that its dependents are to hear of. */
   private record Ending(String id, JobStatus to, Dependents what) {}
 
-  /** Commits, then tells this instance's engine if blocked jobs became pending. */
+  /**
+   * Commits, then tells the listener (metrics) what the transaction did, and this instance's engine
+   * if blocked jobs became pending.
+   */
   private void commit(Connection c, Statements statements) throws SQLException {
     c.commit();
+    statements.counts.publish(listener);
     if (statements.unblockedAny) {
       unblocked.run();
     }

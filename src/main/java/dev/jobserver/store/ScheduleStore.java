@@ -230,7 +230,7 @@ public class ScheduleStore {
     try (Connection c = transaction()) {
       Schedule s = lock(c, id);
       Job job = maker.make(s, null, now);
-      jobs.insertScheduled(c, List.of(job), actor);
+      Runnable committed = jobs.insertScheduled(c, List.of(job), actor);
       try (PreparedStatement ps =
           c.prepareStatement(
               "UPDATE job_schedule SET last_job_id = ?, last_run_at = ? WHERE id = ?")) {
@@ -241,6 +241,7 @@ public class ScheduleStore {
       }
       event(c, id, now, actor, "trigger", "job " + job.getId());
       c.commit();
+      committed.run();
       return job;
     }
   }
@@ -356,10 +357,11 @@ public class ScheduleStore {
           up.addBatch();
           fired.add(new Fired(s.id(), f.create().size(), f.skipped(), f.missed()));
         }
-        jobs.insertScheduled(c, created, firedBy);
+        Runnable committed = jobs.insertScheduled(c, created, firedBy);
         up.executeBatch();
+        c.commit();
+        committed.run();
       }
-      c.commit();
       return fired;
     }
   }

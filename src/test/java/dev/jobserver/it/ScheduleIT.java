@@ -267,6 +267,17 @@ class ScheduleIT extends InServerTest {
     assertEquals(dues.size(), dues.stream().distinct().count(), "one job per due time");
     JsonObject read = http.get(SCHEDULES + "/" + id, READER).json();
     assertTrue(read.getJsonObject("runs").getInt("fired") >= 3, read.toString());
+    // the metrics count them too (per schedule, this instance's), at the server root
+    Http root = new Http("http://" + base.getHost() + ":" + base.getPort());
+    String fired =
+        root.get("/metrics?scope=application", null)
+            .body()
+            .lines()
+            .filter(l -> l.startsWith("jobserver_schedule_runs_total{"))
+            .filter(l -> l.contains("schedule=\"" + id + "\"") && l.contains("outcome=\"fired\""))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no fired count of " + id + " in /metrics"));
+    assertTrue(Double.parseDouble(fired.substring(fired.lastIndexOf(' ') + 1)) >= 3, fired);
     assertNotEquals(JsonValue.NULL, read.get("next_run_at"));
   }
 

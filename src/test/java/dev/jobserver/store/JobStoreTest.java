@@ -211,6 +211,75 @@ class JobStoreTest {
     }
   }
 
+  @Test
+  void theListenerHearsOfCreatesStartsAndEndingsOnceCommitted() throws Exception {
+    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    JobStore told =
+        new JobStore(
+            ds,
+            new StoreListener() {
+              @Override
+              public void created(String type) {
+                heard.add("created " + type);
+              }
+
+              @Override
+              public void started(String type, long waitMillis) {
+                heard.add("started " + type + " after " + waitMillis);
+              }
+
+              @Override
+              public void finished(String type, JobStatus status, long runMillis) {
+                heard.add(
+                    "finished " + type + " " + status + (runMillis < 0 ? " without a run" : ""));
+              }
+            });
+    long now = System.currentTimeMillis();
+    Job early = new Job("early", "noop", 0, now - 5000, Map.of());
+    Job later = new Job("later", "sleep", 0, now - 5000, Map.of());
+    later.setRunAfter(now - 2000); // due two seconds ago, not five
+    told.insertAll(List.of(early, later));
+    assertEquals(List.of("created noop", "created sleep"), heard);
+    heard.clear();
+
+    List<ClaimedJob> claimed =
+        told.reserve("me", 10, now, now + 10_000, null, List.of(), List.of());
+    assertEquals(2, claimed.size());
+    List<RunStart> starts = new ArrayList<>();
+    for (ClaimedJob j : claimed) {
+      starts.add(new RunStart(j.id(), j.type(), j.attempt(), now, j.dueAt()));
+    }
+    told.record("me", starts, List.of(), "e");
+    assertEquals(Set.of("started noop after 5000", "started sleep after 2000"), Set.copyOf(heard));
+    heard.clear();
+
+    told.finish(
+        "me",
+        List.of(new RunOutcome("early", 1, Cause.SUCCEED, 100, Map.of(), null, null, 0, null)),
+        "e");
+    assertEquals(1, heard.size());
+    assertEquals("finished noop COMPLETED", heard.get(0));
+    heard.clear();
+    insert("waiting", "noop", 0, now, "PENDING", 0);
+    told.change("waiting", Cause.CANCEL, "alice", "cancel", t -> 1);
+    assertEquals(List.of("finished noop CANCELED without a run"), heard);
+    heard.clear();
+    // a change that fails (the job is gone) tells nothing
+    try {
+      told.change("missing", Cause.CANCEL, "alice", "cancel", t -> 1);
+    } catch (dev.jobserver.job.JobNotFoundException expected) {
+      // as it should
+    }
+    assertEquals(List.of(), heard);
+  }
+
+  @Test
+  void theShutdownPathWarmsUpWithoutFailing() throws Exception {
+    // the engine runs it at boot so that its classes are loaded before the server closes them
+    queue.warmUp("me");
+    assertCountsMatchTheTable();
+  }
+
   private static List<String> ids(List<ClaimedJob> jobs) {
     return jobs.stream().map(ClaimedJob::id).toList();
   }
