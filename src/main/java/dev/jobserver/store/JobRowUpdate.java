@@ -52,7 +52,7 @@ final class JobRowUpdate {
    * has started: as {@code start} alone ({@code t == start}), or as {@code start} and then {@code
    * t} in one statement, for a run that ended before its start was written. Either way it applies
    * only while the job is still the reservation the start was decided on: {@code status = 'PENDING'
-   * AND lease_owner = ? AND attempt = ?}.
+   * AND lease_owner = ? AND attempt = ?}; the two at once only to a job no other job depends on.
    */
   static String sql(Transition start, Transition t, boolean rewritesData) {
     StringBuilder set = new StringBuilder("UPDATE job SET status = ?, last_activity_at = ?");
@@ -89,6 +89,10 @@ final class JobRowUpdate {
     set.append(" WHERE id = ?");
     if (start != null) {
       set.append(" AND status = 'PENDING' AND lease_owner = ? AND attempt = ?");
+    }
+    if (start != null && t != start) {
+      // a job that others depend on ends where its dependents are looked at (JobStore.finishIn)
+      set.append(" AND has_dependents = FALSE");
     }
     return set.toString();
   }

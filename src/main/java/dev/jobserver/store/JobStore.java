@@ -793,9 +793,26 @@ public class JobStore {
       }
       // a start written before (when its run opened its result) was not refused; its end, if it
       // came with it, is written below like any other
-      Set<String> startedBefore = alreadyStarted(c, owner, unapplied, written);
+      Set<String> deferred = new HashSet<>();
+      Set<String> startedBefore = alreadyStarted(c, owner, unapplied, written, deferred);
       Set<String> refused = new HashSet<>(unapplied);
       refused.removeAll(startedBefore);
+      refused.removeAll(deferred);
+      if (!deferred.isEmpty()) {
+        // some job depends on these: written as a start now, their ends below with the row read
+        for (RunStart s : written) {
+          if (deferred.contains(s.jobId())) {
+            JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+            v.startedAt = s.startedAt();
+            v.owner = owner;
+            v.attemptBefore = s.attempt() - 1;
+            JobRowUpdate.add(
+                statements.get(JobRowUpdate.sql(start, start, false)), s.jobId(), start, start, v);
+          }
+        }
+        statements.executeUpdates(); // the rows are locked: each applies
+        unapplied.removeAll(deferred);
+      }
       for (RunStart s : written) {
         if (unapplied.contains(s.jobId())) {
           continue;
@@ -814,6 +831,9 @@ public class JobStore {
       }
       List<RunOutcome> rest = new ArrayList<>(ends);
       for (RunOutcome o : combined) {
+        if (deferred.contains(o.jobId())) {
+          continue; // written by finishIn, which reads the row and its dependents
+        }
         if (unapplied.contains(o.jobId())) {
           if (!startedBefore.contains(o.jobId())) {
             rest.remove(o); // its start was refused: the run is not the job's any more
@@ -824,7 +844,7 @@ public class JobStore {
         Transition end = plainEnd(o);
         statements.event(o.jobId(), now, actor, JobStatus.RUNNING, end.to(), eventMessage(o));
         statements.count(typeOf(written, o.jobId()), end, now, startOf(written, o.jobId()));
-        statements.ended(o.jobId(), end, null); // written without reading the row
+        // no job depends on it: the statement applies only to a job without dependents
       }
       finishIn(c, statements, owner, rest, actor, now);
       statements.executeAll();
@@ -857,10 +877,17 @@ public class JobStore {
 
   /**
    * Of the starts that changed no row, those whose job is already running this very run (its start
-   * was written before, e.g. when its result was opened): they were not refused.
+   * was written before, e.g. when its result was opened): they were not refused. Those still
+   * reserved for the run whose job has dependents go to {@code deferred}: the statement that writes
+   * a start and a plain end at once applies only to jobs without dependents, whose ending needs no
+   * further look.
    */
   private static Set<String> alreadyStarted(
-      Connection c, String owner, Set<String> candidates, List<RunStart> starts)
+      Connection c,
+      String owner,
+      Set<String> candidates,
+      List<RunStart> starts,
+      Set<String> deferred)
       throws SQLException {
     if (candidates.isEmpty()) {
       return Set.of();
@@ -875,6 +902,11 @@ public class JobStore {
           && row.attempt == attempts.get(row.id)
           && (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
         started.add(row.id);
+      } else if (owner.equals(row.leaseOwner)
+          && row.attempt == attempts.get(row.id) - 1
+          && row.status == JobStatus.PENDING
+          && row.hasDependents) {
+        deferred.add(row.id); // still our reservation: the start-and-end statement skips these
       }
     }
     return started;
@@ -1331,9 +1363,6 @@ public class JobStore {
     /** Jobs whose change concerns their dependents, level by level (see {@link #resolve}). */
     private final Map<String, Ending> endings = new LinkedHashMap<>();
 
-    /** Of those, the ones whose has_dependents flag was not read with them. */
-    private final Set<String> unread = new HashSet<>();
-
     /** Whether blocked jobs became pending here (the dispatcher is told after the commit). */
     boolean unblockedAny;
 
@@ -1341,17 +1370,11 @@ public class JobStore {
      * Notes a change that may concern the job's dependents (the state machine says so: it ended
      * well, or badly); they are dealt with in {@link #executeAll}, in this transaction.
      *
-     * @param hasDependents the job's flag as read under its lock, or null if it was not read
+     * @param hasDependents the job's flag as read under its lock
      */
-    void ended(String id, Transition t, Boolean hasDependents) {
-      if (!t.changes()
-          || t.dependents() == Dependents.NONE
-          || Boolean.FALSE.equals(hasDependents)) {
-        return;
-      }
-      endings.put(id, new Ending(id, t.to(), t.dependents()));
-      if (hasDependents == null) {
-        unread.add(id);
+    void ended(String id, Transition t, boolean hasDependents) {
+      if (t.changes() && t.dependents() != Dependents.NONE && hasDependents) {
+        endings.put(id, new Ending(id, t.to(), t.dependents()));
       }
     }
 
@@ -1363,29 +1386,6 @@ public class JobStore {
      * with its event by {@code dependency:<id>} and its counts.
      */
     private void resolve() throws SQLException {
-      if (!unread.isEmpty()) {
-        Set<String> flagged = new HashSet<>();
-        for (List<String> chunk : chunks(new ArrayList<>(unread))) {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT id FROM job WHERE has_dependents = TRUE AND id IN ("
-                      + placeholders(chunk.size())
-                      + ")")) {
-            bind(ps, 1, chunk);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                flagged.add(rs.getString(1));
-              }
-            }
-          }
-        }
-        for (String id : unread) {
-          if (!flagged.contains(id)) {
-            endings.remove(id);
-          }
-        }
-        unread.clear();
-      }
       Map<String, Ending> level = new LinkedHashMap<>(endings);
       endings.clear();
       long now = System.currentTimeMillis();
