@@ -27,6 +27,13 @@ public interface JobContext {
   void warn(String message);
 
   /**
+   * Ends the job as SKIPPED rather than COMPLETED when it returns: it found nothing to do. Jobs
+   * that depend on it treat it as a success; the reason is the event's message and {@code
+   * data.skipped}. A handler that also calls {@link #warn} ends WARNING.
+   */
+  void skip(String reason);
+
+  /**
    * Opens the job's result file; the bytes are streamed to the database as they are written. At
    * most one result per run; closing the stream completes it.
    */

@@ -2,9 +2,13 @@ package dev.jobserver.engine;
 
 import dev.jobserver.database.DatabaseSettings;
 import dev.jobserver.job.JobSignal;
+import dev.jobserver.schedule.ScheduleFiring;
+import dev.jobserver.schedule.ScheduleListener;
+import dev.jobserver.schedule.ScheduleSignal;
 import dev.jobserver.store.InstanceStore;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ResultStore;
+import dev.jobserver.store.ScheduleStore;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -21,6 +25,7 @@ import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import java.net.InetAddress;
 import java.sql.SQLException;
@@ -56,6 +61,8 @@ public class JobEngine {
   @Inject private JobStore pooledStore;
   @Inject private ResultStore results;
   @Inject private JobTypeRegistry types;
+  @Inject private ScheduleStore schedules;
+  @Inject private Instance<ScheduleListener> scheduleListeners;
   @Inject private InstanceStore instances;
 
   /** Tells health checks and metrics (ops) that the engine runs, without a call into this bean. */
@@ -71,6 +78,7 @@ public class JobEngine {
   private WorkerPool pool;
   private Runs runs;
   private Runner runner;
+  private ScheduleFiring scheduleFiring;
   private List<EngineLoop> loops;
   private EngineShutdown shutdown;
   private Thread shutdownHook;
@@ -131,12 +139,25 @@ public class JobEngine {
             now -> seen(startedAt, now));
     LeaseRecovery recovery =
         new LeaseRecovery(settings, clock, () -> store, dispatcher::wake, actor);
+    // jobs whose dependencies were met by an ending written here are claimed at once
+    pooledStore.whenUnblocked(dispatcher::wake);
+    scheduleFiring =
+        new ScheduleFiring(
+            clock,
+            () -> schedules,
+            ScheduleFiring.jobs(types::maxAttempts),
+            EngineSettings.number("JOBSERVER_SCHEDULE_GRACE_MS", 10_000, 0, 86_400_000),
+            settings.pollMaxMillis(),
+            dispatcher::wake,
+            firedTo(scheduleListeners),
+            actor);
     loops =
         List.of(
             new EngineLoop("dispatcher", dispatcher::step, threads),
             new EngineLoop("outcomes", recorder::step, threads),
             new EngineLoop("heartbeat", heartbeat::step, threads),
-            new EngineLoop("recovery", recovery::step, threads));
+            new EngineLoop("recovery", recovery::step, threads),
+            new EngineLoop("schedules", scheduleFiring::step, threads));
 
     ShutdownLog log = new ShutdownLog();
     JobStore direct = JobStore.direct();
@@ -154,6 +175,7 @@ public class JobEngine {
               dispatcher.stop();
               heartbeat.stop();
               recovery.stop();
+              scheduleFiring.stop();
               forget(directInstances);
             },
             () -> store = direct,
@@ -194,6 +216,35 @@ public class JobEngine {
     } else {
       heartbeat.check(signal.jobId());
     }
+  }
+
+  /** A schedule created or changed here is looked at by this instance's firing loop at once. */
+  public void onScheduleSignal(
+      @Observes(during = TransactionPhase.AFTER_SUCCESS) ScheduleSignal signal) {
+    scheduleFiring.wake();
+  }
+
+  /** Tells every listener bean (metrics) what each schedule did in a round; a failure is theirs. */
+  private static java.util.function.Consumer<List<ScheduleStore.Fired>> firedTo(
+      Instance<ScheduleListener> beans) {
+    List<ScheduleListener> listeners = new java.util.ArrayList<>();
+    beans.forEach(listeners::add);
+    return round -> {
+      for (ScheduleStore.Fired f : round) {
+        for (ScheduleListener l : listeners) {
+          try {
+            l.fired(f.scheduleId(), f.created(), f.skipped(), f.missed());
+          } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "A schedule listener failed", e);
+          }
+        }
+      }
+    };
+  }
+
+  /** This instance's schedule firing (tests hold it to see what downtime does). */
+  public ScheduleFiring scheduleFiring() {
+    return scheduleFiring;
   }
 
   /** Writes this instance's row for the stats: it is alive, with its workers and how busy. */

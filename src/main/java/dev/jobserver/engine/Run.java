@@ -46,6 +46,7 @@ final class Run implements JobContext {
   volatile int flushedProgress;
   volatile long progressAt;
   volatile String warning;
+  volatile String skipped;
   private OutputStream result;
 
   /** Writes this run's start at once, before its result may be opened. */
@@ -126,6 +127,11 @@ final class Run implements JobContext {
   @Override
   public void warn(String message) {
     warning = message == null ? "warning" : message;
+  }
+
+  @Override
+  public void skip(String reason) {
+    skipped = reason == null || reason.isBlank() ? "nothing to do" : reason;
   }
 
   @Override

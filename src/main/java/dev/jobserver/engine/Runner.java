@@ -74,6 +74,10 @@ final class Runner {
         Map<String, String> data = new HashMap<>(run.dataUpdates);
         data.put("warning", run.warning);
         outcome = ended(run, Cause.WARN, data, run.warning);
+      } else if (run.skipped != null) {
+        Map<String, String> data = new HashMap<>(run.dataUpdates);
+        data.put("skipped", run.skipped);
+        outcome = ended(run, Cause.SKIP, data, "skipped: " + run.skipped);
       } else {
         outcome = ended(run, Cause.SUCCEED, Map.copyOf(run.dataUpdates), null);
       }

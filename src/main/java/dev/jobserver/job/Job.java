@@ -7,6 +7,7 @@ import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Lob;
 import jakarta.persistence.Table;
+import jakarta.persistence.Transient;
 import java.util.List;
 import java.util.Map;
 
@@ -67,6 +68,17 @@ public class Job {
 
   @Column(name = "lease_expires_at")
   private long leaseExpiresAt;
+
+  /** The schedule that created the job, or null. */
+  @Column(name = "schedule_id", length = 26)
+  private String scheduleId;
+
+  /** The schedule's due time the job was created for (epoch ms), or null. */
+  @Column(name = "due_at")
+  private Long dueAt;
+
+  /** The jobs this one waits for, as created (read from job_dependency, not mapped). */
+  @Transient private List<String> dependsOn = List.of();
 
   protected Job() {}
 
@@ -167,5 +179,40 @@ public class Job {
 
   public long getLeaseExpiresAt() {
     return leaseExpiresAt;
+  }
+
+  public String getScheduleId() {
+    return scheduleId;
+  }
+
+  public Long getDueAt() {
+    return dueAt;
+  }
+
+  /** The job is a schedule's run for this due time (null: triggered by hand). */
+  public void setSchedule(String scheduleId, Long dueAt) {
+    this.scheduleId = scheduleId;
+    this.dueAt = dueAt;
+  }
+
+  public List<String> getDependsOn() {
+    return dependsOn;
+  }
+
+  public void setDependsOn(List<String> dependsOn) {
+    this.dependsOn = List.copyOf(dependsOn);
+  }
+
+  /**
+   * The status the store decided a new job starts with (blocked or abandoned when it waits for
+   * other jobs), with the reason it cannot run as its error, if any.
+   */
+  public void startsAs(JobStatus status, String error) {
+    this.status = status;
+    if (error != null) {
+      Map<String, String> d = new java.util.LinkedHashMap<>(getData());
+      d.put("error", error);
+      this.data = JobData.toJson(d);
+    }
   }
 }

@@ -121,6 +121,16 @@ public final class JobLifecycle {
     DISCARD
   }
 
+  /**
+   * Where a job's own dependencies stand, for a change that depends on them (a retry): all ended
+   * well (or it has none), some have not ended yet, or one ended failed, canceled or abandoned.
+   */
+  public enum Dependencies {
+    MET,
+    WAITING,
+    FAILED
+  }
+
   /** What the change means for the jobs that depend on this one. */
   public enum Dependents {
     NONE,
@@ -170,7 +180,15 @@ public final class JobLifecycle {
 
     /** start_at goes back to 0: the job waits again and no run of it is in progress. */
     public boolean resetsStart() {
-      return changes() && to == PENDING;
+      return changes() && (to == PENDING || to == BLOCKED);
+    }
+
+    /**
+     * Going to PENDING, run_after stays as it is: a job whose dependencies are met still waits for
+     * the time it was created to start at.
+     */
+    public boolean keepsRunAfter() {
+      return cause == Cause.DEPENDENCIES_MET;
     }
   }
 
@@ -283,6 +301,18 @@ public final class JobLifecycle {
    * @throws IllegalTransitionException if the change is not allowed from {@code from}
    */
   public static Transition decide(JobStatus from, Cause cause, int attempt, int maxAttempts) {
+    return decide(from, cause, attempt, maxAttempts, Dependencies.MET);
+  }
+
+  /**
+   * Decides a change that may depend on where the job's own dependencies stand (a retry of a job
+   * that has some: it waits for them again, or is abandoned again if one of them failed).
+   *
+   * @param dependencies where the job's dependencies stand now (MET for a job without any)
+   * @throws IllegalTransitionException if the change is not allowed from {@code from}
+   */
+  public static Transition decide(
+      JobStatus from, Cause cause, int attempt, int maxAttempts, Dependencies dependencies) {
     return switch (cause) {
       case CANCEL -> cancel(from, cause, false);
       case CANCEL_FORCED -> cancel(from, cause, true);
@@ -303,7 +333,7 @@ public final class JobLifecycle {
           from == PENDING ? same(from, cause) : toPending(from, cause, Attempts.FRESH_BUDGET);
       case RETRY ->
           from == FAILED || from == CANCELED || from == ABANDONED
-              ? toPending(from, cause, Attempts.FRESH_BUDGET)
+              ? retry(from, cause, dependencies)
               : refuse(
                   from,
                   "Only a failed, canceled or abandoned job can be retried; this one is "
@@ -395,15 +425,17 @@ public final class JobLifecycle {
       if (cause.actor() != actor) {
         continue;
       }
-      // the attempt counts matter to FAIL and LEASE_EXPIRED only: try both sides
+      // the attempt counts matter to FAIL and LEASE_EXPIRED only, the dependencies to RETRY
       for (int[] attempts : new int[][] {{1, 1}, {1, 3}, {2, 1}}) {
-        try {
-          Transition t = decide(from, cause, attempts[0], attempts[1]);
-          if (t.changes() && t.to() == to) {
-            return true;
+        for (Dependencies dependencies : Dependencies.values()) {
+          try {
+            Transition t = decide(from, cause, attempts[0], attempts[1], dependencies);
+            if (t.changes() && t.to() == to) {
+              return true;
+            }
+          } catch (IllegalTransitionException refused) {
+            // not this cause
           }
-        } catch (IllegalTransitionException refused) {
-          // not this cause
         }
       }
     }
@@ -437,6 +469,33 @@ public final class JobLifecycle {
         .clearsLease()
         .stopsRun(cause.actor() == Actor.CALLER && (hadRun || from == PENDING))
         .done();
+  }
+
+  /** A retry re-evaluates the job's dependencies: it runs, waits for them, or cannot run. */
+  private static Transition retry(JobStatus from, Cause cause, Dependencies dependencies) {
+    return switch (dependencies) {
+      case MET -> toPending(from, cause, Attempts.FRESH_BUDGET);
+      case WAITING ->
+          new Change(from, BLOCKED, cause)
+              .attempts(Attempts.FRESH_BUDGET)
+              .progress(Progress.ZERO)
+              .result(Result.DISCARD)
+              .clearsLease()
+              .done();
+      case FAILED ->
+          from == ABANDONED
+              ? refuse(
+                  from,
+                  "A job this one depends on ended failed, canceled or abandoned; retry that"
+                      + " one first.")
+              // its dependents were abandoned when it ended, or were created abandoned since
+              : new Change(from, ABANDONED, cause)
+                  .attempts(Attempts.FRESH_BUDGET)
+                  .error(Error.SET)
+                  .result(Result.DISCARD)
+                  .clearsLease()
+                  .done();
+    };
   }
 
   private static Transition ended(JobStatus from, Cause cause, JobStatus to) {

@@ -15,6 +15,7 @@ import java.util.List;
  * @param after the keyset position to continue after (the last job of the previous page), or null
  * @param offset rows to skip first (Mattermost's and Taipy's page numbers; 0 with a keyset)
  * @param limit most jobs, or -1 for all
+ * @param scheduleId only the jobs this schedule created, or null
  */
 public record JobQuery(
     Collection<String> types,
@@ -25,7 +26,46 @@ public record JobQuery(
     boolean newestFirst,
     Position after,
     long offset,
-    long limit) {
+    long limit,
+    String scheduleId) {
+
+  public JobQuery(
+      Collection<String> types,
+      Collection<JobStatus> statuses,
+      Long createdAfter,
+      Long createdBefore,
+      String idPrefix,
+      boolean newestFirst,
+      Position after,
+      long offset,
+      long limit) {
+    this(
+        types,
+        statuses,
+        createdAfter,
+        createdBefore,
+        idPrefix,
+        newestFirst,
+        after,
+        offset,
+        limit,
+        null);
+  }
+
+  /** The same query, only for the jobs this schedule created (null: any). */
+  public JobQuery ofSchedule(String id) {
+    return new JobQuery(
+        types,
+        statuses,
+        createdAfter,
+        createdBefore,
+        idPrefix,
+        newestFirst,
+        after,
+        offset,
+        limit,
+        id);
+  }
 
   /** A place in the list order: a job's create_at and id. */
   public record Position(long createAt, String id) {}
@@ -40,6 +80,15 @@ public record JobQuery(
 
   public JobQuery page(long offset, long limit) {
     return new JobQuery(
-        types, statuses, createdAfter, createdBefore, idPrefix, newestFirst, after, offset, limit);
+        types,
+        statuses,
+        createdAfter,
+        createdBefore,
+        idPrefix,
+        newestFirst,
+        after,
+        offset,
+        limit,
+        scheduleId);
   }
 }

@@ -23,7 +23,10 @@ public record JobRecord(
     int attempt,
     int maxAttempts,
     long runAfter,
-    JobResultInfo result) {
+    JobResultInfo result,
+    String scheduleId,
+    Long dueAt,
+    List<String> dependsOn) {
 
   public static JobRecord of(Job job, JobResultInfo result) {
     return new JobRecord(
@@ -42,7 +45,34 @@ public record JobRecord(
         job.getAttempt(),
         job.getMaxAttempts(),
         job.getRunAfter(),
-        result);
+        result,
+        job.getScheduleId(),
+        job.getDueAt(),
+        job.getDependsOn());
+  }
+
+  /** The same job with the ids of the jobs it depends on. */
+  public JobRecord withDependsOn(List<String> ids) {
+    return new JobRecord(
+        id,
+        type,
+        priority,
+        createAt,
+        startAt,
+        lastActivityAt,
+        status,
+        progress,
+        dataJson,
+        stacktraceJson,
+        force,
+        createdBy,
+        attempt,
+        maxAttempts,
+        runAfter,
+        result,
+        scheduleId,
+        dueAt,
+        List.copyOf(ids));
   }
 
   public Map<String, String> data() {

@@ -59,15 +59,21 @@ public class JobService {
       IdForm form,
       boolean force,
       String actor) {
-    return create(type, data, priority, 0, null, form, force, actor);
+    return create(type, data, priority, 0, null, List.of(), form, force, actor);
   }
 
   /**
-   * Stores a new PENDING job, as {@link #create(String, Map, int, IdForm, boolean, String)}, that
-   * is not started before {@code runAfter} and may take {@code maxAttempts} runs.
+   * Stores a new job, as {@link #create(String, Map, int, IdForm, boolean, String)}, that starts no
+   * earlier than {@code runAfter}, may take {@code maxAttempts} runs and, with {@code dependsOn},
+   * waits for those jobs: it is BLOCKED until each has ended well (PENDING at once if they all
+   * have), ABANDONED if one ended failed, canceled or abandoned. Wakes this instance's dispatcher
+   * when it is pending.
    *
    * @param runAfter epoch ms before which it is not claimed (0: at once)
    * @param maxAttempts the most runs it may take, or null for its type's setting
+   * @param dependsOn ids of existing jobs, without repeats (empty: none)
+   * @throws UnknownJobTypeException if no handler is registered for the type
+   * @throws UnknownDependencyException naming an id in {@code dependsOn} that is no job
    */
   public Job create(
       String type,
@@ -75,6 +81,7 @@ public class JobService {
       int priority,
       long runAfter,
       Integer maxAttempts,
+      List<String> dependsOn,
       IdForm form,
       boolean force,
       String actor) {
@@ -88,11 +95,18 @@ public class JobService {
     job.setMaxAttempts(maxAttempts == null ? types.maxAttempts(type) : maxAttempts);
     job.setRunAfter(runAfter);
     try {
-      store.insert(job);
+      if (dependsOn.isEmpty()) {
+        store.insert(job);
+      } else {
+        job.setDependsOn(dependsOn);
+        store.insertWaiting(job, dependsOn);
+      }
     } catch (SQLException e) {
       throw StoreException.of("Storing the new job failed", e);
     }
-    signals.fire(new JobSignal(JobSignal.Kind.CREATED, id));
+    if (job.getStatus() == JobStatus.PENDING) {
+      signals.fire(new JobSignal(JobSignal.Kind.CREATED, id));
+    }
     return job;
   }
 
@@ -163,7 +177,16 @@ public class JobService {
 
   /** A job with its result file's description. */
   public Optional<JobRecord> record(String id) {
-    return find(id).map(job -> JobRecord.of(job, results.info(id).orElse(null)));
+    return find(id)
+        .map(
+            job -> {
+              try {
+                job.setDependsOn(reads.dependsOn(id));
+              } catch (SQLException e) {
+                throw StoreException.of("Reading the dependencies of job " + id + " failed", e);
+              }
+              return JobRecord.of(job, results.info(id).orElse(null));
+            });
   }
 
   /** A job's status changes, oldest first. */

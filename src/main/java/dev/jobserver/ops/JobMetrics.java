@@ -41,7 +41,7 @@ public class JobMetrics implements StoreListener {
   static final String LOOP_UP = "jobserver_engine_loop_up";
 
   /** The engine's loops, by name (their gauges exist before the engine has started). */
-  static final String[] LOOPS = {"dispatcher", "outcomes", "heartbeat", "recovery"};
+  static final String[] LOOPS = {"dispatcher", "outcomes", "heartbeat", "recovery", "schedules"};
 
   @Inject private MetricRegistry registry;
   @Inject private JobTypeRegistry types;

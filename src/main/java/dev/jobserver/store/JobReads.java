@@ -64,7 +64,8 @@ public class JobReads {
    * that is released before its rows are handed on, so a client that reads slowly (or stops
    * reading) holds no database connection and no transaction, and memory holds one chunk at most.
    *
-   * @param withResults each job comes with its result file's description, if it has one
+   * @param withResults each job comes with its result file's description, if it has one, and the
+   *     ids of the jobs it depends on (the native view)
    */
   public void list(JobQuery q, boolean withResults, Sink sink) throws IOException {
     long remaining = q.limit() < 0 ? Long.MAX_VALUE : q.limit();
@@ -78,6 +79,18 @@ public class JobReads {
         full = readChunk(q, withResults, after, offset, want, chunk);
       } catch (SQLException e) {
         throw new IOException("Listing jobs failed: " + e.getMessage(), e);
+      }
+      if (withResults && !chunk.isEmpty()) {
+        // the native view shows each job's dependencies: one read per chunk
+        java.util.Map<String, List<String>> deps;
+        try {
+          deps = dependsOn(chunk.stream().map(JobRecord::id).toList());
+        } catch (SQLException e) {
+          throw new IOException("Listing jobs failed: " + e.getMessage(), e);
+        }
+        if (!deps.isEmpty()) {
+          chunk.replaceAll(j -> deps.containsKey(j.id()) ? j.withDependsOn(deps.get(j.id())) : j);
+        }
       }
       for (JobRecord job : chunk) {
         sink.accept(job);
@@ -237,6 +250,10 @@ public class JobReads {
       sql.append(" AND j.create_at < ?");
       params.add(q.createdBefore());
     }
+    if (q.scheduleId() != null) {
+      sql.append(" AND j.schedule_id = ?");
+      params.add(q.scheduleId());
+    }
     if (q.idPrefix() != null) {
       sql.append(" AND j.id LIKE ? ESCAPE '!'");
       params.add(q.idPrefix().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
@@ -271,7 +288,9 @@ public class JobReads {
     "created_by",
     "attempt",
     "max_attempts",
-    "run_after"
+    "run_after",
+    "schedule_id",
+    "due_at"
   };
 
   private static final String RESULT_COLUMNS =
@@ -300,10 +319,14 @@ public class JobReads {
   private static JobRecord record(ResultSet rs, boolean withResults) throws SQLException {
     String id = rs.getString(1);
     JobResultInfo result = null;
-    if (withResults && rs.getString(16) != null) {
+    int r = JOB_COLUMNS.length + 1;
+    if (withResults && rs.getString(r) != null) {
       result =
-          new JobResultInfo(id, rs.getString(16), rs.getString(17), rs.getLong(18), rs.getLong(19));
+          new JobResultInfo(
+              id, rs.getString(r), rs.getString(r + 1), rs.getLong(r + 2), rs.getLong(r + 3));
     }
+    long due = rs.getLong(17);
+    Long dueAt = rs.wasNull() ? null : due;
     return new JobRecord(
         id,
         rs.getString(2),
@@ -320,7 +343,41 @@ public class JobReads {
         rs.getInt(13),
         rs.getInt(14),
         rs.getLong(15),
-        result);
+        result,
+        rs.getString(16),
+        dueAt,
+        List.of());
+  }
+
+  /** The ids of the jobs this one depends on, as created (empty: none). */
+  public List<String> dependsOn(String jobId) throws SQLException {
+    return dependsOn(List.of(jobId)).getOrDefault(jobId, List.of());
+  }
+
+  /** The ids each of these jobs depends on, in one read (jobs without any are absent). */
+  public java.util.Map<String, List<String>> dependsOn(Collection<String> jobIds)
+      throws SQLException {
+    java.util.Map<String, List<String>> out = new java.util.HashMap<>();
+    if (jobIds.isEmpty()) {
+      return out;
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT job_id, depends_on FROM job_dependency WHERE job_id IN ("
+                    + JobStore.placeholders(jobIds.size())
+                    + ") ORDER BY job_id, depends_on")) {
+      int i = 1;
+      for (String id : jobIds) {
+        ps.setString(i++, id);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
+        }
+      }
+    }
+    return out;
   }
 
   /** A job's status changes, oldest first. */

@@ -52,7 +52,7 @@ final class JobRowUpdate {
    * has started: as {@code start} alone ({@code t == start}), or as {@code start} and then {@code
    * t} in one statement, for a run that ended before its start was written. Either way it applies
    * only while the job is still the reservation the start was decided on: {@code status = 'PENDING'
-   * AND lease_owner = ? AND attempt = ?}.
+   * AND lease_owner = ? AND attempt = ?}; the two at once only to a job no other job depends on.
    */
   static String sql(Transition start, Transition t, boolean rewritesData) {
     StringBuilder set = new StringBuilder("UPDATE job SET status = ?, last_activity_at = ?");
@@ -80,7 +80,7 @@ final class JobRowUpdate {
     if (t.clearsLease()) {
       set.append(", lease_owner = NULL, lease_expires_at = 0");
     }
-    if (t.to() == JobStatus.PENDING) {
+    if (setsRunAfter(t)) {
       set.append(", run_after = ?");
     }
     if (rewritesData) {
@@ -90,7 +90,15 @@ final class JobRowUpdate {
     if (start != null) {
       set.append(" AND status = 'PENDING' AND lease_owner = ? AND attempt = ?");
     }
+    if (start != null && t != start) {
+      // a job that others depend on ends where its dependents are looked at (JobStore.finishIn)
+      set.append(" AND has_dependents = FALSE");
+    }
     return set.toString();
+  }
+
+  private static boolean setsRunAfter(Transition t) {
+    return t.to() == JobStatus.PENDING && !t.keepsRunAfter();
   }
 
   /** Binds the values of {@link #sql(Transition, boolean)} for one job and adds it to the batch. */
@@ -116,7 +124,7 @@ final class JobRowUpdate {
     if (t.startAt()) {
       up.setLong(i++, v.startedAt > 0 ? v.startedAt : v.now);
     }
-    if (t.to() == JobStatus.PENDING) {
+    if (setsRunAfter(t)) {
       up.setLong(i++, t.backoff() ? v.retryAt : 0);
     }
     if (v.data != null) {

@@ -7,9 +7,12 @@ import dev.jobserver.job.Job;
 import dev.jobserver.job.JobData;
 import dev.jobserver.job.JobLifecycle;
 import dev.jobserver.job.JobLifecycle.Cause;
+import dev.jobserver.job.JobLifecycle.Dependencies;
+import dev.jobserver.job.JobLifecycle.Dependents;
 import dev.jobserver.job.JobLifecycle.Transition;
 import dev.jobserver.job.JobNotFoundException;
 import dev.jobserver.job.JobStatus;
+import dev.jobserver.job.UnknownDependencyException;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,6 +29,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,10 +56,24 @@ public class JobStore {
   @Resource(lookup = JobserverDataSource.JNDI_NAME)
   private DataSource dataSource;
 
+  /** Statuses a dependency may end in for its dependents to run. */
+  static final Set<JobStatus> ENDED_WELL =
+      Set.of(JobStatus.COMPLETED, JobStatus.WARNING, JobStatus.SKIPPED);
+
+  /** Statuses a dependency may end in that abandon its dependents. */
+  static final Set<JobStatus> ENDED_BADLY =
+      Set.of(JobStatus.FAILED, JobStatus.CANCELED, JobStatus.ABANDONED);
+
+  /** Most ids in one IN list (PostgreSQL takes 32,767 parameters a statement). */
+  static final int IN_CHUNK = 1000;
+
   @Inject private Instance<StoreListener> listeners;
 
   private volatile Boolean postgres;
   private GroupCommit<Job> inserts;
+
+  /** Told after a commit that made blocked jobs pending (the local dispatcher claims them). */
+  private volatile Runnable unblocked = () -> {};
 
   /** Every listener bean, told of each committed change (metrics); none in tests. */
   private StoreListener listener = new StoreListener() {};
@@ -99,6 +117,11 @@ public class JobStore {
     }
   }
 
+  /** Whom to tell when jobs whose dependencies are met became pending (this instance's engine). */
+  public void whenUnblocked(Runnable listener) {
+    this.unblocked = listener == null ? () -> {} : listener;
+  }
+
   /** A store on the given data source (tests, and the direct store below). */
   public static JobStore over(DataSource dataSource) {
     return new JobStore(dataSource);
@@ -134,6 +157,8 @@ public class JobStore {
         List.of(new RunOutcome("-", 0, Cause.FAIL, 0, Map.of("k", "v"), "-", "-", 0, "-")),
         "-");
     progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
+    // what an ending that concerns dependents loads (the shutdown path records endings too)
+    new Ending("-", JobStatus.FAILED, Dependents.ABANDON).hashCode();
     for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK)) {
       JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, cause, 1, 1), true);
     }
@@ -198,6 +223,187 @@ public class JobStore {
     }
   }
 
+  static final String INSERT_JOB_FULL =
+      "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status,"
+          + " progress, data, force_run, created_by, attempt, max_attempts, run_after,"
+          + " lease_expires_at, schedule_id, due_at, deps_waiting)"
+          + " VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)";
+
+  private static void bindFull(PreparedStatement ins, Job job, int depsWaiting)
+      throws SQLException {
+    ins.setString(1, job.getId());
+    ins.setString(2, job.getType());
+    ins.setInt(3, job.getPriority());
+    ins.setLong(4, job.getCreateAt());
+    ins.setString(5, job.getStatus().name());
+    ins.setString(6, job.dataJson());
+    ins.setBoolean(7, job.isForce());
+    ins.setString(8, Text.column(job.getCreatedBy(), JobEventStore.MAX_ACTOR));
+    ins.setInt(9, job.getMaxAttempts());
+    ins.setLong(10, job.getRunAfter());
+    ins.setString(11, job.getScheduleId());
+    if (job.getDueAt() == null) {
+      ins.setNull(12, java.sql.Types.BIGINT);
+    } else {
+      ins.setLong(12, job.getDueAt());
+    }
+    ins.setInt(13, depsWaiting);
+  }
+
+  /**
+   * Stores a new job that depends on other jobs, in its own transaction: the dependencies are
+   * locked (so none of them ends unseen while the job is written), the state machine decides
+   * whether it starts PENDING (all ended well), BLOCKED (some have not ended) or ABANDONED (one
+   * ended failed, canceled or abandoned), and the new job's status is set on {@code job}.
+   *
+   * @param dependsOn ids of existing jobs, without repeats
+   * @throws UnknownDependencyException naming the first id that is no job
+   */
+  public void insertWaiting(Job job, List<String> dependsOn) throws SQLException {
+    retryingDeadlocks(
+        () -> {
+          insertWaitingOnce(job, dependsOn);
+          return null;
+        });
+  }
+
+  private void insertWaitingOnce(Job job, List<String> dependsOn) throws SQLException {
+    try (Connection c = transaction()) {
+      Map<String, JobStatus> statuses = new HashMap<>();
+      for (List<String> chunk : chunks(new ArrayList<>(new LinkedHashSet<>(dependsOn)))) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id, status FROM job WHERE id IN ("
+                    + placeholders(chunk.size())
+                    + ") ORDER BY id FOR UPDATE")) {
+          bind(ps, 1, chunk);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              statuses.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
+            }
+          }
+        }
+      }
+      String failed = null;
+      int waiting = 0;
+      for (String dep : dependsOn) {
+        JobStatus status = statuses.get(dep);
+        if (status == null) {
+          throw new UnknownDependencyException(dep);
+        }
+        if (ENDED_BADLY.contains(status)) {
+          failed = failed == null ? dep : failed;
+        } else if (!ENDED_WELL.contains(status)) {
+          waiting++;
+        }
+      }
+      JobStatus initial = JobLifecycle.initial(waiting > 0, failed != null);
+      String error = failed == null ? null : dependencyFailed(failed, statuses.get(failed));
+      job.startsAs(initial, error);
+      try (PreparedStatement ins = c.prepareStatement(INSERT_JOB_FULL)) {
+        bindFull(ins, job, initial == JobStatus.BLOCKED ? waiting : 0);
+        ins.executeUpdate();
+      }
+      try (PreparedStatement edge =
+          c.prepareStatement(
+              "INSERT INTO job_dependency (depends_on, job_id, met) VALUES (?, ?, ?)")) {
+        for (String dep : dependsOn) {
+          edge.setString(1, dep);
+          edge.setString(2, job.getId());
+          edge.setBoolean(3, ENDED_WELL.contains(statuses.get(dep)));
+          edge.addBatch();
+        }
+        edge.executeBatch();
+      }
+      for (List<String> chunk : chunks(dependsOn)) {
+        try (PreparedStatement flag =
+            c.prepareStatement(
+                "UPDATE job SET has_dependents = TRUE WHERE has_dependents = FALSE AND id IN ("
+                    + placeholders(chunk.size())
+                    + ")")) {
+          bind(flag, 1, chunk);
+          flag.executeUpdate();
+        }
+      }
+      try (PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
+        JobEventStore.add(
+            ev,
+            job.getId(),
+            job.getCreateAt(),
+            job.getCreatedBy(),
+            null,
+            initial,
+            error == null ? "created" : "created; " + error);
+        ev.executeBatch();
+      }
+      JobCounts counts = new JobCounts();
+      counts.created(job.getType(), initial);
+      if (initial.isFinished()) {
+        counts.runEnded(job.getType(), initial, job.getCreateAt(), -1);
+      }
+      counts.apply(c, isPostgres(c));
+      c.commit();
+      counts.publish(listener);
+    }
+  }
+
+  /**
+   * Writes a schedule's new jobs (with their schedule id and due time, and their "created" events
+   * by their creator, {@code schedule:<id>}, saying who fired them) in the caller's transaction,
+   * which also advances the schedule: the unique (schedule_id, due_at) key refuses a second job for
+   * one due time.
+   *
+   * @return what to run once that transaction has committed (it tells the listener)
+   */
+  Runnable insertScheduled(Connection c, List<Job> jobs, String firedBy) throws SQLException {
+    if (jobs.isEmpty()) {
+      return () -> {};
+    }
+    try (PreparedStatement ins = c.prepareStatement(INSERT_JOB_FULL);
+        PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
+      JobCounts counts = new JobCounts();
+      for (Job job : jobs) {
+        bindFull(ins, job, 0);
+        ins.addBatch();
+        JobEventStore.add(
+            ev,
+            job.getId(),
+            job.getCreateAt(),
+            job.getCreatedBy(),
+            null,
+            job.getStatus(),
+            (job.getDueAt() == null
+                    ? "created: run now"
+                    : "created for the due time " + java.time.Instant.ofEpochMilli(job.getDueAt()))
+                + " by "
+                + firedBy);
+        counts.created(job.getType(), job.getStatus());
+      }
+      ins.executeBatch();
+      ev.executeBatch();
+      counts.apply(c, isPostgres(c));
+      return () -> counts.publish(listener);
+    }
+  }
+
+  /** The statuses of these jobs now (absent: no such job), read without locking. */
+  Map<String, JobStatus> statuses(Connection c, Collection<String> ids) throws SQLException {
+    Map<String, JobStatus> out = new HashMap<>();
+    for (List<String> chunk : chunks(new ArrayList<>(ids))) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id, status FROM job WHERE id IN (" + placeholders(chunk.size()) + ")")) {
+        bind(ps, 1, chunk);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   // ---- what callers ask for -------------------------------------------------------------------
 
   /**
@@ -211,26 +417,144 @@ public class JobStore {
   public Transition change(
       String id, Cause cause, String actor, String message, ToIntFunction<String> budget)
       throws SQLException {
+    return retryingDeadlocks(() -> changeOnce(id, cause, actor, message, budget));
+  }
+
+  private Transition changeOnce(
+      String id, Cause cause, String actor, String message, ToIntFunction<String> budget)
+      throws SQLException {
     long now = System.currentTimeMillis();
     try (Connection c = transaction()) {
       Row row = lock(c, id);
-      Transition t = JobLifecycle.decide(row.status, cause, row.attempt, row.maxAttempts);
+      DependencyState deps = DependencyState.NONE;
+      if (cause == Cause.RETRY && ENDED_BADLY.contains(row.status)) {
+        deps = dependencyState(c, id);
+      }
+      Transition t =
+          JobLifecycle.decide(row.status, cause, row.attempt, row.maxAttempts, deps.where());
       Statements statements = new Statements(c);
       if (t.changes()) {
         JobRowUpdate.Values v = new JobRowUpdate.Values(now);
         v.budget = budget.applyAsInt(row.type);
-        JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, false)), id, t, v);
+        String error = t.error() == JobLifecycle.Error.SET ? deps.reason() : null;
+        if (error != null) {
+          v.data = mergedData(row.data, Map.of(), t, error);
+          v.stacktrace = row.stacktrace;
+        }
+        JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, error != null)), id, t, v);
         if (t.result() == JobLifecycle.Result.DISCARD) {
           statements.discardResult(id);
         }
-        statements.event(id, now, actor, t.from(), t.to(), message);
+        if (t.to() == JobStatus.BLOCKED) {
+          deps.rewrite(c, id);
+        }
+        statements.event(
+            id, now, actor, t.from(), t.to(), error == null ? message : message + "; " + error);
         statements.count(row.type, t, now, row.startAt);
+        statements.ended(id, t, row.hasDependents);
         statements.executeAll();
       }
-      c.commit();
-      statements.counts.publish(listener);
+      commit(c, statements);
       return t;
     }
+  }
+
+  /**
+   * Where a job's dependencies stand, read with them locked (so none of them ends unseen while the
+   * job's new status is written). A dependency deleted since (a finished one, by retention) no
+   * longer holds the job back.
+   */
+  private DependencyState dependencyState(Connection c, String id) throws SQLException {
+    List<String> deps = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT depends_on FROM job_dependency WHERE job_id = ?")) {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          deps.add(rs.getString(1));
+        }
+      }
+    }
+    if (deps.isEmpty()) {
+      return DependencyState.NONE;
+    }
+    deps.sort(null);
+    Map<String, JobStatus> statuses = new HashMap<>();
+    for (List<String> chunk : chunks(deps)) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id, status FROM job WHERE id IN ("
+                  + placeholders(chunk.size())
+                  + ") ORDER BY id FOR UPDATE")) {
+        bind(ps, 1, chunk);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            statuses.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
+          }
+        }
+      }
+    }
+    return new DependencyState(statuses);
+  }
+
+  /** A job's dependencies and their statuses, and what follows for the job. */
+  private static final class DependencyState {
+    static final DependencyState NONE = new DependencyState(Map.of());
+
+    private final Map<String, JobStatus> statuses;
+    private String failed;
+    private int waiting;
+
+    DependencyState(Map<String, JobStatus> statuses) {
+      this.statuses = statuses;
+      for (Map.Entry<String, JobStatus> e : new java.util.TreeMap<>(statuses).entrySet()) {
+        if (ENDED_BADLY.contains(e.getValue())) {
+          failed = failed == null ? e.getKey() : failed;
+        } else if (!ENDED_WELL.contains(e.getValue())) {
+          waiting++;
+        }
+      }
+    }
+
+    Dependencies where() {
+      return failed != null
+          ? Dependencies.FAILED
+          : waiting > 0 ? Dependencies.WAITING : Dependencies.MET;
+    }
+
+    String reason() {
+      return failed == null ? null : dependencyFailed(failed, statuses.get(failed));
+    }
+
+    /** The job waits again: its count of waiting dependencies and which have ended well. */
+    void rewrite(Connection c, String id) throws SQLException {
+      try (PreparedStatement ps =
+          c.prepareStatement("UPDATE job SET deps_waiting = ? WHERE id = ?")) {
+        ps.setInt(1, waiting);
+        ps.setString(2, id);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE job_dependency SET met = ? WHERE depends_on = ? AND job_id = ?")) {
+        for (Map.Entry<String, JobStatus> e : statuses.entrySet()) {
+          ps.setBoolean(1, ENDED_WELL.contains(e.getValue()));
+          ps.setString(2, e.getKey());
+          ps.setString(3, id);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+  }
+
+  /** The error of a job that cannot run because a job it depends on ended badly. */
+  static String dependencyFailed(String dependency, JobStatus status) {
+    return "Job "
+        + dependency
+        + " that this job depends on ended "
+        + status.name().toLowerCase()
+        + ".";
   }
 
   /**
@@ -469,9 +793,26 @@ public class JobStore {
       }
       // a start written before (when its run opened its result) was not refused; its end, if it
       // came with it, is written below like any other
-      Set<String> startedBefore = alreadyStarted(c, owner, unapplied, written);
+      Set<String> deferred = new HashSet<>();
+      Set<String> startedBefore = alreadyStarted(c, owner, unapplied, written, deferred);
       Set<String> refused = new HashSet<>(unapplied);
       refused.removeAll(startedBefore);
+      refused.removeAll(deferred);
+      if (!deferred.isEmpty()) {
+        // some job depends on these: written as a start now, their ends below with the row read
+        for (RunStart s : written) {
+          if (deferred.contains(s.jobId())) {
+            JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+            v.startedAt = s.startedAt();
+            v.owner = owner;
+            v.attemptBefore = s.attempt() - 1;
+            JobRowUpdate.add(
+                statements.get(JobRowUpdate.sql(start, start, false)), s.jobId(), start, start, v);
+          }
+        }
+        statements.executeUpdates(); // the rows are locked: each applies
+        unapplied.removeAll(deferred);
+      }
       for (RunStart s : written) {
         if (unapplied.contains(s.jobId())) {
           continue;
@@ -490,6 +831,9 @@ public class JobStore {
       }
       List<RunOutcome> rest = new ArrayList<>(ends);
       for (RunOutcome o : combined) {
+        if (deferred.contains(o.jobId())) {
+          continue; // written by finishIn, which reads the row and its dependents
+        }
         if (unapplied.contains(o.jobId())) {
           if (!startedBefore.contains(o.jobId())) {
             rest.remove(o); // its start was refused: the run is not the job's any more
@@ -500,11 +844,11 @@ public class JobStore {
         Transition end = plainEnd(o);
         statements.event(o.jobId(), now, actor, JobStatus.RUNNING, end.to(), eventMessage(o));
         statements.count(typeOf(written, o.jobId()), end, now, startOf(written, o.jobId()));
+        // no job depends on it: the statement applies only to a job without dependents
       }
       finishIn(c, statements, owner, rest, actor, now);
       statements.executeAll();
-      c.commit();
-      statements.counts.publish(listener);
+      commit(c, statements);
       return refused;
     }
   }
@@ -533,10 +877,17 @@ public class JobStore {
 
   /**
    * Of the starts that changed no row, those whose job is already running this very run (its start
-   * was written before, e.g. when its result was opened): they were not refused.
+   * was written before, e.g. when its result was opened): they were not refused. Those still
+   * reserved for the run whose job has dependents go to {@code deferred}: the statement that writes
+   * a start and a plain end at once applies only to jobs without dependents, whose ending needs no
+   * further look.
    */
   private static Set<String> alreadyStarted(
-      Connection c, String owner, Set<String> candidates, List<RunStart> starts)
+      Connection c,
+      String owner,
+      Set<String> candidates,
+      List<RunStart> starts,
+      Set<String> deferred)
       throws SQLException {
     if (candidates.isEmpty()) {
       return Set.of();
@@ -551,6 +902,11 @@ public class JobStore {
           && row.attempt == attempts.get(row.id)
           && (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
         started.add(row.id);
+      } else if (owner.equals(row.leaseOwner)
+          && row.attempt == attempts.get(row.id) - 1
+          && row.status == JobStatus.PENDING
+          && row.hasDependents) {
+        deferred.add(row.id); // still our reservation: the start-and-end statement skips these
       }
     }
     return started;
@@ -571,8 +927,7 @@ public class JobStore {
       Statements statements = new Statements(c);
       int changed = finishIn(c, statements, owner, outcomes, actor, System.currentTimeMillis());
       statements.executeAll();
-      c.commit();
-      statements.counts.publish(listener);
+      commit(c, statements);
       return changed;
     }
   }
@@ -633,6 +988,7 @@ public class JobStore {
       }
       statements.event(o.jobId(), now, actor, t.from(), t.to(), message);
       statements.count(row.type, t, now, row.startAt);
+      statements.ended(o.jobId(), t, row.hasDependents);
       changed++;
     }
     return changed;
@@ -768,10 +1124,10 @@ public class JobStore {
         }
         statements.event(row.id, now, actor, t.from(), t.to(), message);
         statements.count(row.type, t, now, row.startAt);
+        statements.ended(row.id, t, row.hasDependents);
       }
       statements.executeAll();
-      c.commit();
-      statements.counts.publish(listener);
+      commit(c, statements);
       return expired.size();
     }
   }
@@ -813,11 +1169,11 @@ public class JobStore {
         }
         statements.event(row.id, now, actor, t.from(), t.to(), reason);
         statements.count(row.type, t, now, row.startAt);
+        statements.ended(row.id, t, row.hasDependents);
         handed++;
       }
       statements.executeAll();
-      c.commit();
-      statements.counts.publish(listener);
+      commit(c, statements);
       return handed + release(owner, reserved);
     }
   }
@@ -911,7 +1267,9 @@ public class JobStore {
 
   /** A job's columns that decisions are made on. */
   private static final class Row {
-    static final String COLUMNS = "id, status, lease_owner, attempt, max_attempts, type, start_at";
+    static final String COLUMNS =
+        "id, status, lease_owner, attempt, max_attempts, type, start_at, has_dependents,"
+            + " deps_waiting";
     String id;
     JobStatus status;
     String leaseOwner;
@@ -919,6 +1277,8 @@ public class JobStore {
     int maxAttempts;
     String type;
     long startAt;
+    boolean hasDependents;
+    int depsWaiting;
     String data;
     String stacktrace;
 
@@ -931,9 +1291,11 @@ public class JobStore {
       r.maxAttempts = rs.getInt(5);
       r.type = rs.getString(6);
       r.startAt = rs.getLong(7);
+      r.hasDependents = rs.getBoolean(8);
+      r.depsWaiting = rs.getInt(9);
       if (withData) {
-        r.data = rs.getString(8);
-        r.stacktrace = rs.getString(9);
+        r.data = rs.getString(10);
+        r.stacktrace = rs.getString(11);
       }
       return r;
     }
@@ -998,6 +1360,164 @@ public class JobStore {
       return counts;
     }
 
+    /** Jobs whose change concerns their dependents, level by level (see {@link #resolve}). */
+    private final Map<String, Ending> endings = new LinkedHashMap<>();
+
+    /** Whether blocked jobs became pending here (the dispatcher is told after the commit). */
+    boolean unblockedAny;
+
+    /**
+     * Notes a change that may concern the job's dependents (the state machine says so: it ended
+     * well, or badly); they are dealt with in {@link #executeAll}, in this transaction.
+     *
+     * @param hasDependents the job's flag as read under its lock
+     */
+    void ended(String id, Transition t, boolean hasDependents) {
+      if (t.changes() && t.dependents() != Dependents.NONE && hasDependents) {
+        endings.put(id, new Ending(id, t.to(), t.dependents()));
+      }
+    }
+
+    /**
+     * Applies what the endings imply for the jobs that depend on them, level by level: a BLOCKED
+     * dependent (locked, in id order) counts off the dependencies that ended well, once each, and
+     * becomes PENDING when none is left waiting; one whose dependency ended badly is ABANDONED, and
+     * so are its own blocked dependents, transitively. Each change as the state machine decides it,
+     * with its event by {@code dependency:<id>} and its counts.
+     */
+    private void resolve() throws SQLException {
+      Map<String, Ending> level = new LinkedHashMap<>(endings);
+      endings.clear();
+      long now = System.currentTimeMillis();
+      while (!level.isEmpty()) {
+        // dependent -> the edges of this level that lead to it: {depends_on, met}
+        Map<String, List<String[]>> edges = new LinkedHashMap<>();
+        for (List<String> chunk : chunks(new ArrayList<>(level.keySet()))) {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT depends_on, job_id, met FROM job_dependency WHERE depends_on IN ("
+                      + placeholders(chunk.size())
+                      + ")")) {
+            bind(ps, 1, chunk);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                edges
+                    .computeIfAbsent(rs.getString(2), k -> new ArrayList<>())
+                    .add(new String[] {rs.getString(1), rs.getBoolean(3) ? "1" : "0"});
+              }
+            }
+          }
+        }
+        Map<String, Ending> next = new LinkedHashMap<>();
+        List<Row> blocked = lockBlocked(new ArrayList<>(edges.keySet()));
+        try (PreparedStatement met =
+                c.prepareStatement(
+                    "UPDATE job_dependency SET met = TRUE"
+                        + " WHERE depends_on = ? AND job_id = ? AND met = FALSE");
+            PreparedStatement waiting =
+                c.prepareStatement("UPDATE job SET deps_waiting = ? WHERE id = ?")) {
+          List<Row> counting = new ArrayList<>();
+          List<Integer> metEdges = new ArrayList<>();
+          List<String> unblockedBy = new ArrayList<>();
+          for (Row row : blocked) {
+            String failedDep = null;
+            String lastDep = null;
+            int newlyMet = 0;
+            for (String[] edge : edges.get(row.id)) {
+              Ending ending = level.get(edge[0]);
+              if (ending.what() == Dependents.ABANDON) {
+                failedDep = failedDep == null ? edge[0] : failedDep;
+              } else if (edge[1].equals("0")) {
+                met.setString(1, edge[0]);
+                met.setString(2, row.id);
+                met.addBatch();
+                newlyMet++;
+                lastDep = edge[0];
+              }
+            }
+            if (failedDep != null) {
+              Transition t =
+                  JobLifecycle.decide(
+                      row.status, Cause.DEPENDENCY_FAILED, row.attempt, row.maxAttempts);
+              String error = dependencyFailed(failedDep, level.get(failedDep).to());
+              JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+              v.data = mergedData(row.data, Map.of(), t, error);
+              v.stacktrace = row.stacktrace;
+              JobRowUpdate.add(get(JobRowUpdate.sql(t, true)), row.id, t, v);
+              event(row.id, now, "dependency:" + failedDep, t.from(), t.to(), error);
+              count(row.type, t, now, row.startAt);
+              if (row.hasDependents) {
+                next.put(row.id, new Ending(row.id, t.to(), t.dependents()));
+              }
+            } else if (newlyMet > 0) {
+              counting.add(row);
+              metEdges.add(newlyMet);
+              unblockedBy.add(lastDep);
+            }
+          }
+          int[] applied = met.executeBatch();
+          // a dependency counts once, even if it ends well again (forced back and run again)
+          int k = 0;
+          for (int i = 0; i < counting.size(); i++) {
+            Row row = counting.get(i);
+            int counted = 0;
+            for (int e = 0; e < metEdges.get(i); e++, k++) {
+              counted += applied.length > k && applied[k] == 0 ? 0 : 1;
+            }
+            int left = Math.max(0, row.depsWaiting - counted);
+            waiting.setInt(1, left);
+            waiting.setString(2, row.id);
+            waiting.addBatch();
+            if (left == 0) {
+              Transition t =
+                  JobLifecycle.decide(
+                      row.status, Cause.DEPENDENCIES_MET, row.attempt, row.maxAttempts);
+              JobRowUpdate.add(
+                  get(JobRowUpdate.sql(t, false)), row.id, t, new JobRowUpdate.Values(now));
+              event(
+                  row.id,
+                  now,
+                  "dependency:" + unblockedBy.get(i),
+                  t.from(),
+                  t.to(),
+                  "every job it depends on has ended well");
+              count(row.type, t, now, row.startAt);
+              unblockedAny = true;
+            }
+          }
+          waiting.executeBatch();
+        }
+        executeUpdates();
+        level = next;
+      }
+    }
+
+    /** Of these jobs, the BLOCKED ones, locked in id order (others have nothing to wait for). */
+    private List<Row> lockBlocked(List<String> ids) throws SQLException {
+      List<Row> rows = new ArrayList<>();
+      ids.sort(null);
+      for (List<String> chunk : chunks(ids)) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT "
+                    + Row.COLUMNS
+                    + ", data, stacktrace FROM job WHERE status = 'BLOCKED' AND id IN ("
+                    + placeholders(chunk.size())
+                    + ") ORDER BY id FOR UPDATE")) {
+          bind(ps, 1, chunk);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              Row row = Row.read(rs, true);
+              if (row.status == JobStatus.BLOCKED) {
+                rows.add(row);
+              }
+            }
+          }
+        }
+      }
+      return rows;
+    }
+
     /** Counts a decided change (and, if the job finished, its run) for stats and metrics. */
     void count(String type, Transition t, long now, long startAt) {
       counts.changed(type, t.from(), t.to());
@@ -1010,6 +1530,7 @@ public class JobStore {
     void executeAll() throws SQLException {
       try {
         executeUpdates();
+        resolve();
         counts.apply(c, isPostgres(c));
         if (discards != null) {
           discards.executeBatch();
@@ -1028,6 +1549,67 @@ public class JobStore {
           events.close();
         }
       }
+    }
+  }
+
+  /** A job's change that its dependents are to hear of. */
+  private record Ending(String id, JobStatus to, Dependents what) {}
+
+  /**
+   * Commits, then tells the listener (metrics) what the transaction did, and this instance's engine
+   * if blocked jobs became pending.
+   */
+  private void commit(Connection c, Statements statements) throws SQLException {
+    c.commit();
+    statements.counts.publish(listener);
+    if (statements.unblockedAny) {
+      unblocked.run();
+    }
+  }
+
+  /** Work in one transaction, done again if the database broke a deadlock by aborting it. */
+  interface SqlWork<T> {
+    T run() throws SQLException;
+  }
+
+  /**
+   * Runs the work, again (up to three times) when the database aborted it to break a deadlock: two
+   * endings whose dependents overlap across levels may lock them in opposite orders.
+   */
+  static <T> T retryingDeadlocks(SqlWork<T> work) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return work.run();
+      } catch (SQLException e) {
+        if (attempt >= 3 || !isDeadlock(e)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  static boolean isDeadlock(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql
+          && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static List<List<String>> chunks(List<String> ids) {
+    List<List<String>> out = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i += IN_CHUNK) {
+      out.add(ids.subList(i, Math.min(ids.size(), i + IN_CHUNK)));
+    }
+    return out;
+  }
+
+  static void bind(PreparedStatement ps, int from, Collection<String> values) throws SQLException {
+    int i = from;
+    for (String v : values) {
+      ps.setString(i++, v);
     }
   }
 

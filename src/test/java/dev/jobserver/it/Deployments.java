@@ -38,7 +38,8 @@ public final class Deployments {
         TestHandlers.Overlap.class,
         TestHandlers.ResultWriter.class,
         TestHandlers.ArmPoison.class,
-        TestHandlers.Poison.class);
+        TestHandlers.Poison.class,
+        TestHooks.class);
     return war;
   }
 }

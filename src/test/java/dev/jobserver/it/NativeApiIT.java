@@ -313,7 +313,14 @@ class NativeApiIT extends InServerTest {
     assertError(
         http.post(API + "/jobs", MANAGER, "{\"type\":\"noop\",\"depends_on\":[\"x\"]}"),
         400,
-        "depends_on: not supported yet");
+        "depends_on: '\"x\"' is not a job id");
+    assertError(
+        http.post(
+            API + "/jobs",
+            MANAGER,
+            "{\"type\":\"noop\",\"depends_on\":[\"abcdefghijklmnopqrstuvwxyz\"]}"),
+        400,
+        "depends_on: job abcdefghijklmnopqrstuvwxyz does not exist");
     assertError(
         http.post(
             API + "/jobs",

@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jobserver.job.JobLifecycle.Actor;
 import dev.jobserver.job.JobLifecycle.Attempts;
 import dev.jobserver.job.JobLifecycle.Cause;
+import dev.jobserver.job.JobLifecycle.Dependencies;
 import dev.jobserver.job.JobLifecycle.Dependents;
 import dev.jobserver.job.JobLifecycle.Error;
 import dev.jobserver.job.JobLifecycle.Progress;
@@ -39,7 +40,10 @@ class JobLifecycleTest {
       case CALLER ->
           (to == PENDING && from != PENDING) // requeue, forced pending, retry
               || (to == CANCELED && from != CANCELED) // cancel, forced cancel
-              || (to == CANCEL_REQUESTED && from == RUNNING);
+              || (to == CANCEL_REQUESTED && from == RUNNING)
+              // a retry waits for the job's dependencies again, or finds one of them failed
+              || (to == BLOCKED && Set.of(FAILED, CANCELED, ABANDONED).contains(from))
+              || (to == ABANDONED && (from == FAILED || from == CANCELED));
       case ENGINE ->
           (from == PENDING && to == RUNNING)
               || (from == RUNNING
@@ -75,16 +79,18 @@ class JobLifecycleTest {
   void everyCauseBelongsToOneActorAndIsRefusedOrDecidedFromEveryStatus() {
     for (Cause cause : Cause.values()) {
       for (JobStatus from : ALL) {
-        try {
-          Transition t = JobLifecycle.decide(from, cause, 1, 2);
-          assertEquals(from, t.from());
-          assertEquals(cause.actor(), t.actor());
-          if (t.changes()) {
-            assertTrue(JobLifecycle.allows(from, t.to(), cause.actor()), cause + " " + from);
+        for (Dependencies dependencies : Dependencies.values()) {
+          try {
+            Transition t = JobLifecycle.decide(from, cause, 1, 2, dependencies);
+            assertEquals(from, t.from());
+            assertEquals(cause.actor(), t.actor());
+            if (t.changes()) {
+              assertTrue(JobLifecycle.allows(from, t.to(), cause.actor()), cause + " " + from);
+            }
+          } catch (IllegalTransitionException refused) {
+            assertEquals(from, refused.from(), cause + " from " + from);
+            assertFalse(refused.getMessage().isBlank());
           }
-        } catch (IllegalTransitionException refused) {
-          assertEquals(from, refused.from(), cause + " from " + from);
-          assertFalse(refused.getMessage().isBlank());
         }
       }
     }
@@ -167,6 +173,46 @@ class JobLifecycleTest {
     for (JobStatus from : List.of(PENDING, BLOCKED, RUNNING, CANCEL_REQUESTED, COMPLETED)) {
       assertThrows(IllegalTransitionException.class, () -> decide(from, Cause.RETRY));
     }
+  }
+
+  @Test
+  void aRetryReEvaluatesTheJobsDependencies() {
+    for (JobStatus from : List.of(FAILED, CANCELED, ABANDONED)) {
+      Transition met = JobLifecycle.decide(from, Cause.RETRY, 1, 1, Dependencies.MET);
+      assertEquals(PENDING, met.to());
+      Transition waiting = JobLifecycle.decide(from, Cause.RETRY, 1, 1, Dependencies.WAITING);
+      assertEquals(BLOCKED, waiting.to(), "it waits for its dependencies again");
+      assertEquals(Attempts.FRESH_BUDGET, waiting.attempts());
+      assertTrue(waiting.resetsStart(), "a blocked job shows no start");
+      assertTrue(waiting.clearsLease());
+      assertFalse(waiting.wakesDispatcher(), "nothing to claim yet");
+      assertEquals(Dependents.NONE, waiting.dependents());
+    }
+    for (JobStatus from : List.of(FAILED, CANCELED)) {
+      Transition failed = JobLifecycle.decide(from, Cause.RETRY, 1, 1, Dependencies.FAILED);
+      assertEquals(ABANDONED, failed.to(), "a dependency of it failed: it cannot run");
+      assertEquals(Error.SET, failed.error());
+      assertFalse(failed.wakesDispatcher());
+    }
+    IllegalTransitionException again =
+        assertThrows(
+            IllegalTransitionException.class,
+            () -> JobLifecycle.decide(ABANDONED, Cause.RETRY, 1, 1, Dependencies.FAILED));
+    assertTrue(again.getMessage().contains("retry that one first"), again.getMessage());
+    for (JobStatus from : List.of(PENDING, BLOCKED, RUNNING, COMPLETED, SKIPPED)) {
+      for (Dependencies d : Dependencies.values()) {
+        assertThrows(
+            IllegalTransitionException.class,
+            () -> JobLifecycle.decide(from, Cause.RETRY, 1, 1, d));
+      }
+    }
+  }
+
+  @Test
+  void unblockedJobsKeepTheirStartTimeOthersGoingPendingRunNow() {
+    assertTrue(decide(BLOCKED, Cause.DEPENDENCIES_MET).keepsRunAfter());
+    assertFalse(decide(FAILED, Cause.RETRY).keepsRunAfter());
+    assertFalse(decide(RUNNING, Cause.REQUEUE).keepsRunAfter());
   }
 
   @Test

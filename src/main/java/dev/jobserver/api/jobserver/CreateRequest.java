@@ -2,22 +2,36 @@ package dev.jobserver.api.jobserver;
 
 import static dev.jobserver.api.jobserver.NativeParams.bad;
 
+import dev.jobserver.job.JobIds;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The body of {@code POST /jobs}, checked field by field; every 400 names the field.
  *
  * @param runAt epoch ms before which the job is not started, or null
  * @param maxAttempts the most runs the job may take, or null for its type's setting
+ * @param dependsOn ids of the jobs it waits for, without repeats (empty: none)
  */
 record CreateRequest(
-    String type, Map<String, String> data, int priority, Long runAt, Integer maxAttempts) {
+    String type,
+    Map<String, String> data,
+    int priority,
+    Long runAt,
+    Integer maxAttempts,
+    List<String> dependsOn) {
+
+  /** Most jobs one job may depend on. */
+  static final int MAX_DEPENDENCIES = 100;
 
   static final int MAX_PRIORITY = 1_000_000;
   static final int MAX_ATTEMPTS = 100;
@@ -34,17 +48,30 @@ record CreateRequest(
         runAt(body.get("run_at")),
         isAbsent(body.get("max_attempts"))
             ? null
-            : (int) integer("max_attempts", body.get("max_attempts"), 1, MAX_ATTEMPTS, 1));
+            : (int) integer("max_attempts", body.get("max_attempts"), 1, MAX_ATTEMPTS, 1),
+        dependsOn(body.get("depends_on")));
   }
 
-  /** Dependencies come with another change; until then a request that has some is refused. */
-  static void refuseDependencies(JsonObject body) {
-    JsonValue deps = body.get("depends_on");
-    if (isAbsent(deps)
-        || (deps.getValueType() == JsonValue.ValueType.ARRAY && deps.asJsonArray().isEmpty())) {
-      return;
+  /** The ids in {@code depends_on}: up to 100 job ids, without repeats; empty when absent. */
+  private static List<String> dependsOn(JsonValue value) {
+    if (isAbsent(value)) {
+      return List.of();
     }
-    throw bad("depends_on: not supported yet");
+    if (value.getValueType() != JsonValue.ValueType.ARRAY) {
+      throw bad("depends_on: must be an array of job ids");
+    }
+    Set<String> ids = new LinkedHashSet<>();
+    for (JsonValue item : value.asJsonArray()) {
+      if (item.getValueType() != JsonValue.ValueType.STRING
+          || !JobIds.isValid(((JsonString) item).getString())) {
+        throw bad("depends_on: " + NativeParams.quote(item) + " is not a job id");
+      }
+      ids.add(((JsonString) item).getString());
+    }
+    if (ids.size() > MAX_DEPENDENCIES) {
+      throw bad("depends_on: at most " + MAX_DEPENDENCIES + " jobs, got " + ids.size());
+    }
+    return new ArrayList<>(ids);
   }
 
   private static Map<String, String> data(JsonValue value) {

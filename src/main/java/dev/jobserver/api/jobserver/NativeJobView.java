@@ -48,9 +48,10 @@ final class NativeJobView {
     b.add("updated_at", NativeTimes.iso(Math.max(job.createAt(), job.lastActivityAt())));
     text(b, "created_by", job.createdBy());
     text(b, "error", data.get("error"));
-    // dependencies and schedules come with another change: none yet
-    b.add("depends_on", JSON.createArrayBuilder());
-    b.addNull("schedule_id");
+    JsonArrayBuilder deps = JSON.createArrayBuilder();
+    job.dependsOn().forEach(deps::add);
+    b.add("depends_on", deps);
+    text(b, "schedule_id", job.scheduleId());
     JobResultInfo result = job.result();
     if (result != null && job.status().isFinished()) {
       b.add(

@@ -17,6 +17,7 @@ import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobResultInfo;
 import dev.jobserver.job.JobService;
 import dev.jobserver.job.JobStatus;
+import dev.jobserver.job.UnknownDependencyException;
 import dev.jobserver.security.Caller;
 import dev.jobserver.security.Roles;
 import jakarta.annotation.security.RolesAllowed;
@@ -121,8 +122,7 @@ public class NativeJobsResource {
       @Parameter(description = "Created before: " + NativeSchemas.TIME_INPUT)
           @QueryParam("created_before")
           String createdBefore,
-      @Parameter(description = "Only jobs of this schedule (none exist yet: no jobs)")
-          @QueryParam("schedule_id")
+      @Parameter(description = "Only the jobs this schedule created") @QueryParam("schedule_id")
           String scheduleId,
       @Parameter(description = "Jobs whose id starts with this") @QueryParam("q") String q,
       @Parameter(description = "Jobs per page, 1-500, default 50") @QueryParam("limit")
@@ -142,26 +142,25 @@ public class NativeJobsResource {
     if (cursor != null && !cursor.isEmpty()) {
       position = Cursor.decode(cursor);
     }
-    boolean none = scheduleId != null && !scheduleId.isBlank(); // no job has a schedule yet
+    String schedule = scheduleId == null || scheduleId.isBlank() ? null : scheduleId.trim();
     // one more than the page: whether another page follows is known without an empty last page
     JobQuery query =
-        new JobQuery(typeFilter, statusFilter, after, before, prefix, true, position, 0, limit + 1);
+        new JobQuery(typeFilter, statusFilter, after, before, prefix, true, position, 0, limit + 1)
+            .ofSchedule(schedule);
     StreamingOutput body =
         out -> {
           try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject().writeStartArray("jobs");
             JobRecord[] last = new JobRecord[1];
             int[] count = new int[1];
-            if (!none) {
-              jobs.search(
-                  query,
-                  job -> {
-                    if (++count[0] <= limit) {
-                      g.write(NativeJobView.of(job));
-                      last[0] = job;
-                    }
-                  });
-            }
+            jobs.search(
+                query,
+                job -> {
+                  if (++count[0] <= limit) {
+                    g.write(NativeJobView.of(job));
+                    last[0] = job;
+                  }
+                });
             g.writeEnd();
             if (count[0] > limit) {
               g.write(
@@ -207,22 +206,27 @@ public class NativeJobsResource {
     JsonObject body =
         Bodies.jsonObject(Bodies.read(in))
             .orElseThrow(() -> NativeParams.bad("body: must be a JSON object"));
-    CreateRequest.refuseDependencies(body);
     CreateRequest request = CreateRequest.of(body);
     if (!types.contains(request.type())) {
       throw NativeParams.bad(
           "type: unknown job type " + NativeParams.quote(request.type()) + " (see GET types)");
     }
-    Job job =
-        jobs.create(
-            request.type(),
-            request.data(),
-            request.priority(),
-            request.runAt() == null ? 0 : request.runAt(),
-            request.maxAttempts(),
-            IdForm.MATTERMOST,
-            false,
-            Caller.actor(security));
+    Job job;
+    try {
+      job =
+          jobs.create(
+              request.type(),
+              request.data(),
+              request.priority(),
+              request.runAt() == null ? 0 : request.runAt(),
+              request.maxAttempts(),
+              request.dependsOn(),
+              IdForm.MATTERMOST,
+              false,
+              Caller.actor(security));
+    } catch (UnknownDependencyException e) {
+      throw NativeParams.bad(e.getMessage());
+    }
     return Response.created(uri.getAbsolutePathBuilder().path(job.getId()).build())
         .type(MediaType.APPLICATION_JSON)
         .entity(NativeJobView.of(JobRecord.of(job, null)).toString())

@@ -17,4 +17,13 @@ public class CreateJobSchema {
 
   @Schema(description = "Extension: higher runs first; default 0")
   public Integer priority;
+
+  @Schema(description = "Extension: epoch milliseconds; the job stays pending until then")
+  public Long run_at;
+
+  @Schema(
+      description =
+          "Extension: up to 100 existing job ids; the job waits (pending) until each has ended"
+              + " well, and ends canceled if one fails or is canceled")
+  public java.util.List<String> depends_on;
 }

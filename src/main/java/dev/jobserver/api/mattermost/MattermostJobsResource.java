@@ -18,6 +18,7 @@ import dev.jobserver.job.JobResultInfo;
 import dev.jobserver.job.JobService;
 import dev.jobserver.job.JobStatus;
 import dev.jobserver.job.JobTypes;
+import dev.jobserver.job.UnknownDependencyException;
 import dev.jobserver.security.Caller;
 import dev.jobserver.security.Roles;
 import jakarta.annotation.security.PermitAll;
@@ -130,9 +131,12 @@ public class MattermostJobsResource {
       operationId = "createJob",
       summary = "Create a job",
       description =
-          "Queues a job of a registered type; it runs "
-              + "as soon as a worker is free. Body {\"type\": ..., \"data\": {string: string}}; an optional "
-              + "integer \"priority\" (extension, default 0) runs it before lower ones.")
+          "Queues a job of a registered type; it runs as soon as a worker is free. Body"
+              + " {\"type\": ..., \"data\": {string: string}}. Extensions: an integer"
+              + " \"priority\" (default 0) runs it before lower ones; \"run_at\" (epoch ms)"
+              + " starts it no earlier; \"depends_on\" (up to 100 existing job ids) makes it wait"
+              + " (shown pending) until each has ended well, and cancels it (canceled) if one"
+              + " fails or is canceled.")
   @RequestBody(
       required = true,
       content =
@@ -150,7 +154,8 @@ public class MattermostJobsResource {
       responseCode = "400",
       description =
           "Bad JSON or non-string data values "
-              + "(api.context.invalid_body_param.app_error); unknown type "
+              + "(api.context.invalid_body_param.app_error), also for a bad priority, run_at or"
+              + " depends_on (an unknown id is named); unknown type "
               + "(api.job.unable_to_create_job.incorrect_job_type)",
       content = @Content(schema = @Schema(implementation = AppErrorSchema.class)))
   @APIResponse(responseCode = "413", description = "Body over 1 MiB")
@@ -184,10 +189,27 @@ public class MattermostJobsResource {
       }
     }
     int priority = MattermostParams.priority(body.get("priority"));
+    long runAt = CreateExtensions.runAt(body.get("run_at"));
+    List<String> dependsOn = CreateExtensions.dependsOn(body.get("depends_on"));
     if (!types.contains(type)) {
       throw incorrectType("unknown job type: " + type);
     }
-    Job job = jobs.create(type, data, priority, IdForm.MATTERMOST, false, Caller.actor(security));
+    Job job;
+    try {
+      job =
+          jobs.create(
+              type,
+              data,
+              priority,
+              runAt,
+              null,
+              dependsOn,
+              IdForm.MATTERMOST,
+              false,
+              Caller.actor(security));
+    } catch (UnknownDependencyException e) {
+      throw invalidBodyParam("depends_on", e.getMessage());
+    }
     return Response.status(201)
         .type(MediaType.APPLICATION_JSON)
         .entity(MattermostJobView.of(job).toString())

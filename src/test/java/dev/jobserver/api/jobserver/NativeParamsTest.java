@@ -156,13 +156,15 @@ class NativeParamsTest {
   @Test
   void aCreateBodyIsReadWithDefaults() {
     CreateRequest r = CreateRequest.of(json("{\"type\":\"noop\"}"));
-    assertEquals(new CreateRequest("noop", Map.of(), 0, null, null), r);
+    assertEquals(new CreateRequest("noop", Map.of(), 0, null, null, List.of()), r);
     r =
         CreateRequest.of(
             json(
                 "{\"type\":\"sleep\",\"data\":{\"a\":\"1\"},\"priority\":-1000000,"
                     + "\"run_at\":\"2026-11-28T08:00:00.000Z\",\"max_attempts\":100,\"x\":1}"));
-    assertEquals(new CreateRequest("sleep", Map.of("a", "1"), -1_000_000, 1795852800000L, 100), r);
+    assertEquals(
+        new CreateRequest("sleep", Map.of("a", "1"), -1_000_000, 1795852800000L, 100, List.of()),
+        r);
     assertEquals(
         1795852800000L,
         CreateRequest.of(json("{\"type\":\"noop\",\"run_at\":1795852800000}")).runAt());
@@ -204,12 +206,35 @@ class NativeParamsTest {
   }
 
   @Test
-  void dependenciesAreRefusedUntilTheyAreSupported() {
-    CreateRequest.refuseDependencies(json("{\"type\":\"noop\"}"));
-    CreateRequest.refuseDependencies(json("{\"type\":\"noop\",\"depends_on\":null}"));
-    CreateRequest.refuseDependencies(json("{\"type\":\"noop\",\"depends_on\":[]}"));
+  void dependenciesAreUpToAHundredJobIdsWithoutRepeats() {
+    assertEquals(List.of(), CreateRequest.of(json("{\"type\":\"noop\"}")).dependsOn());
+    assertEquals(
+        List.of(), CreateRequest.of(json("{\"type\":\"noop\",\"depends_on\":null}")).dependsOn());
+    String a = "aaaaaaaaaaaaaaaaaaaaaaaaaa";
+    String b = "JOB_noop_0d6f1e8e-6d5a-4a1f-9f5e-0a5b8a0b6b1c";
+    assertEquals(
+        List.of(a, b),
+        CreateRequest.of(
+                json(
+                    "{\"type\":\"noop\",\"depends_on\":[\""
+                        + a
+                        + "\",\""
+                        + b
+                        + "\",\""
+                        + a
+                        + "\"]}"))
+            .dependsOn());
+    for (String bad : List.of("5", "\"abc\"", "[\"abc\"]", "[1]", "{}")) {
+      assertBad(
+          "depends_on",
+          () -> CreateRequest.of(json("{\"type\":\"noop\",\"depends_on\":" + bad + "}")));
+    }
+    StringBuilder many = new StringBuilder("[");
+    for (int i = 0; i < 101; i++) {
+      many.append(i == 0 ? "" : ",").append('"').append(String.format("%026d", i)).append('"');
+    }
     assertBad(
-        "depends_on", () -> CreateRequest.refuseDependencies(json("{\"depends_on\":[\"abc\"]}")));
-    assertBad("depends_on", () -> CreateRequest.refuseDependencies(json("{\"depends_on\":5}")));
+        "depends_on",
+        () -> CreateRequest.of(json("{\"type\":\"noop\",\"depends_on\":" + many + "]}")));
   }
 }

@@ -1,0 +1,265 @@
+package dev.jobserver.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jobserver.engine.EngineClock;
+import dev.jobserver.job.Job;
+import dev.jobserver.job.JobLifecycle.Cause;
+import dev.jobserver.store.JobStore;
+import dev.jobserver.store.ScheduleStore;
+import dev.jobserver.store.TestDatabase;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Schedules fired against a real database (H2, or PostgreSQL with -Ppostgres) on a clock the test
+ * sets: one job per due time across instances, overlap, misfire, pause, resume, trigger, replace
+ * and delete, each recorded with its actor.
+ */
+class ScheduleFiringTest {
+
+  static final long T0 = 1_800_000_000_000L;
+
+  /** A clock the test moves. */
+  static final class Clock implements EngineClock {
+    final AtomicLong now = new AtomicLong(T0);
+
+    @Override
+    public long millis() {
+      return now.get();
+    }
+
+    @Override
+    public long nanos() {
+      return now.get() * 1_000_000L;
+    }
+  }
+
+  private final TestDatabase db = new TestDatabase();
+  private final JobStore jobs = JobStore.over(db.ds);
+  private final ScheduleStore store = ScheduleStore.over(db.ds, jobs);
+  private final Clock clock = new Clock();
+  private final List<ScheduleStore.Fired> counted = Collections.synchronizedList(new ArrayList<>());
+  private final ScheduleFiring firing = firing(5_000);
+
+  private ScheduleFiring firing(long grace) {
+    return new ScheduleFiring(
+        clock,
+        () -> store,
+        ScheduleFiring.jobs(type -> 1),
+        grace,
+        50,
+        () -> {},
+        counted::addAll,
+        "engine:test");
+  }
+
+  /** Every type exists, with one attempt. */
+  static final dev.jobserver.job.JobTypeCatalog TYPES =
+      new dev.jobserver.job.JobTypeCatalog() {
+        @Override
+        public boolean contains(String type) {
+          return true;
+        }
+
+        @Override
+        public int maxAttempts(String type) {
+          return 1;
+        }
+      };
+
+  @AfterEach
+  void drop() throws Exception {
+    db.close();
+  }
+
+  private Schedule create(String every, String overlap, String misfire) throws Exception {
+    Schedule s =
+        new ScheduleDefinition(
+                "s", "noop", Map.of("k", "v"), null, every, null, overlap, misfire, false)
+            .toSchedule(
+                TYPES,
+                "sch" + counted.size() + System.nanoTime() % 100000,
+                "alice",
+                clock.millis(),
+                clock.millis());
+    store.insert(s, "alice");
+    return s;
+  }
+
+  private List<String> jobsOf(String scheduleId) {
+    return db.rows(
+        "SELECT due_at, status, created_by FROM job WHERE schedule_id = ? ORDER BY create_at, id",
+        scheduleId);
+  }
+
+  private void finishAll() {
+    db.rows("SELECT 1"); // (statements below go through SQL: the jobs are not run here)
+    try (var c = db.ds.getConnection()) {
+      c.createStatement().executeUpdate("UPDATE job SET status = 'COMPLETED'");
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void aDueScheduleMakesOneJobByItsScheduleAndMovesOn() throws Exception {
+    Schedule s = create("PT10S", null, null);
+    assertEquals(T0 + 10_000, s.nextRunAt());
+    assertEquals(List.of(), firing.fire(), "not due yet");
+    clock.now.addAndGet(10_050);
+    firing.fire();
+    assertEquals(List.of((T0 + 10_000) + "|PENDING|schedule:" + s.id()), jobsOf(s.id()));
+    String job = db.one("SELECT id FROM job WHERE schedule_id = ?", s.id());
+    assertEquals(
+        "null|PENDING|schedule:" + s.id(),
+        db.one("SELECT old_status, new_status, actor FROM job_event WHERE job_id = ?", job));
+    assertEquals("{\"k\":\"v\"}", db.one("SELECT data FROM job WHERE id = ?", job));
+    Schedule after = store.get(s.id()).orElseThrow();
+    assertEquals(T0 + 20_000, after.nextRunAt());
+    assertEquals(job, after.lastJobId());
+    assertEquals(1, after.fired());
+    assertEquals(List.of(), firing.fire(), "once per due time");
+  }
+
+  @Test
+  void twoInstancesFiringAtOnceMakeExactlyOneJobPerDueTime() throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      ids.add(create("PT1S", "allow", null).id());
+    }
+    ScheduleFiring other = firing(5_000);
+    // (the first count rows are made alone: H2's MERGE of a key no row has yet is not atomic)
+    create("PT1H", null, null);
+    jobs.insert(new Job("warm", "noop", 0, T0, Map.of()));
+    ExecutorService two = Executors.newFixedThreadPool(2);
+    for (int round = 0; round < 20; round++) {
+      clock.now.addAndGet(1000);
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<?>> done = new ArrayList<>();
+      for (ScheduleFiring instance : List.of(firing, other)) {
+        done.add(
+            two.submit(
+                () -> {
+                  go.await();
+                  instance.fire();
+                  instance.fire();
+                  return null;
+                }));
+      }
+      go.countDown();
+      for (Future<?> f : done) {
+        f.get();
+      }
+    }
+    two.shutdown();
+    assertEquals("600", db.one("SELECT COUNT(*) FROM job WHERE schedule_id IS NOT NULL"));
+    assertEquals("600", db.one("SELECT COUNT(DISTINCT schedule_id || ':' || due_at) FROM job"));
+    for (String id : ids) {
+      assertEquals(20, store.get(id).orElseThrow().fired());
+    }
+  }
+
+  @Test
+  void overlapSkipWaitsForThePreviousJobAllowDoesNot() throws Exception {
+    Schedule skip = create("PT1S", null, null);
+    Schedule allow = create("PT1S", "allow", null);
+    for (int i = 0; i < 3; i++) {
+      clock.now.addAndGet(1000);
+      firing.fire();
+    }
+    assertEquals(1, jobsOf(skip.id()).size(), "its first job never ran");
+    assertEquals(2, store.get(skip.id()).orElseThrow().skipped());
+    assertEquals(3, jobsOf(allow.id()).size());
+    finishAll();
+    clock.now.addAndGet(1000);
+    firing.fire();
+    assertEquals(2, jobsOf(skip.id()).size(), "the previous one ended");
+  }
+
+  @Test
+  void afterDowntimeMisfireSkipFiresOnlyFutureDueTimesRunOnceMakesOneJob() throws Exception {
+    Schedule skip = create("PT1S", "allow", null);
+    Schedule once = create("PT1S", "allow", "run_once");
+    clock.now.addAndGet(1000);
+    firing.fire();
+    firing.hold(true); // every instance down
+    clock.now.addAndGet(9_500);
+    assertEquals(List.of(), firing.fire());
+    firing.hold(false);
+    ScheduleFiring strict = firing(0); // no grace: whatever passed was missed
+    strict.fire();
+    assertEquals(1, jobsOf(skip.id()).size(), "nothing for the due times that passed");
+    assertEquals(9, store.get(skip.id()).orElseThrow().missed());
+    List<String> onceJobs = jobsOf(once.id());
+    assertEquals(2, onceJobs.size(), "one for all missed due times: " + onceJobs);
+    assertTrue(onceJobs.get(1).startsWith((T0 + 10_000) + "|"), "keyed by the latest missed");
+    assertEquals(T0 + 11_000, store.get(skip.id()).orElseThrow().nextRunAt());
+    clock.now.addAndGet(500);
+    strict.fire();
+    assertEquals(2, jobsOf(skip.id()).size(), "and on from there");
+  }
+
+  @Test
+  void pauseResumeTriggerReplaceAndDeleteAreRecordedWithTheirActor() throws Exception {
+    Schedule s = create("PT1S", "allow", null);
+    store.pause(s.id(), "bob", clock.millis());
+    clock.now.addAndGet(5000);
+    firing.fire();
+    assertEquals(List.of(), jobsOf(s.id()), "paused: no job");
+    Schedule resumed = store.resume(s.id(), "carol", clock.millis());
+    assertEquals(clock.millis() + 1000, resumed.nextRunAt(), "no catch-up of a pause");
+    Job now = store.trigger(s.id(), "dave", clock.millis(), ScheduleFiring.jobs(t -> 1));
+    assertEquals(List.of("null|PENDING|schedule:" + s.id()), jobsOf(s.id()));
+    assertEquals(now.getId(), store.get(s.id()).orElseThrow().lastJobId());
+    assertEquals(resumed.nextRunAt(), store.get(s.id()).orElseThrow().nextRunAt());
+    Schedule every = store.get(s.id()).orElseThrow();
+    Schedule replacement =
+        new ScheduleDefinition(
+                "s2", "noop", Map.of(), "*/5 * * * * *", null, "Europe/Berlin", null, null, false)
+            .toSchedule(TYPES, s.id(), "erin", clock.millis(), clock.millis());
+    Schedule replaced = store.replace(s.id(), replacement, "erin", clock.millis());
+    assertEquals("*/5 * * * * *", replaced.cron());
+    assertEquals(every.createdAt(), replaced.createdAt());
+    assertEquals(0, replaced.nextRunAt() % 5000);
+    store.delete(s.id(), "frank", clock.millis());
+    assertTrue(store.get(s.id()).isEmpty());
+    assertEquals(1, jobsOf(s.id()).size(), "its jobs stay");
+    List<String> events =
+        store.events(s.id()).stream().map(e -> e.action() + ":" + e.actor()).toList();
+    assertEquals(
+        List.of(
+            "create:alice",
+            "pause:bob",
+            "resume:carol",
+            "trigger:dave",
+            "replace:erin",
+            "delete:frank"),
+        events);
+    assertThrows(ScheduleNotFoundException.class, () -> store.pause(s.id(), "x", clock.millis()));
+  }
+
+  @Test
+  void aFinishedScheduledJobLeavesTheCountsRight() throws Exception {
+    Schedule s = create("PT1S", "allow", null);
+    clock.now.addAndGet(3000);
+    firing.fire();
+    assertEquals(3, jobsOf(s.id()).size(), "three due times, within the grace");
+    String id =
+        db.one("SELECT id FROM job WHERE schedule_id = ? AND due_at = ?", s.id(), T0 + 1000);
+    jobs.change(id, Cause.CANCEL, "alice", "cancel requested", t -> 1);
+    Map<String, String>[] counts = db.counts();
+    assertEquals(counts[0], counts[1]);
+  }
+}
