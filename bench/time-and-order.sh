@@ -24,35 +24,14 @@ DB=${DB:-jobserver_bench_time}
 PORT=${PORT:-8391}
 PARTS=${PARTS:-schedules fanin chain}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 work=target/bench-time
-sql() { psql -d "$DB" -tAq -c "$1"; }
+. scripts/lib/instances.sh
 now_ms() { sql "SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint"; }
-
-[ -f target/jobserver.war ] && [ -f target/payara-micro.jar ] || mvn -B -q -ntp package -DskipTests
-rm -rf "$work" && mkdir -p "$work/keys" "$work/a" "$work/b"
-TOKEN=$(JOBSERVER_DATA_DIR="$work/keys" java -cp target/classes dev.jobserver.launcher.DevToken bench manage_jobs 4)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-start() { # name port
-  JOBSERVER_DATA_DIR="$work/$1" JOBSERVER_INSTANCE_ID="bench-$1" \
-  JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
-    java -Xmx512m -Dmp.jwt.verify.publickey.location="file:$PWD/$work/keys/dev-jwt-public.pem" \
-    -jar target/payara-micro.jar --nohazelcast --disablephonehome \
-    --prebootcommandfile src/main/payara/pre-boot-commands.txt --port "$2" --deploy target/jobserver.war \
-    --contextroot / >> "$work/$1/server.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 180); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "localhost:$2/api/v4/jobs?per_page=1")" = 200 ] && return 0
-    sleep 0.5
-  done
-  echo "the server did not start; see $work/$1/server.log" >&2; exit 1
-}
-start a "$PORT"
-start b "$((PORT + 1))"
+prepare_instances bench manage_jobs 4
+start_instance a "$PORT"
+wait_ready "$PORT"
+start_instance b "$((PORT + 1))"
+wait_ready "$((PORT + 1))"
 finished="('COMPLETED','WARNING','FAILED','CANCELED','SKIPPED','ABANDONED')"
 echo "machine $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(psql -d postgres -tAc 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, two instances"
 
@@ -82,7 +61,7 @@ echo "schedule_late_max $(sql "SELECT MAX(create_at - due_at) FROM job WHERE $in
 # create_at is the firing round's time; the jobs are visible at its commit, at latest when they start
 echo "schedule_start_p50 $(sql "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY start_at - due_at) FROM job WHERE $in_window AND start_at > 0") ms"
 echo "schedule_start_p99 $(sql "SELECT percentile_disc(0.99) WITHIN GROUP (ORDER BY start_at - due_at) FROM job WHERE $in_window AND start_at > 0") ms"
-echo "schedule_fired_by_a $(sql "SELECT COUNT(*) FROM job_event e JOIN job j ON j.id = e.job_id WHERE $in_window AND e.old_status IS NULL AND e.message LIKE '% by engine:bench-a-%'") jobs"
+echo "schedule_fired_by_a $(sql "SELECT COUNT(*) FROM job_event e JOIN job j ON j.id = e.job_id WHERE $in_window AND e.old_status IS NULL AND e.message LIKE '% by engine:node-a-%'") jobs"
 for _ in $(seq 1 240); do
   [ "$(sql "SELECT COUNT(*) FROM job WHERE status NOT IN $finished")" = 0 ] && break
   sleep 0.5

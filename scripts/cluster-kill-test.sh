@@ -13,49 +13,19 @@ JOBS=${JOBS:-10000}
 DB=${DB:-jobserver_cluster}
 PORT_A=${PORT_A:-8281}
 PORT_B=${PORT_B:-8282}
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 work=target/cluster-kill
-sql() { psql -d "$DB" -tAq -c "$1"; }
-
-[ -f target/jobserver.war ] && [ -f target/payara-micro.jar ] || mvn -B -q -ntp package -DskipTests
-rm -rf "$work" && mkdir -p "$work/a" "$work/b" "$work/keys"
-psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-
-# a key pair and a token, as an IdP would issue them; both instances verify with the public key
-TOKEN=$(JOBSERVER_DATA_DIR="$work/keys" java -cp target/classes dev.jobserver.launcher.DevToken cluster-test manage_jobs 2)
-KEY="file:$PWD/$work/keys/dev-jwt-public.pem"
-
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-start() { # name port workers
-  JOBSERVER_DATA_DIR="$work/$1" JOBSERVER_INSTANCE_ID="node-$1" JOBSERVER_WORKERS="$3" \
-  JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB?ApplicationName=node-$1" JOBSERVER_DB_USER="$PGUSER" \
-  JOBSERVER_LEASE_MS=3000 JOBSERVER_RECOVERY_MS=500 \
-    java -Xmx512m -Dmp.jwt.verify.publickey.location="$KEY" -jar target/payara-micro.jar \
-    --nohazelcast --disablephonehome --prebootcommandfile src/main/payara/pre-boot-commands.txt \
-    --port "$2" --deploy target/jobserver.war --contextroot / > "$work/$1/server.log" 2>&1 &
-  echo $!
-}
-ready() { # port
-  for _ in $(seq 1 180); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "localhost:$1/api/v4/jobs?per_page=1" || true)
-    [ "$code" = 200 ] && return 0
-    sleep 1
-  done
-  echo "instance on port $1 did not start; see $work" >&2
-  exit 1
-}
+. scripts/lib/instances.sh
+prepare_instances cluster-test manage_jobs 2
 
 # node-b, which takes the creates, starts each job it has room for at once: with as many workers
 # as node-a it would run nearly all of them and leave node-a, which only polls, too little to be
 # killed in the middle of. With 1 worker (50 jobs/s of 20 ms) it leaves the rest to node-a, which
 # finds a backlog at each poll and always has some running.
-PID_A=$(start a "$PORT_A" 16); pids+=("$PID_A")
-ready "$PORT_A" # the first instance creates the schema; then the second starts
-PID_B=$(start b "$PORT_B" 1); pids+=("$PID_B")
-ready "$PORT_B"
+export JOBSERVER_LEASE_MS=3000 JOBSERVER_RECOVERY_MS=500
+JOBSERVER_WORKERS=16 start_instance a "$PORT_A"; PID_A=$INSTANCE_PID
+wait_ready "$PORT_A" # the first instance creates the schema; then the second starts
+JOBSERVER_WORKERS=1 start_instance b "$PORT_B"; PID_B=$INSTANCE_PID
+wait_ready "$PORT_B"
 echo "two instances up: node-a on $PORT_A (pid $PID_A), node-b on $PORT_B (pid $PID_B)"
 
 # create the jobs through node-b; node-a finds work by polling the shared table

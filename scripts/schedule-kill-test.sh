@@ -17,44 +17,15 @@ DB=${DB:-jobserver_schedules}
 PORT_A=${PORT_A:-8283}
 PORT_B=${PORT_B:-8284}
 MAX_LATE_MS=${MAX_LATE_MS:-5000}
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 work=target/schedule-kill
-sql() { psql -d "$DB" -tAq -c "$1"; }
+. scripts/lib/instances.sh
+prepare_instances schedule-test manage_jobs 2
 
-[ -f target/jobserver.war ] && [ -f target/payara-micro.jar ] || mvn -B -q -ntp package -DskipTests
-rm -rf "$work" && mkdir -p "$work/a" "$work/b" "$work/keys"
-psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-
-TOKEN=$(JOBSERVER_DATA_DIR="$work/keys" java -cp target/classes dev.jobserver.launcher.DevToken schedule-test manage_jobs 2)
-KEY="file:$PWD/$work/keys/dev-jwt-public.pem"
-
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-start() { # name port
-  JOBSERVER_DATA_DIR="$work/$1" JOBSERVER_INSTANCE_ID="node-$1" \
-  JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB?ApplicationName=node-$1" JOBSERVER_DB_USER="$PGUSER" \
-  JOBSERVER_LEASE_MS=3000 JOBSERVER_RECOVERY_MS=500 \
-    java -Xmx512m -Dmp.jwt.verify.publickey.location="$KEY" -jar target/payara-micro.jar \
-    --nohazelcast --disablephonehome --prebootcommandfile src/main/payara/pre-boot-commands.txt \
-    --port "$2" --deploy target/jobserver.war --contextroot / > "$work/$1/server.log" 2>&1 &
-  echo $!
-}
-ready() { # port
-  for _ in $(seq 1 180); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "localhost:$1/api/jobserver/v1/schedules" || true)
-    [ "$code" = 200 ] && return 0
-    sleep 1
-  done
-  echo "instance on port $1 did not start; see $work" >&2
-  exit 1
-}
-
-PID_A=$(start a "$PORT_A"); pids+=("$PID_A")
-ready "$PORT_A" # the first instance creates the schema; then the second starts
-PID_B=$(start b "$PORT_B"); pids+=("$PID_B")
-ready "$PORT_B"
+export JOBSERVER_LEASE_MS=3000 JOBSERVER_RECOVERY_MS=500
+start_instance a "$PORT_A"; PID_A=$INSTANCE_PID
+wait_ready "$PORT_A" /api/jobserver/v1/schedules # the first instance creates the schema; then the second starts
+start_instance b "$PORT_B"; PID_B=$INSTANCE_PID
+wait_ready "$PORT_B" /api/jobserver/v1/schedules
 echo "two instances up: node-a on $PORT_A (pid $PID_A), node-b on $PORT_B (pid $PID_B)"
 
 for i in $(seq 1 "$SCHEDULES"); do
