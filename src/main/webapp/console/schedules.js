@@ -19,6 +19,7 @@ import {
   replaceContent,
   selectingIn,
   statusBadge,
+  statusInfo,
   timeCell,
 } from './ui.js';
 
@@ -212,13 +213,18 @@ function nextRun(schedule) {
   return h('span', { class: 'when' }, timeCell(schedule.next_run_at), ' ', relative(schedule.next_run_at));
 }
 
+/** Its last job's status, linking to the job (ids share their first characters: not shown). */
 function lastJobBadge(id, known) {
   if (!id) return null;
   const k = known && known.get(id);
-  const link = h('a', { class: 'mono small-id', href: `#/jobs/${encodeURIComponent(id)}`, title: `Job ${id}` }, id.slice(0, 8) + '…');
-  if (!k) return h('span', { class: 'last-job' }, link);
-  if (k.gone) return h('span', { class: 'last-job muted', title: `Job ${id} was deleted` }, 'job deleted');
-  return h('span', { class: 'last-job' }, statusBadge(k.status, 'status-small'), ' ', link);
+  if (k && k.gone) return h('span', { class: 'last-job muted', title: `Job ${id} was deleted` }, 'job deleted');
+  const href = `#/jobs/${encodeURIComponent(id)}`;
+  if (!k) return h('span', { class: 'last-job' }, h('a', { href, title: `Job ${id}` }, 'its last job'));
+  return h(
+    'span',
+    { class: 'last-job' },
+    h('a', { class: 'last-job-link', href, title: `Job ${id}`, 'aria-label': `Last job: ${statusInfo(k.status).label}` }, statusBadge(k.status, 'status-small')),
+  );
 }
 
 function lastRun(schedule, known) {
