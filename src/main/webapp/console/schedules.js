@@ -190,7 +190,7 @@ export function stateBadge(schedule, extraClass) {
   return h(
     'span',
     { class: `status ${paused ? 'state-paused' : 'state-active'}${extraClass ? ' ' + extraClass : ''}`, title: paused ? 'Paused: it creates no job until resumed' : 'Active: it creates jobs at its due times' },
-    h('span', { class: 'status-icon', 'aria-hidden': 'true' }, paused ? '⏸' : '↻'),
+    h('span', { class: 'status-icon', 'aria-hidden': 'true' }, paused ? '‖' : '↻'),
     paused ? 'Paused' : 'Active',
   );
 }
@@ -314,7 +314,7 @@ function schedulesTable(list, ctx, busy, onAct) {
         h('th', { scope: 'col' }, 'Next run'),
         h('th', { scope: 'col' }, 'Last run'),
         h('th', { scope: 'col' }, h('abbr', { title: 'Overlap: while the last job runs · Misfire: due times missed while no instance was up' }, 'Overlap · misfire')),
-        h('th', { scope: 'col', class: 'num' }, 'Fired'),
+        h('th', { scope: 'col', class: 'num' }, h('abbr', { title: 'Due times that created a job, on any instance (Run now is not a due time)' }, 'Fired')),
         canWrite ? h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')) : null,
       ),
     ),
@@ -552,7 +552,7 @@ function definitionPanel(s, history) {
       ),
       row('Overlap', h('strong', {}, overlap.label), h('span', { class: 'muted' }, ` — ${overlap.help}`)),
       row('Misfire', h('strong', {}, misfire.label), h('span', { class: 'muted' }, ` — ${misfire.help}`)),
-      row('Due times', h('span', { id: 'schedule-runs' }, describeRuns(s.runs) || '—'), h('span', { class: 'muted' }, ' (all instances, since it was created)')),
+      row('Due times', h('span', { id: 'schedule-runs' }, describeRuns(s.runs) || '—'), h('span', { class: 'muted' }, ' (all instances, since it was created; Run now is not counted)')),
       row('Created by', s.created_by || '—'),
       row('Created', timeCell(s.created_at), ' ', h('span', { class: 'muted' }, formatRelative(s.created_at))),
       row('Last change', timeCell(s.updated_at)),

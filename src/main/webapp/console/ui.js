@@ -72,7 +72,7 @@ export function selectingIn(el) {
 /** Internal statuses in the order a job moves through them, with how a person reads each. */
 export const STATUSES = [
   { name: 'pending', label: 'Pending', icon: '○', finished: false },
-  { name: 'blocked', label: 'Blocked', icon: '⏸', finished: false },
+  { name: 'blocked', label: 'Blocked', icon: '‖', finished: false },
   { name: 'running', label: 'Running', icon: '▶', finished: false },
   { name: 'cancel_requested', label: 'Cancelling', icon: '◌', finished: false },
   { name: 'completed', label: 'Completed', icon: '✓', finished: true },
