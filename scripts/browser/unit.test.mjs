@@ -3,8 +3,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { looksLikeJwt } from '../../src/main/webapp/console/api.js';
+import { dependencySummary, describeDependencies } from '../../src/main/webapp/console/job.js';
 import { queryFromParams } from '../../src/main/webapp/console/jobs.js';
-import { formatBytes, formatDuration, isFinished, jobDurations, statusInfo } from '../../src/main/webapp/console/ui.js';
+import {
+  describeEvery,
+  describeRuns,
+  describeTiming,
+  jobInMessage,
+  parseEvery,
+  scheduleActions,
+} from '../../src/main/webapp/console/schedules.js';
+import {
+  formatBytes,
+  formatDuration,
+  idsToRead,
+  isFinished,
+  jobDurations,
+  readJobs,
+  statusInfo,
+} from '../../src/main/webapp/console/ui.js';
 
 test('filters in the address become the API query; relative times count back from now', () => {
   const now = Date.parse('2026-11-28T08:00:00.000Z');
@@ -76,4 +93,102 @@ test('a token must look like a JWT before the server is asked', () => {
   assert.equal(looksLikeJwt('Bearer abc'), false);
   assert.equal(looksLikeJwt('abc.def'), false);
   assert.equal(looksLikeJwt(''), false);
+});
+
+test('the jobs of one schedule: its id from the address goes to the API as schedule_id', () => {
+  assert.equal(queryFromParams(new URLSearchParams('schedule=01abc')).schedule_id, '01abc');
+  assert.equal(queryFromParams(new URLSearchParams('')).schedule_id, null);
+});
+
+test('an interval is read as the server reads it (ISO-8601 days, hours, minutes, seconds)', () => {
+  assert.equal(parseEvery('PT10S'), 10_000);
+  assert.equal(parseEvery('pt1.5s'), 1500);
+  assert.equal(parseEvery('PT1H30M'), 90 * 60e3);
+  assert.equal(parseEvery('P1DT2H'), 26 * 3600e3);
+  assert.equal(parseEvery(' P2D '), 2 * 86400e3);
+  for (const bad of ['P', 'PT', 'P1W', 'P1M', '10s', '', null, 'PT1H30', 'P1DT']) assert.equal(parseEvery(bad), null, String(bad));
+});
+
+test('an interval reads as a person says it', () => {
+  assert.equal(describeEvery('PT10S'), 'every 10 s');
+  assert.equal(describeEvery('PT1S'), 'every second');
+  assert.equal(describeEvery('PT1H'), 'every hour');
+  assert.equal(describeEvery('P1D'), 'every day');
+  assert.equal(describeEvery('PT24H'), 'every day');
+  assert.equal(describeEvery('PT1H30M'), 'every 1 h 30 min');
+  assert.equal(describeEvery('PT90S'), 'every 1 min 30 s');
+  assert.equal(describeEvery('PT1.5S'), 'every 1.5 s');
+  assert.equal(describeEvery('P2DT0H5M'), 'every 2 d 5 min');
+  assert.equal(describeEvery('R5/PT1S'), 'every R5/PT1S'); // not ours to read: shown as it is
+});
+
+test('a cron is shown as written, saying when it has a seconds field', () => {
+  assert.deepEqual(describeTiming({ cron: '30 2 * * *', every: null }), { text: '30 2 * * *', detail: 'cron', cron: true });
+  assert.equal(describeTiming({ cron: '*/2 * * * * *' }).detail, 'cron, seconds first');
+  assert.deepEqual(describeTiming({ cron: null, every: 'PT10S' }), { text: 'every 10 s', detail: 'PT10S', cron: false });
+});
+
+test('a read-only token is offered no schedule action; an operator pause or resume, and run now', () => {
+  const active = { id: 's', paused: false };
+  const paused = { id: 's', paused: true };
+  assert.deepEqual(scheduleActions(active, false), []);
+  assert.deepEqual(scheduleActions(paused, false, { detail: true }), []);
+  assert.deepEqual(scheduleActions(active, true), ['pause', 'trigger']);
+  assert.deepEqual(scheduleActions(paused, true), ['resume', 'trigger']);
+  assert.deepEqual(scheduleActions(active, true, { detail: true }), ['pause', 'trigger', 'delete']);
+  assert.deepEqual(scheduleActions(null, true), []);
+});
+
+test('a schedule’s counted due times name skipped and missed ones only when there are some', () => {
+  assert.equal(describeRuns({ fired: 1200, skipped: 0, missed: 0 }), '1,200 fired');
+  assert.equal(describeRuns({ fired: 3, skipped: 2, missed: 1 }), '3 fired · 2 skipped (overlap) · 1 missed');
+  assert.equal(describeRuns(undefined), '');
+});
+
+test('a trigger’s change names its job, which becomes a link', () => {
+  assert.equal(jobInMessage('job 8kbwz6bs1tfudqh1w9yfbm3ksa'), '8kbwz6bs1tfudqh1w9yfbm3ksa');
+  assert.equal(jobInMessage('every PT10S'), null);
+  assert.equal(jobInMessage(null), null);
+});
+
+test('statuses read again: new and unfinished ones each time, finished ones after a while', () => {
+  const now = 1_000_000;
+  const known = new Map([
+    ['done', { status: 'completed', at: now - 1000 }],
+    ['old', { status: 'failed', at: now - 40_000 }],
+    ['run', { status: 'running', at: now - 1000 }],
+    ['gone', { status: null, gone: true, at: now - 1000 }],
+  ]);
+  assert.deepEqual(idsToRead(['done', 'old', 'run', 'gone', 'new', 'new', null], known, { now }), ['new', 'old', 'run']);
+  assert.deepEqual(idsToRead(['a', 'b', 'c'], new Map(), { now, max: 2 }), ['a', 'b']);
+  // at most `max` a round: the ones never read come first, so each is read once soon
+  assert.deepEqual(idsToRead(['run', 'x', 'y'], known, { now, max: 2 }), ['x', 'y']);
+});
+
+test('reading statuses: a 404 marks a job deleted, another failure keeps what was known', async () => {
+  const known = new Map([['flaky', { status: 'running', at: 1 }]]);
+  const read = async (id) => {
+    if (id === 'ok') return { id, status: 'completed', type: 'noop' };
+    const err = new Error('no');
+    err.status = id === 'deleted' ? 404 : 503;
+    throw err;
+  };
+  await readJobs(['ok', 'deleted', 'flaky'], known, read, 5);
+  assert.deepEqual(known.get('ok'), { status: 'completed', type: 'noop', gone: false, at: 5 });
+  assert.deepEqual(known.get('deleted'), { status: null, gone: true, at: 5 });
+  assert.deepEqual(known.get('flaky'), { status: 'running', at: 1 });
+});
+
+test('dependencies: done, failed, unfinished, deleted and not yet read are told apart', () => {
+  const known = new Map([
+    ['a', { status: 'completed' }],
+    ['b', { status: 'skipped' }],
+    ['c', { status: 'running' }],
+    ['d', { status: 'abandoned' }],
+    ['e', { gone: true }],
+  ]);
+  const sum = dependencySummary(['a', 'b', 'c', 'd', 'e', 'f'], known);
+  assert.deepEqual(sum, { total: 6, done: 2, failed: 1, waiting: 1, gone: 1, unknown: 1 });
+  assert.equal(describeDependencies(sum), '2 of 6 done · 1 unfinished · 1 failed or canceled · 1 deleted');
+  assert.equal(describeDependencies(dependencySummary(['a'], known)), '1 of 1 done');
 });

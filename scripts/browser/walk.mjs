@@ -120,6 +120,8 @@ const text = (page, selector) => page.locator(selector).first().innerText({ time
 
 // the scene, made through the API before the person looks (the first step)
 let failed, running, runningForReader, exported;
+// schedules and dependencies, made through the API in their steps
+let hourly, nightly, slowDependency;
 
 // --- the walk ----------------------------------------------------------------------------------------
 
@@ -324,6 +326,122 @@ try {
     await page.waitForURL(`**/#/jobs/${id}`, { timeout: WAIT });
   });
 
+  await step('schedules made through the API are listed with their next run', async () => {
+    hourly = await apiCall('POST', '/schedules', { name: 'Hourly noop', type: 'noop', every: 'PT1H' });
+    nightly = await apiCall('POST', '/schedules', {
+      name: 'Nightly failed-jobs export',
+      type: 'job_export',
+      data: { status: 'error' },
+      cron: '30 2 * * *',
+      time_zone: 'Europe/Berlin',
+      misfire: 'run_once',
+    });
+    await page.getByRole('link', { name: 'Schedules', exact: true }).click();
+    await page.waitForURL(/#\/schedules$/, { timeout: WAIT });
+    if ((await page.locator('nav.nav a[aria-current=page]').innerText()) !== 'Schedules') throw new Error('the navigation does not mark Schedules');
+    const row = page.locator(`tr[data-id="${hourly.id}"]`);
+    await row.waitFor({ timeout: WAIT });
+    const cells = await row.innerText();
+    for (const expected of ['Hourly noop', 'Active', 'every hour', 'UTC', 'never', 'overlap skip', 'misfire skip']) {
+      if (!cells.includes(expected)) throw new Error(`the row says "${cells}", without "${expected}"`);
+    }
+    if (!/in 5\d min/.test(cells)) throw new Error(`the row says "${cells}", not that it runs in about an hour`);
+    const cron = await page.locator(`tr[data-id="${nightly.id}"]`).innerText();
+    for (const expected of ['30 2 * * *', 'Europe/Berlin', 'misfire run once']) {
+      if (!cron.includes(expected)) throw new Error(`the cron row says "${cron}", without "${expected}"`);
+    }
+    // the next run is the server's, shown in local time
+    const shown = await page.locator(`tr[data-id="${nightly.id}"] .next-run time`).getAttribute('datetime');
+    if (shown !== nightly.next_run_at) throw new Error(`next run ${shown}, the server says ${nightly.next_run_at}`);
+    await shot(page, 'schedules');
+  });
+
+  await step('pause and resume a schedule from the list', async () => {
+    const row = page.locator(`tr[data-id="${hourly.id}"]`);
+    await row.locator('button[data-action="pause"]').click();
+    await row.locator('.state-paused').waitFor({ timeout: WAIT });
+    await page.locator('.toast', { hasText: 'paused' }).waitFor({ timeout: WAIT });
+    if (!(await row.innerText()).includes('paused')) throw new Error('the next run does not say paused');
+    let s = await apiCall('GET', `/schedules/${hourly.id}`);
+    if (!s.paused || s.next_run_at !== null) throw new Error(`the server says paused=${s.paused}, next run ${s.next_run_at}`);
+    await shot(page, 'schedule-paused');
+    await row.locator('button[data-action="resume"]').click();
+    await row.locator('.state-active').waitFor({ timeout: WAIT });
+    await row.locator('.next-run time').waitFor({ timeout: WAIT });
+    s = await apiCall('GET', `/schedules/${hourly.id}`);
+    if (s.paused || !s.next_run_at) throw new Error(`the server says paused=${s.paused}, next run ${s.next_run_at}`);
+  });
+
+  let triggered;
+  await step('run a schedule now: its job appears in its history and opens', async () => {
+    await page.locator(`tr[data-id="${hourly.id}"] a.schedule-link`).click();
+    await page.waitForURL(`**/#/schedules/${hourly.id}`, { timeout: WAIT });
+    await page.locator('#schedule-definition').waitFor({ timeout: WAIT });
+    await page.locator('#schedule-history-empty').waitFor({ timeout: WAIT });
+    const definition = await text(page, '#schedule-definition');
+    for (const expected of ['noop', 'every hour', 'PT1H', 'UTC', 'developer']) {
+      if (!definition.includes(expected)) throw new Error(`the definition says "${definition}", without "${expected}"`);
+    }
+    await page.locator('#schedule-trigger').click();
+    const firstRun = page.locator('#schedule-history tbody tr').first();
+    await firstRun.waitFor({ timeout: WAIT });
+    triggered = await firstRun.getAttribute('data-id');
+    await page.locator('.toast', { hasText: triggered }).waitFor({ timeout: WAIT });
+    await firstRun.locator('.status-completed').waitFor({ timeout: WAIT });
+    if (!(await firstRun.innerText()).includes('run now')) throw new Error('the history does not say it was run by hand');
+    // the change is recorded with who made it, and names the job
+    await page.locator('#schedule-events a', { hasText: triggered }).waitFor({ timeout: WAIT });
+    await page.locator('#schedule-definition .status-completed').waitFor({ timeout: WAIT }); // its last run
+    await shot(page, 'schedule-detail');
+    await firstRun.locator('a.job-link').click();
+    await page.waitForURL(`**/#/jobs/${triggered}`, { timeout: WAIT });
+    await page.locator('#job-schedule').waitFor({ timeout: WAIT });
+    if ((await text(page, '#job-schedule')) !== 'Hourly noop') throw new Error(`the job names its schedule "${await text(page, '#job-schedule')}"`);
+    await page.locator(`#job-events a[href="#/schedules/${hourly.id}"]`).waitFor({ timeout: WAIT });
+    await shot(page, 'job-of-schedule');
+    await page.locator('#job-schedule').click();
+    await page.waitForURL(`**/#/schedules/${hourly.id}`, { timeout: WAIT });
+    await page.locator('#schedule-history').waitFor({ timeout: WAIT });
+  });
+
+  await step('a schedule’s jobs in the jobs list, then delete a schedule', async () => {
+    await page.locator('#schedule-all-jobs').click();
+    await page.waitForURL(`**/#/jobs?schedule=${hourly.id}`, { timeout: WAIT });
+    await page.locator(`tr[data-id="${triggered}"]`).waitFor({ timeout: WAIT });
+    const rows = await page.locator('table.jobs tbody tr').count();
+    if (rows !== 1) throw new Error(`${rows} jobs listed for a schedule that made one`);
+    await page.locator('#filter-schedule').waitFor({ timeout: WAIT });
+    await shot(page, 'jobs-of-schedule');
+    await page.evaluate((id) => (window.location.hash = `#/schedules/${id}`), nightly.id);
+    await page.locator('#schedule-delete').click();
+    await page.locator('#confirm-yes').click();
+    await page.waitForURL(/#\/schedules$/, { timeout: WAIT });
+    await page.locator('.toast', { hasText: 'deleted' }).waitFor({ timeout: WAIT });
+    await page.locator(`tr[data-id="${hourly.id}"]`).waitFor({ timeout: WAIT });
+    if (await page.locator(`tr[data-id="${nightly.id}"]`).count()) throw new Error('the deleted schedule is still listed');
+    const res = await fetch(`${base}/api/jobserver/v1/schedules/${nightly.id}`, { headers: { Authorization: `Bearer ${adminToken}` } });
+    if (res.status !== 404) throw new Error(`the server still has it: ${res.status}`);
+  });
+
+  await step('a job’s dependencies link to them with their statuses', async () => {
+    const done = await createJob('noop', { for: 'dependency' });
+    slowDependency = await createJob('sleep', { duration_ms: '30000' });
+    await waitForJob(done.id, (j) => j.status === 'completed', 'completed');
+    await waitForJob(slowDependency.id, (j) => j.status === 'running', 'running');
+    const blocked = await apiCall('POST', '/jobs', { type: 'noop', depends_on: [done.id, slowDependency.id] });
+    await page.evaluate((id) => (window.location.hash = `#/jobs/${id}`), blocked.id);
+    await page.locator('.job-title .status-blocked').waitFor({ timeout: WAIT });
+    await page.locator(`#job-deps li[data-id="${done.id}"] .status-completed`).waitFor({ timeout: WAIT });
+    await page.locator(`#job-deps li[data-id="${slowDependency.id}"] .status-running`).waitFor({ timeout: WAIT });
+    const clock = await text(page, '#run-clock');
+    if (!clock.includes('Waiting for 1 of 2')) throw new Error(`the status line says "${clock}"`);
+    await shot(page, 'job-with-dependencies');
+    await page.locator(`#job-deps a[href="#/jobs/${slowDependency.id}"]`).click();
+    await page.waitForURL(`**/#/jobs/${slowDependency.id}`, { timeout: WAIT });
+    if ((await text(page, '#job-id')) !== slowDependency.id) throw new Error('another job opened');
+    await page.locator('.job-title .status-running').waitFor({ timeout: WAIT });
+  });
+
   await step('the API explorer shows the OpenAPI document with the token entered', async () => {
     await page.goto(`${base}/api-docs/`);
     await page.locator('.swagger-ui .info .title').waitFor({ timeout: WAIT });
@@ -377,11 +495,33 @@ try {
     if (await reader.locator('#action-retry').count()) throw new Error('retry is offered to a reader');
     await reader.context().close();
   });
+
+  await step('a read-only token is offered no pause, resume, run now or delete of a schedule', async () => {
+    const reader = await newPage();
+    openPages.push(reader);
+    await reader.goto(`${base}/`);
+    await reader.locator('#token').fill(readToken);
+    await reader.getByRole('button', { name: 'Sign in' }).click();
+    await reader.locator('.badge-readonly').waitFor({ timeout: WAIT });
+    await reader.getByRole('link', { name: 'Schedules', exact: true }).click();
+    await reader.locator(`tr[data-id="${hourly.id}"] .next-run time`).waitFor({ timeout: WAIT });
+    if (await reader.locator('#schedules-table button').count()) throw new Error('the list offers a reader a button');
+    await shot(reader, 'read-only-schedules');
+    await reader.locator(`tr[data-id="${hourly.id}"] a.schedule-link`).click();
+    await reader.locator('#schedule-history tbody tr').first().waitFor({ timeout: WAIT });
+    for (const action of ['#schedule-pause', '#schedule-resume', '#schedule-trigger', '#schedule-delete']) {
+      if (await reader.locator(action).count()) throw new Error(`${action} is offered to a reader`);
+    }
+    await reader.context().close();
+  });
 } catch {
   exitCode = 1;
 } finally {
   // leave nothing running behind: the reader's job is canceled, the browser closed
   if (runningForReader) await apiCall('POST', `/jobs/${runningForReader.id}/cancel`).catch(() => {});
+  if (slowDependency) await apiCall('POST', `/jobs/${slowDependency.id}/cancel`).catch(() => {});
+  if (hourly) await apiCall('DELETE', `/schedules/${hourly.id}`).catch(() => {});
+  if (nightly) await apiCall('DELETE', `/schedules/${nightly.id}`).catch(() => {});
   await browser.close();
 }
 

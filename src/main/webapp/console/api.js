@@ -128,4 +128,12 @@ export const api = {
   retry: (id) => send(`/jobs/${encodeURIComponent(id)}/retry`, { method: 'POST' }),
   remove: (id) => send(`/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   result: (id) => send(`/jobs/${encodeURIComponent(id)}/result`, { raw: true }),
+  schedules: () => send('/schedules'),
+  schedule: (id) => send(`/schedules/${encodeURIComponent(id)}`),
+  scheduleJobs: (id, query) => send(`/schedules/${encodeURIComponent(id)}/jobs`, { query }),
+  scheduleEvents: (id) => send(`/schedules/${encodeURIComponent(id)}/events`),
+  pauseSchedule: (id) => send(`/schedules/${encodeURIComponent(id)}/pause`, { method: 'POST' }),
+  resumeSchedule: (id) => send(`/schedules/${encodeURIComponent(id)}/resume`, { method: 'POST' }),
+  triggerSchedule: (id) => send(`/schedules/${encodeURIComponent(id)}/trigger`, { method: 'POST' }),
+  removeSchedule: (id) => send(`/schedules/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 };

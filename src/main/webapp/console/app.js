@@ -1,7 +1,7 @@
 // The Jobserver console: sign-in, then a shell (header, navigation, live light) around one view at
-// a time, chosen by the address's hash (#/, #/jobs?…, #/jobs/<id>) so that back, forward,
-// bookmarks and links to a job work. It talks only to the native API (api.js), and for single
-// sign-on to the IdP (sso.js).
+// a time, chosen by the address's hash (#/, #/jobs?…, #/jobs/<id>, #/schedules, #/schedules/<id>)
+// so that back, forward, bookmarks and links to a job or a schedule work. It talks only to the
+// native API (api.js), and for single sign-on to the IdP (sso.js).
 
 import {
   api,
@@ -16,6 +16,7 @@ import { renderJob } from './job.js';
 import { renderJobs } from './jobs.js';
 import { every, liveIndicator, staleBanner } from './live.js';
 import { renderOverview } from './overview.js';
+import { renderSchedule, renderSchedules } from './schedules.js';
 import { describeRefusal, idpName, renderSignIn } from './signin.js';
 import { callbackInAddress, endIdpSession, finishSignIn, forgetSsoSession, ssoSession, takeNotice } from './sso.js';
 import { h } from './ui.js';
@@ -32,10 +33,11 @@ let lastPath = null;
 let main = null;
 let nav = null;
 
-// Views in the navigation. Schedules will be one more entry here (#/schedules), with its view.
+// Views in the navigation.
 const SECTIONS = [
   { path: '/', label: 'Overview', matches: (p) => p === '/' },
   { path: '/jobs', label: 'Jobs', matches: (p) => p.startsWith('/jobs') },
+  { path: '/schedules', label: 'Schedules', matches: (p) => p.startsWith('/schedules') },
 ];
 
 function parseRoute() {
@@ -145,6 +147,7 @@ function render() {
   }
   const ctx = { me: session.me, params, types, toast, navigate, replaceRoute, every };
   const jobMatch = path.match(/^\/jobs\/(.+)$/);
+  const scheduleMatch = path.match(/^\/schedules\/(.+)$/);
   main.replaceChildren();
   if (path === '/') {
     document.title = 'Overview · Jobserver';
@@ -156,6 +159,13 @@ function render() {
     const id = decodeURIComponent(jobMatch[1]);
     document.title = `Job ${id} · Jobserver`;
     currentView = renderJob(main, id, ctx);
+  } else if (path === '/schedules') {
+    document.title = 'Schedules · Jobserver';
+    currentView = renderSchedules(main, ctx);
+  } else if (scheduleMatch) {
+    const id = decodeURIComponent(scheduleMatch[1]);
+    document.title = `Schedule ${id} · Jobserver`;
+    currentView = renderSchedule(main, id, ctx);
   } else {
     document.title = 'Not found · Jobserver';
     main.append(

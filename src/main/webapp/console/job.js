@@ -1,9 +1,12 @@
 // One job: status, progress, data, attempts, timings, events, the failure's stack trace, its result,
-// and the actions the signed-in roles allow. Refreshed every 1.5 s while the job is unfinished.
+// the jobs it depends on (with their statuses) and the schedule that created it, and the actions
+// the signed-in roles allow. Refreshed every 1.5 s while the job is unfinished. (The API does not
+// list the jobs that depend on a job, so those are not shown.)
 
 import { api } from './api.js';
 import { confirmDialog, openCreateDialog } from './create.js';
 import { jobsListHash, progressBar } from './jobs.js';
+import { scheduleName } from './schedules.js';
 import {
   copyText,
   formatBytes,
@@ -11,8 +14,10 @@ import {
   formatRelative,
   formatTime,
   h,
+  idsToRead,
   isFinished,
   jobDurations,
+  readJobs,
   replaceContent,
   selectingIn,
   statusBadge,
@@ -35,6 +40,8 @@ export function renderJob(main, id, ctx) {
   let busy = false; // an action is under way: its buttons stay disabled
   let stopped = false;
   let nextRefreshMs = ACTIVE_REFRESH_MS;
+  const dependencies = new Map(); // the statuses of the jobs this one depends on, by id
+  let schedule = null; // {name} or {gone: true} of the schedule that created it, read once
 
   const load = async () => {
     let answer;
@@ -50,7 +57,10 @@ export function renderJob(main, id, ctx) {
       if (!job) replaceContent(view, loadError(err));
       throw err;
     }
-    const text = JSON.stringify(answer);
+    const deps = answer[0].depends_on || [];
+    await readJobs(idsToRead(deps, dependencies, { max: 50 }), dependencies, api.job);
+    if (answer[0].schedule_id && !schedule) schedule = await readSchedule(answer[0].schedule_id);
+    const text = JSON.stringify([answer, deps.map((dep) => dependencies.get(dep)?.status || dependencies.get(dep)?.gone || null), schedule]);
     if (text === lastAnswer && !busy) {
       tick();
       return;
@@ -174,6 +184,7 @@ export function renderJob(main, id, ctx) {
   const paint = () => {
     view.removeAttribute('aria-busy');
     const d = jobDurations(job);
+    const deps = dependencySummary(job.depends_on || [], dependencies);
     replaceContent(
       view,
       h(
@@ -205,7 +216,7 @@ export function renderJob(main, id, ctx) {
         'section',
         { class: 'job-progress', 'aria-label': 'Progress' },
         progressBar(job, false),
-        h('span', { class: 'muted', id: 'run-clock' }, statusLine(job, d)),
+        h('span', { class: 'muted', id: 'run-clock' }, statusLine(job, d, deps)),
       ),
       h(
         'div',
@@ -215,7 +226,8 @@ export function renderJob(main, id, ctx) {
           { class: 'job-col' },
           job.error || (Array.isArray(job.stacktrace) && job.stacktrace.length && job.status === 'failed') ? errorPanel(job) : null,
           job.result ? resultPanel(job, ctx) : null,
-          summaryPanel(job, d),
+          dependenciesPanel(job, dependencies, deps),
+          summaryPanel(job, d, schedule),
           dataPanel(job),
         ),
         h('div', { class: 'job-col' }, eventsPanel(events)),
@@ -227,7 +239,7 @@ export function renderJob(main, id, ctx) {
   const tick = () => {
     if (!job) return;
     const clock = view.querySelector('#run-clock');
-    if (clock) clock.textContent = statusLine(job, jobDurations(job));
+    if (clock) clock.textContent = statusLine(job, jobDurations(job), dependencySummary(job.depends_on || [], dependencies));
   };
 
   let refresher = ctx.every(nextRefreshMs, load);
@@ -241,12 +253,15 @@ export function renderJob(main, id, ctx) {
   };
 }
 
-function statusLine(job, d) {
+function statusLine(job, d, deps) {
   switch (job.status) {
     case 'pending':
     case 'blocked': {
       const due = job.run_at && new Date(job.run_at).getTime() > Date.now();
-      if (job.status === 'blocked') return `Waiting for ${job.depends_on?.length || 0} job(s) it depends on`;
+      if (job.status === 'blocked') {
+        const open = deps ? deps.waiting + deps.unknown : job.depends_on?.length || 0;
+        return `Waiting for ${open} of ${job.depends_on?.length || 0} job(s) it depends on`;
+      }
       return due ? `Due ${formatRelative(job.run_at)}` : `Waiting for a worker for ${formatDuration(Date.now() - new Date(job.run_at || job.created_at).getTime())}`;
     }
     case 'running':
@@ -268,7 +283,7 @@ function row(label, ...value) {
   return [h('dt', {}, label), h('dd', {}, ...value)];
 }
 
-function summaryPanel(job, d) {
+function summaryPanel(job, d, schedule) {
   const attempts = job.max_attempts ? `${job.attempt || 0} of ${job.max_attempts}` : String(job.attempt || 0);
   return panel(
     'Details',
@@ -279,13 +294,7 @@ function summaryPanel(job, d) {
       row('Attempt', attempts, job.attempt > 1 ? h('span', { class: 'muted' }, ' (retried)') : null),
       row('Priority', String(job.priority ?? 0)),
       row('Created by', job.created_by || '—'),
-      job.schedule_id ? row('Schedule', h('span', { class: 'mono' }, job.schedule_id)) : null,
-      job.depends_on && job.depends_on.length
-        ? row(
-            'Depends on',
-            h('ul', { class: 'plain' }, job.depends_on.map((dep) => h('li', {}, h('a', { class: 'mono', href: `#/jobs/${encodeURIComponent(dep)}` }, dep)))),
-          )
-        : null,
+      job.schedule_id ? row('Schedule', scheduleLink(job.schedule_id, schedule)) : null,
       row('Created', timeCell(job.created_at, { millis: true }), ' ', h('span', { class: 'muted' }, formatRelative(job.created_at))),
       job.run_at && job.run_at !== job.created_at ? row('Due', timeCell(job.run_at, { millis: true })) : null,
       row('Started', timeCell(job.started_at, { millis: true })),
@@ -293,6 +302,78 @@ function summaryPanel(job, d) {
       row('Waited', d.waited !== null ? formatDuration(d.waited) : '—'),
       row('Ran', d.ran !== null ? formatDuration(d.ran) : '—'),
       row('Last update', timeCell(job.updated_at, { millis: true })),
+    ),
+  );
+}
+
+/** The schedule that created a job: a link named after it (its id when it was deleted). */
+function scheduleLink(id, schedule) {
+  const href = `#/schedules/${encodeURIComponent(id)}`;
+  if (schedule && schedule.name) {
+    return [h('a', { href, id: 'job-schedule' }, schedule.name), ' ', h('span', { class: 'mono muted small-id' }, id)];
+  }
+  return [h('a', { class: 'mono', href, id: 'job-schedule' }, id), schedule && schedule.gone ? h('span', { class: 'muted' }, ' (deleted)') : null];
+}
+
+async function readSchedule(id) {
+  try {
+    return { name: scheduleName(await api.schedule(id)) };
+  } catch (err) {
+    return err.status === 404 ? { gone: true } : null; // null: asked again at the next refresh
+  }
+}
+
+const DONE = ['completed', 'warning', 'skipped'];
+const FAILED = ['failed', 'canceled', 'abandoned'];
+
+/**
+ * Where a job's dependencies stand: done (ended completed, warning or skipped: it may run), failed
+ * (failed, canceled or abandoned: it is abandoned), waiting (not finished), gone (deleted: it no
+ * longer holds the job back) and unknown (not read yet).
+ */
+export function dependencySummary(ids, known) {
+  const sum = { total: ids.length, done: 0, failed: 0, waiting: 0, gone: 0, unknown: 0 };
+  for (const id of ids) {
+    const k = known.get(id);
+    if (!k) sum.unknown++;
+    else if (k.gone) sum.gone++;
+    else if (DONE.includes(k.status)) sum.done++;
+    else if (FAILED.includes(k.status)) sum.failed++;
+    else sum.waiting++;
+  }
+  return sum;
+}
+
+/** "2 of 3 done · 1 unfinished", as the panel's first line. */
+export function describeDependencies(sum) {
+  const parts = [`${sum.done} of ${sum.total} done`];
+  if (sum.waiting) parts.push(`${sum.waiting} unfinished`);
+  if (sum.failed) parts.push(`${sum.failed} failed or canceled`);
+  if (sum.gone) parts.push(`${sum.gone} deleted`);
+  return parts.join(' · ');
+}
+
+function dependenciesPanel(job, known, sum) {
+  const ids = job.depends_on || [];
+  if (!ids.length) return null;
+  return panel(
+    'Depends on',
+    'deps-title',
+    h('p', { class: 'muted panel-note' }, describeDependencies(sum)),
+    h(
+      'ul',
+      { class: 'plain deps', id: 'job-deps' },
+      ids.map((dep) => {
+        const k = known.get(dep);
+        return h(
+          'li',
+          { dataset: { id: dep } },
+          k && !k.gone ? statusBadge(k.status, 'status-small') : h('span', { class: 'status status-small muted' }, k ? 'deleted' : '…'),
+          ' ',
+          h('a', { class: 'mono', href: `#/jobs/${encodeURIComponent(dep)}` }, dep),
+          k && k.type ? h('span', { class: 'muted' }, ` ${k.type}`) : null,
+        );
+      }),
     ),
   );
 }
@@ -402,7 +483,8 @@ function actorLabel(actor) {
   const m = actor.match(/^(engine|schedule|dependency):(.*)$/);
   if (!m) return h('span', { class: 'actor-person' }, actor);
   const kinds = { engine: 'engine', schedule: 'schedule', dependency: 'dependency' };
-  const target = m[1] === 'dependency' ? h('a', { class: 'mono', href: `#/jobs/${encodeURIComponent(m[2])}` }, m[2]) : h('span', { class: 'mono' }, m[2]);
+  const links = { dependency: '#/jobs/', schedule: '#/schedules/' };
+  const target = links[m[1]] ? h('a', { class: 'mono', href: `${links[m[1]]}${encodeURIComponent(m[2])}` }, m[2]) : h('span', { class: 'mono' }, m[2]);
   return h('span', { class: `actor-${m[1]}`, title: actor }, h('span', { class: 'actor-kind' }, kinds[m[1]]), ' ', target);
 }
 

@@ -57,6 +57,7 @@ export function queryFromParams(params, now = Date.now()) {
     type: params.getAll('type'),
     status: params.getAll('status'),
     q: (params.get('q') || '').trim() || null,
+    schedule_id: params.get('schedule') || null,
     limit: params.get('limit') || null,
     cursor: params.get('cursor') || null,
   };
@@ -177,7 +178,22 @@ export function renderJobs(main, ctx) {
         )
       : null;
 
-  const filtered = ['type', 'status', 'since', 'q'].some((k) => params.has(k));
+  const filtered = ['type', 'status', 'since', 'q', 'schedule'].some((k) => params.has(k));
+  // the jobs of one schedule (from its page): shown as a filter that can be removed
+  const scheduleId = params.get('schedule');
+  const scheduleFilter = scheduleId
+    ? h(
+        'div',
+        { class: 'field' },
+        h('span', { class: 'label' }, 'Schedule'),
+        h(
+          'span',
+          { class: 'chip', id: 'filter-schedule' },
+          h('a', { class: 'mono', href: `#/schedules/${encodeURIComponent(scheduleId)}` }, scheduleId),
+          h('button', { type: 'button', class: 'chip-remove', 'aria-label': 'Show the jobs of every schedule', title: 'Remove this filter', onclick: () => setFilters((p) => p.delete('schedule')) }, '×'),
+        ),
+      )
+    : null;
   const clear = filtered
     ? h('button', { type: 'button', class: 'link', onclick: () => ctx.navigate('/jobs', new URLSearchParams()) }, 'Clear filters')
     : null;
@@ -195,6 +211,7 @@ export function renderJobs(main, ctx) {
     h('div', { class: 'field' }, h('span', { class: 'label' }, 'Type'), typeBox.el),
     h('div', { class: 'field' }, h('span', { class: 'label' }, 'Status'), statusBox.el),
     h('div', { class: 'field' }, h('label', { for: 'filter-time' }, 'Created'), h('span', { class: 'row' }, timeSelect, customRange)),
+    scheduleFilter,
     h('div', { class: 'field field-end' }, clear),
   );
 

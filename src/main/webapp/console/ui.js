@@ -72,7 +72,7 @@ export function selectingIn(el) {
 /** Internal statuses in the order a job moves through them, with how a person reads each. */
 export const STATUSES = [
   { name: 'pending', label: 'Pending', icon: '○', finished: false },
-  { name: 'blocked', label: 'Blocked', icon: '⏸', finished: false },
+  { name: 'blocked', label: 'Blocked', icon: '‖', finished: false },
   { name: 'running', label: 'Running', icon: '▶', finished: false },
   { name: 'cancel_requested', label: 'Cancelling', icon: '◌', finished: false },
   { name: 'completed', label: 'Completed', icon: '✓', finished: true },
@@ -208,4 +208,39 @@ export async function copyText(text) {
   } catch {
     return false;
   }
+}
+
+/**
+ * Which of `ids` to read: first those not read yet, then those last seen unfinished (their status
+ * moves) and any read more than `maxAgeMs` ago (a finished job can be retried or deleted). At most
+ * `max` per round, so a job with a hundred dependencies does not send a hundred requests at once.
+ * `known` maps an id to {status, gone, at}.
+ */
+export function idsToRead(ids, known, { now = Date.now(), maxAgeMs = 30000, max = 20 } = {}) {
+  const unread = [];
+  const again = [];
+  for (const id of new Set(ids)) {
+    if (!id) continue;
+    const k = known.get(id);
+    if (!k) unread.push(id);
+    else if ((!k.gone && !isFinished(k.status)) || now - k.at >= maxAgeMs) again.push(id);
+  }
+  return [...unread, ...again].slice(0, max);
+}
+
+/**
+ * Reads the jobs `ids` into `known` (a 404 marks one gone). Failures other than 404 leave an entry
+ * as it was: these are extras beside the view's own answer, which reports the server's state.
+ */
+export async function readJobs(ids, known, readJob, now = Date.now()) {
+  await Promise.all(
+    ids.map((id) =>
+      readJob(id).then(
+        (job) => known.set(id, { status: job.status, type: job.type, gone: false, at: now }),
+        (err) => {
+          if (err && err.status === 404) known.set(id, { status: null, gone: true, at: now });
+        },
+      ),
+    ),
+  );
 }
