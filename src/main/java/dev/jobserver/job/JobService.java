@@ -14,11 +14,9 @@ import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.PersistenceContext;
-import jakarta.persistence.TypedQuery;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -114,45 +112,15 @@ public class JobService {
     return Optional.ofNullable(em.find(Job.class, id));
   }
 
-  /** Newest first (ties: id descending), one page. */
-  public List<Job> list(JobFilter filter, int page, int perPage) {
-    if (perPage <= 0) {
-      return List.of(); // per_page=0 asks for nothing (JPA would read 0 as "no limit")
-    }
-    StringBuilder jpql = new StringBuilder("SELECT j FROM Job j WHERE 1 = 1");
-    if (!filter.types().isEmpty()) {
-      jpql.append(" AND j.type IN :types");
-    }
-    if (!filter.statuses().isEmpty()) {
-      jpql.append(" AND j.status IN :statuses");
-    }
-    jpql.append(" ORDER BY j.createAt DESC, j.id DESC");
-    TypedQuery<Job> q = em.createQuery(jpql.toString(), Job.class);
-    if (!filter.types().isEmpty()) {
-      q.setParameter("types", new ArrayList<>(filter.types()));
-    }
-    if (!filter.statuses().isEmpty()) {
-      q.setParameter("statuses", new ArrayList<>(filter.statuses()));
-    }
-    return q.setFirstResult(page * perPage).setMaxResults(perPage).getResultList();
-  }
-
   /**
-   * Streams the jobs a query asks for to the sink, a chunk at a time: no database connection is
-   * held while the sink writes (a client that stops reading costs none).
+   * The jobs a query asks for, to be read a page at a time ({@link JobPages}): no database
+   * connection is held between pages, so whoever writes them to a client (that may read slowly or
+   * stop reading) holds none, nor this bean. Nothing is read until the first page is asked for.
    *
-   * @param withResults each job comes with its result file's description
+   * @param fields the parts of each job the caller shows
    */
-  public void list(JobQuery query, boolean withResults, JobReads.Sink sink) throws IOException {
-    reads.list(query, withResults, sink);
-  }
-
-  /**
-   * Streams one page of a search to the sink, each job with its result file's description: chunk by
-   * chunk, no connection held while the sink writes (see {@link JobReads#list}).
-   */
-  public void search(JobQuery query, JobReads.Sink sink) throws IOException {
-    reads.list(query, true, sink);
+  public JobPages list(JobQuery query, JobFields fields) {
+    return reads.pages(query, fields);
   }
 
   /** What {@link #stats} reports. */
@@ -213,9 +181,13 @@ public class JobService {
     return job.getStatus().isFinished() ? results.info(job.getId()) : Optional.empty();
   }
 
-  /** Writes bytes {@code [from, to]} of a job's result. */
-  public void copyResult(String jobId, long from, long to, OutputStream out) throws IOException {
-    results.copy(jobId, from, to, out);
+  /**
+   * Writes bytes {@code [from, to]} of a job's result, the one {@code info} describes, a chunk at a
+   * time with no connection held while writing.
+   */
+  public void copyResult(JobResultInfo info, long from, long to, OutputStream out)
+      throws IOException {
+    results.copy(info, from, to, out);
   }
 
   /**

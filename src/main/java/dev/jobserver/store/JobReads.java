@@ -2,10 +2,13 @@ package dev.jobserver.store;
 
 import dev.jobserver.database.JobserverDataSource;
 import dev.jobserver.job.JobEvent;
+import dev.jobserver.job.JobFields;
+import dev.jobserver.job.JobPages;
 import dev.jobserver.job.JobQuery;
 import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobResultInfo;
 import dev.jobserver.job.JobStatus;
+import dev.jobserver.job.StoreException;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -45,101 +48,158 @@ public class JobReads {
     return new JobReads(dataSource);
   }
 
-  /** Rows of a list are read in chunks of at most this many... */
+  /** Rows of a list are read in pages of at most this many... */
   static final int CHUNK_ROWS = 100;
 
-  /** ...and stop early once a chunk holds about this many bytes (but always one row). */
-  static final long CHUNK_BYTES = 2L << 20;
-
-  /** Rows fetched per round trip inside a chunk, so that a chunk stops reading when it is full. */
-  private static final int FETCH_SIZE = 16;
-
-  /** A consumer of listed jobs that may fail writing its output. */
-  public interface Sink {
-    void accept(JobRecord job) throws IOException;
-  }
+  /**
+   * ...and of about this many bytes (as {@link JobRecord#weight} counts them: a job's JSON columns
+   * at two bytes a character): a page stops early once it holds this much, and once the list's rows
+   * are known to be big, the next page asks for no more rows than fit (always at least one). So a
+   * page of jobs with 1 MiB of data each is one job, and a stalled client's response holds about
+   * one page.
+   */
+  static final long CHUNK_BYTES = 1L << 20;
 
   /**
-   * Streams the jobs a query asks for to the sink, in chunks: each chunk is read on a connection
-   * that is released before its rows are handed on, so a client that reads slowly (or stops
-   * reading) holds no database connection and no transaction, and memory holds one chunk at most.
-   *
-   * @param withResults each job comes with its result file's description, if it has one, and the
-   *     ids of the jobs it depends on (the native view)
+   * Rows the driver fetches per round trip are sized to about this many bytes, so that a page stops
+   * reading when it is full instead of having fetched far ahead: PostgreSQL's driver holds every
+   * row of a fetch at once (16 rows of 1 MiB jobs were 16 MiB for one row used).
    */
-  public void list(JobQuery q, boolean withResults, Sink sink) throws IOException {
-    long remaining = q.limit() < 0 ? Long.MAX_VALUE : q.limit();
-    long offset = q.offset();
-    JobQuery.Position after = q.after();
-    while (remaining > 0) {
-      int want = (int) Math.min(remaining, CHUNK_ROWS);
-      List<JobRecord> chunk = new ArrayList<>(want);
-      boolean full;
-      try {
-        full = readChunk(q, withResults, after, offset, want, chunk);
-      } catch (SQLException e) {
-        throw new IOException("Listing jobs failed: " + e.getMessage(), e);
-      }
-      if (withResults && !chunk.isEmpty()) {
-        // the native view shows each job's dependencies: one read per chunk
-        java.util.Map<String, List<String>> deps;
-        try {
-          deps = dependsOn(chunk.stream().map(JobRecord::id).toList());
-        } catch (SQLException e) {
-          throw new IOException("Listing jobs failed: " + e.getMessage(), e);
-        }
-        if (!deps.isEmpty()) {
-          chunk.replaceAll(j -> deps.containsKey(j.id()) ? j.withDependsOn(deps.get(j.id())) : j);
-        }
-      }
-      for (JobRecord job : chunk) {
-        sink.accept(job);
-      }
-      if (chunk.isEmpty() || (chunk.size() < want && !full)) {
-        return;
-      }
-      remaining -= chunk.size();
-      offset = 0;
-      JobRecord last = chunk.get(chunk.size() - 1);
-      after = new JobQuery.Position(last.createAt(), last.id());
+  static final long FETCH_BYTES = 256L << 10;
+
+  /** Rows of the first fetch of a list, while the size of its rows is not known yet. */
+  static final int FIRST_FETCH = 4;
+
+  /**
+   * Streams the jobs a query asks for to the sink, page by page (see {@link #pages}): the sink is
+   * never called while a connection is held.
+   */
+  public void list(JobQuery q, JobFields fields, JobPages.Sink sink) throws IOException {
+    JobPages pages = pages(q, fields);
+    try {
+      pages.forEach(pages.next(), sink);
+    } catch (StoreException e) {
+      throw new IOException(e.getMessage(), e);
     }
   }
 
   /**
-   * Reads up to {@code want} rows; returns true if it stopped early because the chunk was full
-   * (more rows may follow).
+   * The jobs a query asks for, read a page at a time: each page is read on a connection (in a
+   * transaction, on PostgreSQL, only so that the fetch size applies) that is committed and released
+   * before the page is handed on, so a client that reads slowly (or stops reading) holds no
+   * database connection and no transaction, and memory holds one page at most. Pages follow each
+   * other by keyset (the last job's create_at and id), so the jobs and their order are those of one
+   * query over the same rows. Nothing is read until the first {@link JobPages#next}.
    */
-  private boolean readChunk(
-      JobQuery q,
-      boolean withResults,
-      JobQuery.Position after,
-      long offset,
-      int want,
-      List<JobRecord> out)
-      throws SQLException {
+  public JobPages pages(JobQuery q, JobFields fields) {
+    return new Pages(q, fields);
+  }
+
+  private final class Pages implements JobPages {
+    private final JobQuery q;
+    private final JobFields fields;
+    private long remaining;
+    private long offset;
+    private JobQuery.Position after;
+    private boolean done;
+
+    /** Rows read so far and their weight: the size of the next page and fetch follows from them. */
+    private long rowsSeen;
+
+    private long bytesSeen;
+
+    Pages(JobQuery q, JobFields fields) {
+      this.q = q;
+      this.fields = fields;
+      this.remaining = q.limit() < 0 ? Long.MAX_VALUE : q.limit();
+      this.offset = q.offset();
+      this.after = q.after();
+    }
+
+    @Override
+    public List<JobRecord> next() {
+      if (done || remaining <= 0) {
+        return List.of();
+      }
+      int want = (int) Math.min(remaining, CHUNK_ROWS);
+      if (rowsSeen > 0) {
+        want = (int) Math.max(1, Math.min(want, CHUNK_BYTES / Math.max(1, bytesSeen / rowsSeen)));
+      }
+      List<JobRecord> chunk = new ArrayList<>(Math.min(want, 16));
+      boolean full;
+      try {
+        full = readChunk(this, want, chunk);
+        if (fields.results() && !chunk.isEmpty()) {
+          // the native view shows each job's dependencies: one read per page
+          java.util.Map<String, List<String>> deps =
+              dependsOn(chunk.stream().map(JobRecord::id).toList());
+          if (!deps.isEmpty()) {
+            chunk.replaceAll(j -> deps.containsKey(j.id()) ? j.withDependsOn(deps.get(j.id())) : j);
+          }
+        }
+      } catch (SQLException e) {
+        done = true;
+        throw StoreException.of("Listing jobs failed", e);
+      }
+      if (chunk.isEmpty() || (chunk.size() < want && !full)) {
+        done = true;
+      }
+      remaining -= chunk.size();
+      offset = 0;
+      if (!chunk.isEmpty()) {
+        JobRecord last = chunk.get(chunk.size() - 1);
+        after = new JobQuery.Position(last.createAt(), last.id());
+      }
+      return chunk;
+    }
+
+    /** Rows per round trip for rows of this weight so far. */
+    int fetchSize(int left) {
+      if (rowsSeen == 0) {
+        return Math.max(1, Math.min(FIRST_FETCH, left));
+      }
+      long perRow = Math.max(1, bytesSeen / rowsSeen);
+      return (int) Math.max(1, Math.min(left, FETCH_BYTES / perRow));
+    }
+  }
+
+  /**
+   * Reads up to {@code want} rows of the next page; returns true if it stopped early because the
+   * page was full (more rows may follow). The fetch size follows the weight of the rows read so
+   * far.
+   */
+  private boolean readChunk(Pages p, int want, List<JobRecord> out) throws SQLException {
     List<Object> params = new ArrayList<>();
-    String sql = chunkSql(q, withResults, after, offset, want, params);
+    String sql = chunkSql(p.q, p.fields, p.after, p.offset, want, params);
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false); // PostgreSQL uses a cursor for the fetch size only in a transaction
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         planEachTime(ps);
-        ps.setFetchSize(FETCH_SIZE);
+        int fetch = p.fetchSize(want);
+        ps.setFetchSize(fetch);
         for (int i = 0; i < params.size(); i++) {
-          Object p = params.get(i);
-          if (p instanceof Long n) {
+          Object param = params.get(i);
+          if (param instanceof Long n) {
             ps.setLong(i + 1, n);
           } else {
-            ps.setString(i + 1, (String) p);
+            ps.setString(i + 1, (String) param);
           }
         }
         long bytes = 0;
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            JobRecord job = record(rs, withResults);
+            JobRecord job = record(rs, p.fields);
             out.add(job);
             bytes += job.weight();
+            p.rowsSeen++;
+            p.bytesSeen += job.weight();
             if (bytes >= CHUNK_BYTES && out.size() < want) {
               return true;
+            }
+            int next = p.fetchSize(want - out.size());
+            if (next != fetch) {
+              fetch = next;
+              rs.setFetchSize(fetch);
             }
           }
         }
@@ -164,18 +224,20 @@ public class JobReads {
    */
   static String chunkSql(
       JobQuery q,
-      boolean withResults,
+      JobFields fields,
       JobQuery.Position after,
       long offset,
       int want,
       List<Object> params) {
     String dir = q.newestFirst() ? "DESC" : "ASC";
-    List<String> types = List.copyOf(q.types());
-    List<String> statuses = q.statuses().stream().map(JobStatus::name).toList();
+    // each (type, status) pair is read once, however often the query names it
+    List<String> types = List.copyOf(new java.util.LinkedHashSet<>(q.types()));
+    List<String> statuses = q.statuses().stream().map(JobStatus::name).distinct().toList();
     int branchCount = Math.max(types.size(), 1) * Math.max(statuses.size(), 1);
+    boolean withResults = fields.results();
     StringBuilder sql = new StringBuilder("SELECT ");
     if (branchCount < 2 || branchCount > MAX_BRANCHES || offset > 0) {
-      sql.append(columns("j"));
+      sql.append(columns("j", fields, true));
       if (withResults) {
         sql.append(RESULT_COLUMNS).append(" FROM job j LEFT JOIN job_result r ON r.job_id = j.id");
       } else {
@@ -200,7 +262,7 @@ public class JobReads {
       }
       return sql.toString();
     }
-    sql.append(columns("u"));
+    sql.append(columns("u", fields, false));
     sql.append(withResults ? RESULT_COLUMNS : "").append(" FROM (SELECT * FROM (");
     boolean first = true;
     for (String type :
@@ -209,7 +271,7 @@ public class JobReads {
           statuses.isEmpty() ? java.util.Collections.<String>singletonList(null) : statuses) {
         sql.append(first ? "(" : " UNION ALL (");
         first = false;
-        sql.append("SELECT ").append(columns("j")).append(" FROM job j WHERE 1 = 1");
+        sql.append("SELECT ").append(columns("j", fields, true)).append(" FROM job j WHERE 1 = 1");
         if (type != null) {
           sql.append(" AND j.type = ?");
           params.add(type);
@@ -296,10 +358,22 @@ public class JobReads {
   private static final String RESULT_COLUMNS =
       ", r.file_name, r.content_type, r.size, r.created_at";
 
-  private static String columns(String alias) {
+  /**
+   * The job columns, those the fields leave out read as NULL (in the statement that reads the
+   * table: {@code source}; the outer statements of a merge name them as the others).
+   */
+  private static String columns(String alias, JobFields fields, boolean source) {
     StringBuilder b = new StringBuilder();
     for (String column : JOB_COLUMNS) {
-      b.append(b.length() == 0 ? "" : ", ").append(alias).append('.').append(column);
+      b.append(b.length() == 0 ? "" : ", ");
+      boolean skipped =
+          (column.equals("data") && !fields.data())
+              || (column.equals("stacktrace") && !fields.traces());
+      if (skipped && source) {
+        b.append("NULL AS ").append(column);
+      } else {
+        b.append(alias).append('.').append(column);
+      }
     }
     return b.toString();
   }
@@ -316,7 +390,8 @@ public class JobReads {
     }
   }
 
-  private static JobRecord record(ResultSet rs, boolean withResults) throws SQLException {
+  private static JobRecord record(ResultSet rs, JobFields fields) throws SQLException {
+    boolean withResults = fields.results();
     String id = rs.getString(1);
     JobResultInfo result = null;
     int r = JOB_COLUMNS.length + 1;
@@ -406,59 +481,66 @@ public class JobReads {
   }
 
   /**
-   * Writes the matching jobs as CSV, oldest first, streaming rows from the database.
+   * Writes the matching jobs as CSV, oldest first, page by page (see {@link #pages}): no connection
+   * or transaction is held while the CSV is written, however long the export takes, and memory
+   * holds one page. A job created while the export runs is in it if its page has not been read yet.
    *
    * @return how many jobs were written
    */
   public long exportCsv(
       String type, Collection<JobStatus> statuses, long since, Writer out, BooleanSupplier stop)
       throws SQLException, IOException {
-    StringBuilder sql =
-        new StringBuilder(
-            "SELECT id, type, status, priority, create_at, start_at, last_activity_at, progress, data"
-                + " FROM job WHERE create_at >= ?");
-    if (type != null) {
-      sql.append(" AND type = ?");
-    }
-    if (!statuses.isEmpty()) {
-      sql.append(" AND status IN (").append(JobStore.placeholders(statuses.size())).append(')');
-    }
-    sql.append(" ORDER BY create_at, id");
+    JobQuery q =
+        new JobQuery(
+            type == null ? List.of() : List.of(type),
+            statuses,
+            since,
+            null,
+            null,
+            false,
+            null,
+            0,
+            -1);
     out.write("id,type,status,priority,create_at,start_at,last_activity_at,progress,data\r\n");
-    long count = 0;
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false); // lets PostgreSQL stream with a fetch size
-      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-        ps.setFetchSize(1000);
-        int i = 1;
-        ps.setLong(i++, since);
-        if (type != null) {
-          ps.setString(i++, type);
-        }
-        for (JobStatus s : statuses) {
-          ps.setString(i++, s.name());
-        }
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            if ((count & 1023) == 0 && stop.getAsBoolean()) {
+    long[] count = {0};
+    JobPages pages = pages(q, JobFields.WITHOUT_TRACES);
+    List<JobRecord> first;
+    try {
+      first = pages.next();
+    } catch (StoreException e) {
+      throw e.getCause() instanceof SQLException s ? s : new SQLException(e.getMessage(), e);
+    }
+    try {
+      pages.forEach(
+          first,
+          job -> {
+            if ((count[0] & 1023) == 0 && stop.getAsBoolean()) {
               throw new IOException("export stopped");
             }
-            for (int col = 1; col <= 9; col++) {
-              if (col > 1) {
-                out.write(',');
-              }
-              out.write(csv(rs.getString(col)));
-            }
+            out.write(csv(job.id()));
+            out.write(',');
+            out.write(csv(job.type()));
+            out.write(',');
+            out.write(job.status().name());
+            out.write(',');
+            out.write(Integer.toString(job.priority()));
+            out.write(',');
+            out.write(Long.toString(job.createAt()));
+            out.write(',');
+            out.write(Long.toString(job.startAt()));
+            out.write(',');
+            out.write(Long.toString(job.lastActivityAt()));
+            out.write(',');
+            out.write(Integer.toString(job.progress()));
+            out.write(',');
+            out.write(csv(job.dataJson()));
             out.write("\r\n");
-            count++;
-          }
-        }
-      } finally {
-        c.rollback();
-        c.setAutoCommit(true);
-      }
+            count[0]++;
+          });
+    } catch (StoreException e) {
+      throw e.getCause() instanceof SQLException s ? s : new SQLException(e.getMessage(), e);
     }
-    return count;
+    return count[0];
   }
 
   /** How many finished jobs were created before the cutoff. */

@@ -28,6 +28,17 @@ public class ResultStore {
   @Resource(lookup = JobserverDataSource.JNDI_NAME)
   private DataSource dataSource;
 
+  public ResultStore() {}
+
+  private ResultStore(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** Results on the given data source (tests). */
+  public static ResultStore over(DataSource dataSource) {
+    return new ResultStore(dataSource);
+  }
+
   public Optional<JobResultInfo> info(String jobId) {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
@@ -109,38 +120,55 @@ public class ResultStore {
         + " no longer owns the job (requeued, canceled or taken over): its result is not written";
   }
 
-  /** Writes bytes {@code [from, to]} (inclusive) of a job's result to {@code out}. */
-  public void copy(String jobId, long from, long to, OutputStream out) throws IOException {
-    int firstChunk = (int) (from / CHUNK);
+  /**
+   * Writes bytes {@code [from, to]} (inclusive) of a job's result to {@code out}, one stored chunk
+   * (256 KiB) at a time: each is read on a connection that is released before its bytes are
+   * written, so a client that downloads slowly, or stops reading, holds no database connection and
+   * no transaction, and memory holds one chunk. Every chunk is read from the result described by
+   * {@code info} (its creation time): if the result is replaced or removed meanwhile (the job was
+   * retried and ran again, or was deleted), the copy fails rather than mix two files.
+   *
+   * @throws IOException if the result changed or the database failed; bytes may have been written
+   */
+  public void copy(JobResultInfo info, long from, long to, OutputStream out) throws IOException {
+    String jobId = info.jobId();
     int lastChunk = (int) (to / CHUNK);
-    try (Connection c = dataSource.getConnection()) {
-      boolean autoCommit = c.getAutoCommit();
-      c.setAutoCommit(false); // PostgreSQL streams rows with a fetch size only inside a transaction
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "SELECT seq, content FROM job_result_chunk WHERE job_id = ? AND seq BETWEEN ? AND ?"
-                  + " ORDER BY seq")) {
-        ps.setFetchSize(1);
-        ps.setString(1, jobId);
-        ps.setInt(2, firstChunk);
-        ps.setInt(3, lastChunk);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            long chunkStart = (long) rs.getInt(1) * CHUNK;
-            byte[] bytes = rs.getBytes(2);
-            int start = (int) Math.max(0, from - chunkStart);
-            int end = (int) Math.min(bytes.length, to - chunkStart + 1);
-            if (end > start) {
-              out.write(bytes, start, end - start);
-            }
-          }
+    for (int seq = (int) (from / CHUNK); seq <= lastChunk; seq++) {
+      byte[] bytes = chunk(info, seq);
+      long chunkStart = (long) seq * CHUNK;
+      int start = (int) Math.max(0, from - chunkStart);
+      int end = (int) Math.min(bytes.length, to - chunkStart + 1);
+      if (end > start) {
+        out.write(bytes, start, end - start);
+      }
+    }
+  }
+
+  /** One chunk of the result {@code info} describes, read on its own connection. */
+  private byte[] chunk(JobResultInfo info, int seq) throws IOException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT k.content FROM job_result_chunk k JOIN job_result r ON r.job_id = k.job_id"
+                    + " WHERE k.job_id = ? AND k.seq = ? AND r.created_at = ? AND r.size = ?")) {
+      ps.setString(1, info.jobId());
+      ps.setInt(2, seq);
+      ps.setLong(3, info.createdAt());
+      ps.setLong(4, info.size());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new IOException(
+              "The result of job "
+                  + info.jobId()
+                  + " was replaced or removed during the download (chunk "
+                  + seq
+                  + ")");
         }
-      } finally {
-        c.rollback();
-        c.setAutoCommit(autoCommit);
+        return rs.getBytes(1);
       }
     } catch (SQLException e) {
-      throw new IOException("Cannot read the result of job " + jobId + ": " + e.getMessage(), e);
+      throw new IOException(
+          "Cannot read the result of job " + info.jobId() + ": " + e.getMessage(), e);
     }
   }
 

@@ -32,6 +32,7 @@ public final class Deployments {
     war.addClasses(
         TestHandlers.class,
         TestHandlers.Flaky.class,
+        TestHandlers.Failing.class,
         TestHandlers.Stubborn.class,
         TestHandlers.Slow.class,
         TestHandlers.Limited.class,

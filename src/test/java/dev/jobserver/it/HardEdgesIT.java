@@ -15,6 +15,8 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import java.io.IOException;
 import java.io.StringReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +24,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -398,6 +403,145 @@ class HardEdgesIT extends InServerTest {
     JsonObject job = await(http, id, j -> j.getString("status").equals("error"), 30_000);
     String error = job.getJsonObject("data").getString("error");
     assertTrue(error.startsWith("data.since must be"), error);
+  }
+
+  // ---- slow clients and long histories -----------------------------------------------------
+
+  /**
+   * 60 clients download a 32 MiB result and stop reading (more than the 48 connections of the
+   * pool): they hold no database connection, so creates and reads still answer. Before, each held a
+   * connection and its transaction while its response waited, and a create waited for the pool.
+   */
+  @Test
+  void clientsThatStopReadingADownloadHoldNoDatabaseConnection() throws Exception {
+    String id = create(http, "noop", null).getString("id");
+    await(http, id, j -> j.getString("status").equals("success"), 30_000);
+    int chunk = 256 * 1024;
+    int chunks = 128;
+    byte[] bytes = new byte[chunk];
+    Arrays.fill(bytes, (byte) 'z');
+    try (Connection c = Db.connect()) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO job_result (job_id, attempt, file_name, content_type, size, created_at)"
+                  + " VALUES (?, 1, 'big.bin', 'application/octet-stream', ?, ?)")) {
+        ps.setString(1, id);
+        ps.setLong(2, (long) chunk * chunks);
+        ps.setLong(3, System.currentTimeMillis());
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO job_result_chunk (job_id, seq, content) VALUES (?, ?, ?)")) {
+        for (int seq = 0; seq < chunks; seq++) {
+          ps.setString(1, id);
+          ps.setInt(2, seq);
+          ps.setBytes(3, bytes);
+          ps.executeUpdate();
+        }
+      }
+    }
+    String prefix = base.getPath().endsWith("/") ? base.getPath() : base.getPath() + "/";
+    byte[] request =
+        ("GET "
+                + prefix
+                + "api/v4/jobs/"
+                + id
+                + "/download HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                + ADMIN
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
+    List<Socket> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 60; i++) {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(4096); // a small window: the server's writes stall at once
+        s.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5000);
+        s.getOutputStream().write(request);
+        s.getOutputStream().flush();
+        stalled.add(s); // and never read
+      }
+      ItSupport.sleep(3000); // every download has begun and waits on its client
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> created = answered("POST", "/api/v4/jobs", "{\"type\":\"noop\"}");
+        assertEquals(201, created.statusCode(), created.body());
+        String newId =
+            Json.createReader(new StringReader(created.body())).readObject().getString("id");
+        assertEquals(200, answered("GET", "/api/v4/jobs/" + newId, null).statusCode());
+        assertEquals(200, answered("GET", "/api/v4/jobs?per_page=5", null).statusCode());
+      }
+      // a client that reads gets the whole file, while the others still stall
+      Http.Reply whole = http.get("/api/v4/jobs/" + id + "/download", ADMIN);
+      assertEquals(200, whole.status());
+      assertEquals((long) chunk * chunks, whole.bytes().length);
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
+    }
+  }
+
+  /**
+   * A call made while clients stall: it must be answered within 10 s, where it takes tens of
+   * milliseconds otherwise (before, it waited for a pooled connection until Payara's 30 s write
+   * timeout dropped the stalled clients). Not a measure of speed: whether the server answers.
+   */
+  private HttpResponse<String> answered(String method, String path, String body) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base.toString().replaceAll("/$", "") + path))
+            .timeout(java.time.Duration.ofSeconds(10))
+            .header("Authorization", "Bearer " + ADMIN)
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    try {
+      return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (java.net.http.HttpTimeoutException e) {
+      return fail(method + " " + path + " got no answer in 10 s while clients stall: " + e);
+    }
+  }
+
+  /**
+   * A job that failed 14 times shows its latest ten stack traces, oldest first, in the v1 views
+   * (job and list) and the native job; v4 shows only the last error. The store keeps no more
+   * (JobStoreTest requeues and fails one a thousand times).
+   */
+  @Test
+  void aJobThatFailedOverAndOverShowsItsLatestTenTraces() {
+    Http.Reply created =
+        http.post(
+            "/api/jobserver/v1/jobs", ADMIN, "{\"type\":\"test_failing\",\"max_attempts\":14}");
+    assertEquals(201, created.status(), created.toString());
+    String id = created.json().getString("id");
+    JsonObject v4 = await(http, id, j -> j.getString("status").equals("error"), 60_000);
+    assertEquals("failing on attempt 14", v4.getJsonObject("data").getString("error"));
+    assertTrue(!v4.containsKey("stacktrace"), v4.toString());
+    JsonObject nativeJob = http.get("/api/jobserver/v1/jobs/" + id, ADMIN).json();
+    assertEquals(14, nativeJob.getInt("attempt"));
+    List<String> traces =
+        nativeJob.getJsonArray("stacktrace").getValuesAs(jakarta.json.JsonString.class).stream()
+            .map(jakarta.json.JsonString::getString)
+            .toList();
+    assertEquals(10, traces.size(), traces.toString());
+    for (int k = 0; k < 10; k++) {
+      assertTrue(
+          traces
+              .get(k)
+              .startsWith("java.lang.IllegalStateException: failing on attempt " + (5 + k)),
+          k + ": " + traces.get(k));
+    }
+    JsonObject v1 = http.get("/api/v1/jobs/" + id, TAIPY_ALL).json().getJsonObject("job");
+    assertEquals(nativeJob.getJsonArray("stacktrace"), v1.getJsonArray("stacktrace"));
+    JsonObject listed =
+        http.get("/api/v1/jobs", TAIPY_ALL).array().stream()
+            .map(jakarta.json.JsonValue::asJsonObject)
+            .filter(j -> j.getString("id").equals(id))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(nativeJob.getJsonArray("stacktrace"), listed.getJsonArray("stacktrace"));
   }
 
   // ---- exposure ----------------------------------------------------------------------------

@@ -36,6 +36,25 @@ public final class TestHandlers {
     }
   }
 
+  /** Fails every attempt ("failing on attempt N"), retried at once: a long failure history. */
+  @ApplicationScoped
+  public static class Failing implements JobHandler {
+    @Override
+    public String type() {
+      return "test_failing";
+    }
+
+    @Override
+    public JobTypeSettings settings() {
+      return new JobTypeSettings(Duration.ofMinutes(1), 1, Duration.ZERO, 0);
+    }
+
+    @Override
+    public void run(JobContext context) {
+      throw new IllegalStateException("failing on attempt " + context.attempt());
+    }
+  }
+
   /** Ignores interruption and cancellation: busy-waits data.ms, then returns success. */
   @ApplicationScoped
   public static class Stubborn implements JobHandler {

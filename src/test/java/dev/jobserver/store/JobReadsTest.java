@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jobserver.database.DatabaseMigration;
+import dev.jobserver.job.JobFields;
 import dev.jobserver.job.JobQuery;
 import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobStatus;
@@ -126,7 +127,7 @@ class JobReadsTest {
       List<JobRecord> page = new ArrayList<>();
       reads.list(
           new JobQuery(types, statuses, after, before, q, true, position, 0, pageSize),
-          true,
+          JobFields.WITH_RESULTS,
           page::add);
       page.forEach(j -> out.add(j.id()));
       if (page.size() < pageSize) {
@@ -202,7 +203,7 @@ class JobReadsTest {
     reads.list(
         new JobQuery(
             Set.of("noop", "sleep", "job_export"), Set.of(), null, null, null, true, null, 0, 100),
-        true,
+        JobFields.WITH_RESULTS,
         found::add);
     assertEquals(20, found.size());
     for (JobRecord j : found) {
@@ -276,7 +277,8 @@ class JobReadsTest {
 
   private String plan(JobQuery q) throws Exception {
     List<Object> params = new ArrayList<>();
-    String sql = JobReads.chunkSql(q, true, q.after(), 0, (int) q.limit(), params);
+    String sql =
+        JobReads.chunkSql(q, JobFields.WITH_RESULTS, q.after(), 0, (int) q.limit(), params);
     try (Connection c = ds.getConnection();
         PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
       for (int i = 0; i < params.size(); i++) {

@@ -612,4 +612,73 @@ class JobStoreTest {
     assertEquals(42, row("p").get("progress"));
     assertEquals(JobStatus.RUNNING, queue.states(List.of("p")).get("p").status());
   }
+
+  /**
+   * A job that failed 500 times and was requeued 500 times in between keeps the latest ten stack
+   * traces, each cut to 16,000 characters, and one error: its row does not grow with its history.
+   * The lists read it so (the v1 list shows the traces).
+   */
+  @Test
+  void aJobFailedAndRequeuedAThousandTimesKeepsItsLatestTenTracesEachCut() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("f", "noop", 0, now, "PENDING", 0);
+    try (Connection c = ds.getConnection()) {
+      c.createStatement().executeUpdate("UPDATE job SET max_attempts = 100000 WHERE id = 'f'");
+    }
+    String frames = "\tat dev.jobserver.Frame.run(Frame.java:1)\n".repeat(500); // 21,000 chars
+    for (int i = 0; i < 1000; i++) {
+      List<ClaimedJob> run = claimAndStart("me", 1, System.currentTimeMillis() + 60_000);
+      assertEquals(1, run.size(), "round " + i);
+      if (i % 2 == 1) {
+        // requeued by a client while it runs
+        queue.change(
+            "f", JobLifecycle.causeOfPatch(JobStatus.PENDING, false), "c", "requeue", t -> 100000);
+      } else {
+        queue.finish(
+            "me",
+            List.of(
+                new RunOutcome(
+                    "f",
+                    run.get(0).attempt(),
+                    Cause.FAIL,
+                    0,
+                    Map.of(),
+                    "boom " + i,
+                    "trace " + i + "\n" + frames,
+                    0,
+                    "boom " + i)),
+            "e");
+      }
+    }
+    List<String> traces =
+        dev.jobserver.job.JobData.listFromJson(
+            rowText("SELECT stacktrace FROM job WHERE id = 'f'"));
+    assertEquals(JobStore.MAX_TRACES, traces.size());
+    for (int k = 0; k < traces.size(); k++) {
+      int round = 1000 - 2 * (traces.size() - k);
+      assertTrue(traces.get(k).startsWith("trace " + round + "\n"), k + ": " + round);
+      assertEquals(JobStore.MAX_TRACE_LENGTH, traces.get(k).length());
+    }
+    String data = rowText("SELECT data FROM job WHERE id = 'f'");
+    // the last failure's error, or none once the requeue after it cleared it: one value either way
+    assertTrue(
+        Set.of(Map.of("k", "v"), Map.of("k", "v", "error", "boom 998"))
+            .contains(dev.jobserver.job.JobData.fromJson(data)),
+        data);
+    List<dev.jobserver.job.JobRecord> listed = new ArrayList<>();
+    JobReads.over(ds)
+        .list(
+            dev.jobserver.job.JobQuery.oldestFirst(),
+            dev.jobserver.job.JobFields.WITHOUT_DATA,
+            listed::add);
+    assertEquals(traces, listed.get(0).stacktrace());
+  }
+
+  private String rowText(String sql) throws Exception {
+    try (Connection c = ds.getConnection();
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
 }

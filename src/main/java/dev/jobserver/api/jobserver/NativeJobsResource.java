@@ -10,8 +10,10 @@ import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobEvent;
+import dev.jobserver.job.JobFields;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobNotFoundException;
+import dev.jobserver.job.JobPages;
 import dev.jobserver.job.JobQuery;
 import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobResultInfo;
@@ -147,14 +149,16 @@ public class NativeJobsResource {
     JobQuery query =
         new JobQuery(typeFilter, statusFilter, after, before, prefix, true, position, 0, limit + 1)
             .ofSchedule(schedule);
+    JobPages pages = jobs.list(query, JobFields.WITH_RESULTS);
+    List<JobRecord> first = pages.next(); // a failure to read answers before the body begins
     StreamingOutput body =
         out -> {
           try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject().writeStartArray("jobs");
             JobRecord[] last = new JobRecord[1];
             int[] count = new int[1];
-            jobs.search(
-                query,
+            pages.forEach(
+                first,
                 job -> {
                   if (++count[0] <= limit) {
                     g.write(NativeJobView.of(job));

@@ -5,6 +5,8 @@ import static dev.jobserver.job.JsonProviders.JSON;
 import dev.jobserver.api.common.ApiException;
 import dev.jobserver.api.common.Bodies;
 import dev.jobserver.job.Job;
+import dev.jobserver.job.JobFields;
+import dev.jobserver.job.JobPages;
 import dev.jobserver.job.JobQuery;
 import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobService;
@@ -212,14 +214,16 @@ public class SchedulesResource {
     JobQuery query =
         new JobQuery(List.of(), List.of(), null, null, null, true, position, 0, limit + 1)
             .ofSchedule(id);
+    JobPages pages = jobs.list(query, JobFields.WITH_RESULTS);
+    List<JobRecord> first = pages.next(); // a failure to read answers before the body begins
     StreamingOutput body =
         out -> {
           try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject().writeStartArray("jobs");
             JobRecord[] last = new JobRecord[1];
             int[] count = new int[1];
-            jobs.search(
-                query,
+            pages.forEach(
+                first,
                 job -> {
                   if (++count[0] <= limit) {
                     // a run of the schedule: the job, and the due time it was created for (null:

@@ -75,7 +75,7 @@ public final class Downloads {
     StreamingOutput body =
         out -> {
           if (last >= first) {
-            jobs.copyResult(info.jobId(), first, last, out);
+            jobs.copyResult(info, first, last, out);
           }
         };
     Response.ResponseBuilder b =

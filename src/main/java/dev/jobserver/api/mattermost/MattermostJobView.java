@@ -3,10 +3,10 @@ package dev.jobserver.api.mattermost;
 import static dev.jobserver.job.JsonProviders.JSON;
 
 import dev.jobserver.job.Job;
-import jakarta.json.JsonArrayBuilder;
+import dev.jobserver.job.JobRecord;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
-import java.util.List;
+import jakarta.json.stream.JsonGenerator;
 
 /** The Mattermost job JSON: every field always present, data an object of strings. */
 final class MattermostJobView {
@@ -28,9 +28,19 @@ final class MattermostJobView {
         .build();
   }
 
-  static String list(List<Job> jobs) {
-    JsonArrayBuilder a = JSON.createArrayBuilder();
-    jobs.forEach(j -> a.add(of(j)));
-    return a.build().toString();
+  /** The same JSON as {@link #of(Job)}, for a listed job, written as it goes. */
+  static void write(JsonGenerator g, JobRecord job) {
+    g.writeStartObject()
+        .write("id", job.id())
+        .write("type", job.type())
+        .write("priority", job.priority())
+        .write("create_at", job.createAt())
+        .write("start_at", job.startAt())
+        .write("last_activity_at", job.lastActivityAt())
+        .write("status", job.status().mattermost())
+        .write("progress", job.progress())
+        .writeStartObject("data");
+    job.data().forEach(g::write);
+    g.writeEnd().writeEnd();
   }
 }

@@ -4,6 +4,7 @@ import static dev.jobserver.api.mattermost.MattermostErrors.invalidBodyParam;
 import static dev.jobserver.api.mattermost.MattermostErrors.invalidStatus;
 import static dev.jobserver.api.mattermost.MattermostErrors.invalidUrlParam;
 import static dev.jobserver.api.mattermost.MattermostErrors.notFound;
+import static dev.jobserver.job.JsonProviders.JSON;
 
 import dev.jobserver.api.common.ApiException;
 import dev.jobserver.api.common.Bodies;
@@ -11,9 +12,12 @@ import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
-import dev.jobserver.job.JobFilter;
+import dev.jobserver.job.JobFields;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobNotFoundException;
+import dev.jobserver.job.JobPages;
+import dev.jobserver.job.JobQuery;
+import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobResultInfo;
 import dev.jobserver.job.JobService;
 import dev.jobserver.job.JobStatus;
@@ -28,6 +32,7 @@ import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
+import jakarta.json.stream.JsonGenerator;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -42,6 +47,7 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
+import jakarta.ws.rs.core.StreamingOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
@@ -117,12 +123,32 @@ public class MattermostJobsResource {
         throw invalidStatus("unknown status: " + status);
       }
     }
-    return json(
-        MattermostJobView.list(
-            jobs.list(
-                new JobFilter(typeFilter, statusFilter),
-                MattermostParams.page(page),
-                MattermostParams.perPage(perPage))));
+    return list(typeFilter, statusFilter, page, perPage);
+  }
+
+  /**
+   * One page of jobs, newest first (ties: id descending), streamed: read from the database a few
+   * jobs at a time and written out as they come, so that a page of 200 jobs of 1 MiB each never
+   * sits in memory and a client that stops reading holds no database connection.
+   */
+  private Response list(
+      List<String> typeFilter, List<JobStatus> statusFilter, String page, String perPage) {
+    int size = MattermostParams.perPage(perPage);
+    long offset = (long) MattermostParams.page(page) * size;
+    JobPages pages =
+        jobs.list(
+            new JobQuery(typeFilter, statusFilter, null, null, null, true, null, offset, size),
+            JobFields.WITHOUT_TRACES);
+    List<JobRecord> first = pages.next(); // a failure to read answers before the body begins
+    StreamingOutput body =
+        out -> {
+          try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartArray();
+            pages.forEach(first, job -> MattermostJobView.write(g, job));
+            g.writeEnd();
+          }
+        };
+    return Response.ok(body, MediaType.APPLICATION_JSON).build();
   }
 
   @POST
@@ -347,12 +373,7 @@ public class MattermostJobsResource {
     if (!JobTypes.isWellFormed(type) || !types.contains(type)) {
       throw invalidUrlParam("job_type", "unknown job type: " + type);
     }
-    return json(
-        MattermostJobView.list(
-            jobs.list(
-                new JobFilter(List.of(type), List.of()),
-                MattermostParams.page(page),
-                MattermostParams.perPage(perPage))));
+    return list(List.of(type), List.of(), page, perPage);
   }
 
   @PATCH

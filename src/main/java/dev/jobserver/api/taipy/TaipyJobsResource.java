@@ -8,8 +8,10 @@ import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
+import dev.jobserver.job.JobFields;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobNotFoundException;
+import dev.jobserver.job.JobPages;
 import dev.jobserver.job.JobQuery;
 import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobService;
@@ -32,6 +34,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.core.StreamingOutput;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
@@ -73,16 +76,13 @@ public class TaipyJobsResource {
       limit = bounded(perPage, 100, 1, 10_000, "per_page");
       offset = bounded(page, 0, 0, Integer.MAX_VALUE, "page") * limit;
     }
-    long finalLimit = limit;
-    long finalOffset = offset;
+    JobPages pages = jobs.list(JobQuery.oldestFirst().page(offset, limit), JobFields.WITHOUT_DATA);
+    List<JobRecord> first = pages.next(); // a failure to read answers before the body begins
     StreamingOutput body =
         out -> {
           try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartArray();
-            jobs.list(
-                JobQuery.oldestFirst().page(finalOffset, finalLimit),
-                false,
-                job -> TaipyJobView.write(g, job));
+            pages.forEach(first, job -> TaipyJobView.write(g, job));
             g.writeEnd();
           }
         };
