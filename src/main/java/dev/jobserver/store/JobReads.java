@@ -1,6 +1,7 @@
 package dev.jobserver.store;
 
 import dev.jobserver.database.JobserverDataSource;
+import dev.jobserver.database.LongStatements;
 import dev.jobserver.job.JobEvent;
 import dev.jobserver.job.JobQuery;
 import dev.jobserver.job.JobRecord;
@@ -426,7 +427,8 @@ public class JobReads {
     sql.append(" ORDER BY create_at, id");
     out.write("id,type,status,priority,create_at,start_at,last_activity_at,progress,data\r\n");
     long count = 0;
-    try (Connection c = dataSource.getConnection()) {
+    try (Connection c = dataSource.getConnection();
+        LongStatements longer = LongStatements.on(c)) {
       c.setAutoCommit(false); // lets PostgreSQL stream with a fetch size
       try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
         ps.setFetchSize(1000);
@@ -464,6 +466,7 @@ public class JobReads {
   /** How many finished jobs were created before the cutoff. */
   public long countFinishedBefore(long cutoff) throws SQLException {
     try (Connection c = dataSource.getConnection();
+        LongStatements longer = LongStatements.on(c);
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT COUNT(*) FROM job WHERE create_at < ? AND status IN " + FINISHED)) {
