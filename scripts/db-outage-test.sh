@@ -39,7 +39,7 @@ base="http://localhost:$PORT"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" 2>/dev/null || true
+  psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -64,7 +64,7 @@ echo "instance up on port $PORT, database through the proxy on $PROXY_PORT"
 
 post() { # path body -> "code id"
   curl -s -m 10 -o "$work/post.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' -d "$2" "$base$1" || echo 000
+    -H 'Content-Type: application/json' -d "$2" "$base$1" || true
 }
 
 # jobs before the cut: sleep jobs of 3 to 8 s (8 workers: some run through the cut, some wait)
@@ -79,7 +79,7 @@ java bench/Bench.java create "$base" "$TOKEN" "$NOOP_JOBS" 8 noop '{}' > "$work/
   while [ ! -f "$work/stop-load" ]; do
     t0=$(now_ms)
     code=$(curl -s -m 10 -o "$work/load-body.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-      -H 'Content-Type: application/json' -d '{"type":"noop","data":{}}' "$base/api/v4/jobs" || echo 000)
+      -H 'Content-Type: application/json' -d '{"type":"noop","data":{}}' "$base/api/v4/jobs" || true)
     id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$work/load-body.json" 2>/dev/null | head -1)
     echo "$t0 $(($(now_ms) - t0)) $code ${id:-}" >> "$work/load.txt"
     sleep 0.05
@@ -94,9 +94,9 @@ for _ in $(seq 1 100); do
   [ "$running" -ge 4 ] && break
   sleep 0.1
 done
-before_cut=$(sql "SELECT COUNT(*) FROM job")
 cut_at=$(now_ms)
 sql "CREATE TABLE before_cut AS SELECT id FROM job"
+before_cut=$(sql "SELECT COUNT(*) FROM before_cut")
 echo down > "$work/proxy.mode"
 echo "cut the database off with $running sleep jobs running and $before_cut jobs created"
 
@@ -108,7 +108,7 @@ check() { # name method path body-pattern [data]
   local args=(-s -m 10 -D "$work/h.txt" -o "$work/b.json" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $TOKEN")
   [ "$method" = POST ] && args+=(-H 'Content-Type: application/json' -d "$data")
   local out code took
-  out=$(curl "${args[@]}" "$base$path" || echo "000 10")
+  out=$(curl "${args[@]}" "$base$path" || true)
   code=${out% *}; took=${out#* }
   local retry; retry=$(grep -i '^Retry-After:' "$work/h.txt" | tr -d '\r' | awk '{print $2}' || true)
   local body; body=$(cat "$work/b.json" 2>/dev/null || true)

@@ -45,6 +45,10 @@ final class Heartbeat {
   private final String actor;
   private final LeaseBeat leaseBeat;
   private final Set<String> checks = ConcurrentHashMap.newKeySet();
+
+  /** Reservations handed back here whose release the database has not taken yet (its thread). */
+  private final Set<String> unreleased = new java.util.LinkedHashSet<>();
+
   private final Object tick = new Object();
   private final BooleanSupplier outcomesWaiting;
   private long nextLease;
@@ -252,16 +256,17 @@ final class Heartbeat {
    * event: they were pending all along).
    */
   private void handBackStale() throws SQLException {
-    List<Run> stale = pool.takeWaitingLongerThan(MAX_WAIT_NANOS);
-    if (stale.isEmpty()) {
-      return;
-    }
-    List<String> ids = new ArrayList<>();
-    for (Run run : stale) {
+    for (Run run : pool.takeWaitingLongerThan(MAX_WAIT_NANOS)) {
       runner.disown(run);
       runner.release(run);
-      ids.add(run.job.id());
+      unreleased.add(run.job.id());
     }
-    store.get().release(owner, ids);
+    if (unreleased.isEmpty()) {
+      return;
+    }
+    // kept until the database has taken them: a reservation given up locally but still this
+    // instance's in the database would be kept alive by its lease extensions, and never run
+    store.get().release(owner, unreleased);
+    unreleased.clear();
   }
 }

@@ -109,6 +109,55 @@ class DatabaseOutageTest {
     assertFalse(f.runs.holds("ended"));
   }
 
+  @Test
+  void aReservationWhoseHandBackFailedIsReleasedWhenTheDatabaseAnswers() throws Exception {
+    f.insert("waiting", "t", 1000);
+    Run run = new Run(f.reserve("waiting"), handler, null, f.clock, OWNER, r -> {});
+    f.runs.add(run);
+    pool.offer(List.of(run)); // no worker takes it (parked)
+    // the database goes away between the heartbeat's read of its runs and the hand-back
+    JobStore failingRelease =
+        new JobStore() {
+          @Override
+          public java.util.Map<String, dev.jobserver.store.RunState> states(
+              java.util.Collection<String> ids) throws SQLException {
+            return f.store.states(ids);
+          }
+
+          @Override
+          public void progress(
+              String owner, java.util.Collection<dev.jobserver.store.ProgressUpdate> updates)
+              throws SQLException {
+            f.store.progress(owner, updates);
+          }
+
+          @Override
+          public int extendLeases(String owner, long leaseUntil) throws SQLException {
+            return f.store.extendLeases(owner, leaseUntil);
+          }
+
+          @Override
+          public int release(String owner, java.util.Collection<String> ids) throws SQLException {
+            if (down.get()) {
+              throw new SQLException("An I/O error occurred while sending to the backend", "08006");
+            }
+            return f.store.release(owner, ids);
+          }
+        };
+    Heartbeat beats =
+        new Heartbeat(
+            f.settings, f.clock, () -> failingRelease, f.runs, runner, pool, OWNER, ACTOR);
+    f.clock.advanceNanos(2 * Heartbeat.MAX_WAIT_NANOS);
+    down.set(true);
+    assertThrows(SQLException.class, beats::beat);
+    assertFalse(f.runs.holds("waiting"), "given up here");
+    assertEquals(OWNER, f.row("waiting").get("owner"), "but not yet in the database");
+    down.set(false);
+    beats.beat();
+    assertNull(f.row("waiting").get("owner"), "released: any instance may claim it");
+    assertEquals("PENDING", f.row("waiting").get("status"));
+  }
+
   /** A data source that refuses every connection while {@code down} is set. */
   private record Cuttable(DataSource ds, AtomicBoolean down) implements DataSource {
     @Override
