@@ -53,6 +53,10 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
     } else if (e instanceof Bodies.BadBodyException) {
       status = 400;
       detail = e.getMessage();
+    } else if (StoreException.isUnavailable(thrown)) {
+      // however it is wrapped (the store's, JPA's, EJB's, the runtime's around a streamed body)
+      logUnavailable(requestId, thrown);
+      return unavailable(flavor, requestId);
     } else if (e instanceof ForbiddenException
         || e instanceof EJBAccessException
         || e instanceof NotAuthorizedException) {
@@ -68,9 +72,6 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       } else if (status < 500) {
         detail = e.getMessage();
       }
-    } else if (StoreException.isUnavailable(thrown)) {
-      logUnavailable(requestId, thrown);
-      return unavailable(flavor, requestId);
     } else {
       status = 500;
     }
