@@ -46,6 +46,7 @@ trap cleanup EXIT
 echo open > "$work/proxy.mode"
 java scripts/db-outage/TcpProxy.java "$PROXY_PORT" "$PGHOST" "$PGPORT" "$work/proxy.mode" > "$work/proxy.log" 2>&1 &
 pids+=($!)
+disown $!
 
 JOBSERVER_DATA_DIR="$work/server" JOBSERVER_INSTANCE_ID="outage" JOBSERVER_WORKERS=8 \
 JOBSERVER_DB_URL="jdbc:postgresql://127.0.0.1:$PROXY_PORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
@@ -54,6 +55,7 @@ JOBSERVER_LEASE_MS=5000 JOBSERVER_RECOVERY_MS=500 \
   --nohazelcast --disablephonehome --prebootcommandfile src/main/payara/pre-boot-commands.txt \
   --port "$PORT" --deploy target/jobserver.war --contextroot / > "$work/server/server.log" 2>&1 &
 pids+=($!)
+disown $!
 for i in $(seq 1 180); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$base/api/v4/jobs?per_page=1" || true)
   [ "$code" = 200 ] && break
@@ -105,14 +107,15 @@ some_id=$(sql "SELECT id FROM job WHERE type = 'sleep' LIMIT 1")
 # one request of each kind: 503, Retry-After, the API's error format, within 5 s
 check() { # name method path body-pattern [data]
   local name=$1 method=$2 path=$3 pattern=$4 data=${5:-}
+  rm -f "$work/h.txt" "$work/b.json"
   local args=(-s -m 10 -D "$work/h.txt" -o "$work/b.json" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $TOKEN")
   [ "$method" = POST ] && args+=(-H 'Content-Type: application/json' -d "$data")
   local out code took
   out=$(curl "${args[@]}" "$base$path" || true)
-  code=${out% *}; took=${out#* }
+  code=${out%% *}; took=${out##* }
   local retry; retry=$(grep -i '^Retry-After:' "$work/h.txt" | tr -d '\r' | awk '{print $2}' || true)
   local body; body=$(cat "$work/b.json" 2>/dev/null || true)
-  printf '  %-14s %s in %5.2f s, Retry-After %s, %s\n' "$name" "$code" "$took" "${retry:--}" "$body"
+  printf '  %-14s %s in %s s, Retry-After %s, %s\n' "$name" "$code" "$took" "${retry:--}" "$body"
   if [ "$code" != 503 ] || [ -z "$retry" ] || ! echo "$body" | grep -Eq "$pattern" \
     || ! awk -v t="$took" 'BEGIN {exit !(t < 5)}'; then
     echo "FAIL: $name during the cut: $code in $took s, Retry-After '${retry}', body $body"
