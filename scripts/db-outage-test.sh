@@ -7,7 +7,8 @@
 #     their API's error format, each within 5 s;
 #   - after it, the instance answers normally again within RECOVER_S seconds, by itself;
 #   - every job created before the cut (and every create answered 201) ends COMPLETED, and none
-#     ran twice (job_event: one claim each, no lease recovery).
+#     ran twice (job_event: one claim each, no lease recovery);
+#   - the server log has at most 100 WARNING records (no flood).
 # Prints what it saw; exits non-zero if a check fails.
 #
 #   scripts/db-outage-test.sh            (needs PostgreSQL on 127.0.0.1:5432, user postgres)
@@ -201,7 +202,7 @@ echo "creates under load:                  $load_total: $load_201 answered 201, 
 echo "201s not in the database:            $lost; of them completed: $created_done"
 echo "jobs in the database:                $total, not completed: $not_completed"
 echo "jobs that ran twice:                 $twice; lease recoveries: $recovered_leases"
-echo "WARNING lines in the server log:     $warnings"
+echo "WARNING records in the server log:   $warnings ($(wc -l < "$work/server/server.log") lines in all)"
 
 [ "$before_done" = "$before_cut" ] || { echo "FAIL: $((before_cut - before_done)) jobs created before the cut did not complete"; fail=1; }
 [ "$lost" = 0 ] || { echo "FAIL: $lost creates answered 201 are not in the database"; fail=1; }
@@ -212,6 +213,7 @@ echo "WARNING lines in the server log:     $warnings"
 [ "$load_503" -gt 0 ] || { echo "FAIL: no create under load answered 503 during the cut"; fail=1; }
 [ "$load_slow" = 0 ] || { echo "FAIL: $load_slow creates took 5 s or more to answer 503"; fail=1; }
 [ "$load_other" = 0 ] || { echo "FAIL: $load_other creates answered neither 201 nor 503"; fail=1; }
+[ "$warnings" -le 100 ] || { echo "FAIL: $warnings WARNING records: the outage floods the log"; fail=1; }
 [ "$sleep_through" -gt 0 ] || { echo "FAIL: no sleep job ran through the cut: the test did not test it"; fail=1; }
 
 kill -TERM "${pids[1]}" 2>/dev/null || true

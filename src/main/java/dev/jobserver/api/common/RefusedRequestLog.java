@@ -1,5 +1,6 @@
 package dev.jobserver.api.common;
 
+import dev.jobserver.job.StoreException;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import jakarta.servlet.annotation.WebListener;
@@ -22,7 +23,8 @@ import java.util.logging.Logger;
  * <p>The same for Payara's connection pool while the database cannot be reached: every failed
  * attempt to get or make a connection (each request, each engine loop's retry) is logged by up to
  * four of its loggers, each record with a stack trace of some 150 lines. They share one condensed
- * line, at most {@value #POOL_LINES_PER_MINUTE} a minute (README, Operating it).
+ * line, at most {@value #POOL_LINES_PER_MINUTE} a minute (README, Operating it); and the EJB
+ * container's stack of each request that failed for it, at most {@value #LINES_PER_MINUTE}.
  */
 @WebListener
 public class RefusedRequestLog implements ServletContextListener {
@@ -43,6 +45,11 @@ public class RefusedRequestLog implements ServletContextListener {
 
   private static final List<Logger> POOL_LOGGERS = POOL.stream().map(Logger::getLogger).toList();
 
+  /** Logs each system exception of an EJB with its stack (JPA's, when the database is down). */
+  static final String EJB_CONTAINER = "jakarta.enterprise.ejb.container";
+
+  private static final Logger EJB_CONTAINER_LOGGER = Logger.getLogger(EJB_CONTAINER);
+
   // strong references: the log manager holds loggers weakly, and a logger made anew would lose
   // the filter
   private static final Logger JWT_STORE_LOGGER = Logger.getLogger(JWT_STORE);
@@ -53,6 +60,11 @@ public class RefusedRequestLog implements ServletContextListener {
     install(JWT_STORE_LOGGER, "Bearer token refused", r -> r.getThrown() != null, Level.INFO);
     // Payara says SEVERE, but it is the client's request that is wrong, not the server
     install(WEB_CORE_LOGGER, "Request refused", RefusedRequestLog::isUnreadableUri, Level.WARNING);
+    install(
+        EJB_CONTAINER_LOGGER,
+        "An EJB call failed: the database is unavailable",
+        r -> r.getThrown() != null && StoreException.isUnavailable(r.getThrown()),
+        Level.WARNING);
     OneLine pool =
         new OneLine(
             null,
@@ -71,7 +83,7 @@ public class RefusedRequestLog implements ServletContextListener {
   @Override
   public void contextDestroyed(ServletContextEvent event) {
     // the filters are of this application's class loader: take them off the server's loggers
-    for (Logger logger : List.of(JWT_STORE_LOGGER, WEB_CORE_LOGGER)) {
+    for (Logger logger : List.of(JWT_STORE_LOGGER, WEB_CORE_LOGGER, EJB_CONTAINER_LOGGER)) {
       if (logger.getFilter() instanceof OneLine mine) {
         logger.setFilter(mine.previous);
       }
