@@ -13,6 +13,7 @@
 #
 #   scripts/db-outage-test.sh            (needs PostgreSQL on 127.0.0.1:5432, user postgres)
 #   CUT_S=30 scripts/db-outage-test.sh
+#   CUT_MODE=frozen scripts/db-outage-test.sh   (a partition: connections kept, no byte passes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -100,7 +101,7 @@ done
 cut_at=$(now_ms)
 sql "CREATE TABLE before_cut AS SELECT id FROM job"
 before_cut=$(sql "SELECT COUNT(*) FROM before_cut")
-echo down > "$work/proxy.mode"
+echo "${CUT_MODE:-down}" > "$work/proxy.mode"
 echo "cut the database off with $running sleep jobs running and $before_cut jobs created"
 
 fail=0

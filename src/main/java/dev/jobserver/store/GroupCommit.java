@@ -17,16 +17,24 @@ import java.util.concurrent.locks.ReentrantLock;
  * batch is whatever queued up during the previous commit.
  *
  * <p>If a shared transaction fails because the database cannot be reached, all its creates fail at
- * once (trying each alone would only wait for the same failure again, once per create). If it fails
- * for another reason (one bad row), each of its creates is tried again on its own, by its own
- * request and outside the lock that orders the shared transactions: one bad or slow row fails or
- * slows only its own request. A create that cannot even get its turn within {@code maxWaitMillis}
- * (the database hangs) is taken back from the queue and fails as unavailable, never written later.
+ * once, and so do those queued behind it (trying each alone would only wait for the same failure
+ * again, once per create). If it fails for another reason (one bad row), each of its creates is
+ * tried again on its own, by its own request and outside the lock that orders the shared
+ * transactions: one bad or slow row fails or slows only its own request. A create that cannot even
+ * get its turn within {@code maxWaitMillis} (the database hangs) is taken back from the queue and
+ * fails as unavailable, never written later.
  */
 final class GroupCommit<T> {
 
   /** At most this many jobs share one transaction. */
   static final int MAX_BATCH = 100;
+
+  /**
+   * Longest a create waits for its turn: then its own transaction may still wait up to the socket
+   * timeout (4 s) for a database that does not answer, and the request must answer within 5 s.
+   * Under load a turn comes within a few commits (each of up to {@link #MAX_BATCH} creates).
+   */
+  static final long MAX_WAIT_MILLIS = 1_000;
 
   /** Writes items in one transaction, all or none. */
   interface Writer<T> {
@@ -56,7 +64,7 @@ final class GroupCommit<T> {
   private final ReentrantLock writing = new ReentrantLock();
 
   GroupCommit(Writer<T> writer) {
-    this(writer, 3_000);
+    this(writer, MAX_WAIT_MILLIS);
   }
 
   /**
@@ -149,6 +157,13 @@ final class GroupCommit<T> {
         batch.forEach(p -> p.written = true);
       } catch (SQLException | RuntimeException shared) {
         boolean unavailable = StoreException.isUnavailable(shared);
+        if (unavailable) {
+          // those that queued while it failed would only wait for the same failure, one by one
+          Pending<T> p;
+          while ((p = waiting.poll()) != null) {
+            batch.add(p);
+          }
+        }
         for (Pending<T> p : batch) {
           if (batch.size() > 1 && !unavailable) {
             p.retryAlone = true; // by its own request, outside the lock

@@ -227,4 +227,32 @@ class GroupCommitTest {
     inserts.write(job("after"));
     assertEquals(List.of("first", "after"), stored, "the late create was not written later");
   }
+
+  @Test
+  void createsQueuedBehindATransactionThatFindsTheDatabaseGoneFailWithItAtOnce() throws Exception {
+    List<Integer> attempts = Collections.synchronizedList(new ArrayList<>());
+    GroupCommit<Job> inserts =
+        holdingFirst(
+            jobs -> {
+              attempts.add(jobs.size());
+              throw new SQLException("An I/O error occurred while sending to the backend", "08006");
+            });
+    Future<Void> first = store(inserts, "first");
+    assertTrue(firstStarted.await(10, TimeUnit.SECONDS));
+    List<Future<Void>> others = new ArrayList<>();
+    for (String id : List.of("q1", "q2", "q3")) {
+      others.add(store(inserts, id));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (inserts.queued() < 3 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    releaseFirst.countDown();
+    for (Future<Void> f : others) {
+      Exception e = assertThrows(Exception.class, () -> f.get(10, TimeUnit.SECONDS));
+      assertEquals("08006", ((SQLException) e.getCause()).getSQLState());
+    }
+    assertThrows(Exception.class, () -> first.get(10, TimeUnit.SECONDS));
+    assertEquals(List.of(1), attempts, "one transaction tried; the queued ones not, one by one");
+  }
 }
