@@ -62,7 +62,7 @@ public final class DatabaseSettings {
    * #LONG_STATEMENT_MILLIS}.
    */
   public static int socketTimeoutSeconds() {
-    return seconds("JOBSERVER_DB_SOCKET_TIMEOUT_S", 4);
+    return seconds("JOBSERVER_DB_SOCKET_TIMEOUT_S", 3);
   }
 
   /** The socket timeout of the few statements that may take long (migration, export, retention). */

@@ -137,7 +137,7 @@ public class JobEngine {
             instanceId,
             actor,
             now -> seen(startedAt, now),
-            () -> recorder.waiting() > 0);
+            recorder::holding);
     LeaseRecovery recovery =
         new LeaseRecovery(
             settings, clock, () -> store, dispatcher::wake, actor, heartbeat::leasesCurrent);

@@ -31,7 +31,7 @@ final class GroupCommit<T> {
 
   /**
    * Longest a create waits for its turn: then its own transaction may still wait up to the socket
-   * timeout (4 s) for a database that does not answer, and the request must answer within 5 s.
+   * timeout (3 s) for a database that does not answer, and the request must answer within 5 s.
    * Under load a turn comes within a few commits (each of up to {@link #MAX_BATCH} creates).
    */
   static final long MAX_WAIT_MILLIS = 1_000;

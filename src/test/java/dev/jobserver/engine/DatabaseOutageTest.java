@@ -47,7 +47,7 @@ class DatabaseOutageTest {
           OWNER,
           ACTOR,
           now -> {},
-          () -> recorder.waiting() > 0);
+          recorder::holding);
   private final LeaseRecovery recovery =
       new LeaseRecovery(
           f.settings, f.clock, () -> store, () -> {}, ACTOR, heartbeat::leasesCurrent);
@@ -156,6 +156,51 @@ class DatabaseOutageTest {
     beats.beat();
     assertNull(f.row("waiting").get("owner"), "released: any instance may claim it");
     assertEquals("PENDING", f.row("waiting").get("status"));
+  }
+
+  @Test
+  void outcomesBeingWrittenCountAsHeldWhileTheWriteHangs() throws Exception {
+    // a partition: the write of a batch hangs (until the socket timeout); its outcomes are out of
+    // the queue meanwhile, and their jobs must not look free to take over
+    java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+    JobStore hanging =
+        new JobStore() {
+          @Override
+          public java.util.Set<String> record(
+              String owner,
+              List<dev.jobserver.store.RunStart> starts,
+              List<dev.jobserver.store.RunOutcome> ends,
+              String actor)
+              throws SQLException {
+            writing.countDown();
+            try {
+              answer.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            throw new SQLException("An I/O error occurred while sending to the backend", "08006");
+          }
+        };
+    OutcomeRecorder hangs = new OutcomeRecorder(() -> hanging, OWNER, ACTOR, id -> {});
+    hangs.record(EngineFixture.outcome("x", 1, Cause.SUCCEED, null));
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                hangs.step();
+              } catch (Exception expected) {
+                // the write failed: the outcome is back in the queue
+              }
+            });
+    t.start();
+    assertTrue(writing.await(10, java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals(0, hangs.waiting(), "out of the queue while it is written");
+    assertTrue(hangs.holding(), "but held");
+    answer.countDown();
+    t.join(10_000);
+    assertEquals(1, hangs.waiting(), "back in the queue after the failure");
+    assertTrue(hangs.holding());
   }
 
   /** A data source that refuses every connection while {@code down} is set. */
