@@ -18,6 +18,14 @@ public class ConfiguredDataSource implements DataSource {
   private final DataSource delegate;
 
   public ConfiguredDataSource() {
+    this(DatabaseSettings.socketTimeoutSeconds());
+  }
+
+  /**
+   * @param socketTimeoutSeconds how long a PostgreSQL statement may wait for the database's next
+   *     bytes (0: for ever), unless the URL sets {@code socketTimeout} itself
+   */
+  public ConfiguredDataSource(int socketTimeoutSeconds) {
     String url = DatabaseSettings.url();
     String user = DatabaseSettings.user();
     String password = DatabaseSettings.password();
@@ -31,6 +39,20 @@ public class ConfiguredDataSource implements DataSource {
         pg.setPassword(password);
       }
       pg.setReWriteBatchedInserts(true);
+      // A database that is down or cut off fails requests within seconds rather than hanging them
+      // (README, Operating it). What the operator wrote in the URL wins.
+      if (!names(url, "connectTimeout")) {
+        pg.setConnectTimeout(DatabaseSettings.connectTimeoutSeconds());
+      }
+      if (!names(url, "loginTimeout")) {
+        pg.setLoginTimeout(DatabaseSettings.connectTimeoutSeconds());
+      }
+      if (!names(url, "socketTimeout")) {
+        pg.setSocketTimeout(socketTimeoutSeconds);
+      }
+      if (!names(url, "tcpKeepAlive")) {
+        pg.setTcpKeepAlive(true);
+      }
       delegate = pg;
     } else if (DatabaseSettings.isH2(url)) {
       JdbcDataSource h2 = new JdbcDataSource();
@@ -42,6 +64,20 @@ public class ConfiguredDataSource implements DataSource {
       throw new IllegalStateException(
           "JOBSERVER_DB_URL must be a jdbc:postgresql: or jdbc:h2: URL, got " + url);
     }
+  }
+
+  /** Whether the URL sets this connection parameter itself. */
+  static boolean names(String url, String parameter) {
+    int query = url.indexOf('?');
+    if (query < 0) {
+      return false;
+    }
+    for (String pair : url.substring(query + 1).split("&")) {
+      if (pair.split("=", 2)[0].equalsIgnoreCase(parameter)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // Setters the container calls for the attributes of @DataSourceDefinition; the real values
@@ -78,7 +114,9 @@ public class ConfiguredDataSource implements DataSource {
 
   @Override
   public void setLoginTimeout(int seconds) throws SQLException {
-    delegate.setLoginTimeout(seconds);
+    if (seconds > 0) { // 0 would wait for ever: the configured timeout stays
+      delegate.setLoginTimeout(seconds);
+    }
   }
 
   @Override

@@ -40,7 +40,9 @@ public class DatabaseMigration {
 
   @PostConstruct
   void migrate() {
-    try (Connection connection = dataSource.getConnection()) {
+    // an index built on a large table may take minutes: no socket timeout meanwhile
+    try (Connection connection = dataSource.getConnection();
+        LongStatements longer = LongStatements.on(connection)) {
       postgres =
           connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
       update(connection);

@@ -1,5 +1,6 @@
 package dev.jobserver.database;
 
+import dev.jobserver.common.WholeNumbers;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
@@ -41,6 +42,34 @@ public final class DatabaseSettings {
 
   public static String password() {
     return setting("JOBSERVER_DB_PASSWORD", isH2(url()) ? "" : null);
+  }
+
+  /**
+   * Seconds a PostgreSQL connection may take to open, TCP connect and login together
+   * (JOBSERVER_DB_CONNECT_TIMEOUT_S): a database that refuses or does not answer fails the request
+   * that needed a new connection within this time.
+   */
+  public static int connectTimeoutSeconds() {
+    return seconds("JOBSERVER_DB_CONNECT_TIMEOUT_S", 3);
+  }
+
+  /**
+   * Seconds a PostgreSQL statement may wait for the database's next bytes
+   * (JOBSERVER_DB_SOCKET_TIMEOUT_S): past it the connection counts as broken (a network partition
+   * otherwise hangs a request for as long as TCP takes to give up, many minutes). Every statement
+   * of the API and the engine answers in milliseconds; the few that may legitimately take long
+   * (schema migration, exports, data retention) lift it on their own connection, see {@link
+   * #LONG_STATEMENT_MILLIS}.
+   */
+  public static int socketTimeoutSeconds() {
+    return seconds("JOBSERVER_DB_SOCKET_TIMEOUT_S", 3);
+  }
+
+  /** The socket timeout of the few statements that may take long (migration, export, retention). */
+  public static final int LONG_STATEMENT_MILLIS = 30 * 60_000;
+
+  private static int seconds(String name, int fallback) {
+    return (int) WholeNumbers.parse(setting(name, null), fallback, 0, 3600, name);
   }
 
   public static boolean isH2(String url) {

@@ -11,6 +11,11 @@ import java.util.logging.Logger;
  * alive whatever its step throws: a failed step is logged, counted and retried after a back-off
  * that doubles up to {@link #MAX_BACKOFF_MILLIS}; a thread that dies anyway is replaced. A loop
  * whose thread cannot be replaced is {@link State#DEAD}: health checks read {@link #state()}.
+ *
+ * <p>A loop that keeps failing (the database is out of reach) does not flood the log: the first
+ * failure of a run of them is logged with its stack trace, the following ones as one line at most
+ * every {@link #REPEAT_LOG_NANOS} (the rest at FINE), and the first step that works again says how
+ * many failed.
  */
 public final class EngineLoop {
 
@@ -34,6 +39,9 @@ public final class EngineLoop {
 
   static final long FIRST_BACKOFF_MILLIS = 100;
   static final long MAX_BACKOFF_MILLIS = 5_000;
+
+  /** A loop that keeps failing says so at most this often. */
+  static final long REPEAT_LOG_NANOS = 60_000_000_000L;
 
   private static final Logger LOG = Logger.getLogger(EngineLoop.class.getName());
 
@@ -127,12 +135,19 @@ public final class EngineLoop {
 
   private void loop() {
     long backoff = FIRST_BACKOFF_MILLIS;
+    long failing = 0; // failed steps in a row
+    long loggedAt = 0;
     try {
       while (!stopped) {
         try {
           step.run();
           if (state == State.BACKING_OFF) {
             state = State.RUNNING;
+          }
+          if (failing > 0) {
+            LOG.info(
+                "The engine's " + name + " loop works again after " + failing + " failed steps");
+            failing = 0;
           }
           backoff = FIRST_BACKOFF_MILLIS;
         } catch (Throwable e) {
@@ -146,10 +161,28 @@ public final class EngineLoop {
           errors.incrementAndGet();
           lastError = describe(e);
           state = State.BACKING_OFF;
-          LOG.log(
-              Level.WARNING,
-              "The engine's " + name + " loop failed; retrying in " + backoff + " ms",
-              e);
+          failing++;
+          long now = System.nanoTime();
+          if (failing == 1) {
+            loggedAt = now;
+            LOG.log(
+                Level.WARNING,
+                "The engine's " + name + " loop failed; retrying in " + backoff + " ms",
+                e);
+          } else if (now - loggedAt >= REPEAT_LOG_NANOS) {
+            loggedAt = now;
+            LOG.warning(
+                "The engine's "
+                    + name
+                    + " loop still fails ("
+                    + failing
+                    + " steps in a row), retrying every "
+                    + backoff
+                    + " ms: "
+                    + lastError);
+          } else {
+            LOG.log(Level.FINE, "The engine's " + name + " loop failed again", e);
+          }
           sleeper.accept(backoff);
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
         }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -20,6 +21,12 @@ import java.util.function.Supplier;
  * statement every third of a lease. When to extend is decided on the monotonic clock, so that a
  * wall clock set back cannot pause the extensions; the lease values are wall-clock times, shared
  * with the other instances.
+ *
+ * <p>While the database cannot be reached, runs go on and their leases may expire. When it answers
+ * again, the first thing the heartbeat does is renew this instance's leases (of its runs and of the
+ * runs whose outcomes still wait to be written), and until it has, {@link #leasesCurrent()} is
+ * false and this instance's lease recovery waits: it must not take for dead the jobs this instance
+ * still runs.
  */
 final class Heartbeat {
 
@@ -38,9 +45,17 @@ final class Heartbeat {
   private final String actor;
   private final LeaseBeat leaseBeat;
   private final Set<String> checks = ConcurrentHashMap.newKeySet();
+
+  /** Reservations handed back here whose release the database has not taken yet (its thread). */
+  private final Set<String> unreleased = new java.util.LinkedHashSet<>();
+
   private final Object tick = new Object();
+  private final BooleanSupplier outcomesWaiting;
   private long nextLease;
   private volatile boolean stopping;
+
+  /** False from a failed beat until this instance's leases have been renewed again. */
+  private volatile boolean leasesCurrent = true;
 
   /** Told every third of a lease, with or without runs (the instance says it is alive). */
   @FunctionalInterface
@@ -70,6 +85,25 @@ final class Heartbeat {
       String owner,
       String actor,
       LeaseBeat leaseBeat) {
+    this(settings, clock, store, runs, runner, pool, owner, actor, leaseBeat, () -> false);
+  }
+
+  /**
+   * @param outcomesWaiting whether outcomes of this instance's runs wait to be written (their jobs
+   *     are still RUNNING under its leases, which must be kept)
+   */
+  Heartbeat(
+      EngineSettings settings,
+      EngineClock clock,
+      Supplier<JobStore> store,
+      Runs runs,
+      Runner runner,
+      WorkerPool pool,
+      String owner,
+      String actor,
+      LeaseBeat leaseBeat,
+      BooleanSupplier outcomesWaiting) {
+    this.outcomesWaiting = outcomesWaiting;
     this.leaseBeat = leaseBeat;
     this.settings = settings;
     this.clock = clock;
@@ -112,19 +146,43 @@ final class Heartbeat {
     }
   }
 
-  /** Progress, stop requests and timeouts, stale waiting runs, and leases when they are due. */
+  /**
+   * Whether this instance's leases are as the heartbeat keeps them: false after a beat failed (the
+   * database may have been out of reach for longer than a lease) until they are renewed.
+   */
+  boolean leasesCurrent() {
+    return leasesCurrent;
+  }
+
+  /**
+   * Leases first if a beat failed since they were last renewed; then progress, stop requests and
+   * timeouts, stale waiting runs, and leases when they are due.
+   */
   void beat() throws SQLException {
-    long nowNanos = clock.nanos();
-    flushProgress();
-    checkRuns(nowNanos);
-    handBackStale();
-    if (nowNanos - nextLease >= 0) {
-      if (!runs.isEmpty()) {
-        store.get().extendLeases(owner, clock.millis() + settings.leaseMillis());
+    try {
+      long nowNanos = clock.nanos();
+      if (!leasesCurrent) {
+        extendLeases(nowNanos);
       }
-      nextLease = nowNanos + settings.leaseMillis() / 3 * 1_000_000L;
-      leaseBeat.beat(clock.millis());
+      flushProgress();
+      checkRuns(nowNanos);
+      handBackStale();
+      if (nowNanos - nextLease >= 0) {
+        extendLeases(nowNanos);
+        leaseBeat.beat(clock.millis());
+      }
+    } catch (SQLException | RuntimeException e) {
+      leasesCurrent = false;
+      throw e;
     }
+  }
+
+  private void extendLeases(long nowNanos) throws SQLException {
+    if (!runs.isEmpty() || outcomesWaiting.getAsBoolean()) {
+      store.get().extendLeases(owner, clock.millis() + settings.leaseMillis());
+    }
+    nextLease = nowNanos + settings.leaseMillis() / 3 * 1_000_000L;
+    leasesCurrent = true;
   }
 
   private void flushProgress() throws SQLException {
@@ -198,16 +256,17 @@ final class Heartbeat {
    * event: they were pending all along).
    */
   private void handBackStale() throws SQLException {
-    List<Run> stale = pool.takeWaitingLongerThan(MAX_WAIT_NANOS);
-    if (stale.isEmpty()) {
-      return;
-    }
-    List<String> ids = new ArrayList<>();
-    for (Run run : stale) {
+    for (Run run : pool.takeWaitingLongerThan(MAX_WAIT_NANOS)) {
       runner.disown(run);
       runner.release(run);
-      ids.add(run.job.id());
+      unreleased.add(run.job.id());
     }
-    store.get().release(owner, ids);
+    if (unreleased.isEmpty()) {
+      return;
+    }
+    // kept until the database has taken them: a reservation given up locally but still this
+    // instance's in the database would be kept alive by its lease extensions, and never run
+    store.get().release(owner, unreleased);
+    unreleased.clear();
   }
 }

@@ -136,9 +136,11 @@ public class JobEngine {
             pool,
             instanceId,
             actor,
-            now -> seen(startedAt, now));
+            now -> seen(startedAt, now),
+            recorder::holding);
     LeaseRecovery recovery =
-        new LeaseRecovery(settings, clock, () -> store, dispatcher::wake, actor);
+        new LeaseRecovery(
+            settings, clock, () -> store, dispatcher::wake, actor, heartbeat::leasesCurrent);
     // jobs whose dependencies were met by an ending written here are claimed at once
     pooledStore.whenUnblocked(dispatcher::wake);
     scheduleFiring =

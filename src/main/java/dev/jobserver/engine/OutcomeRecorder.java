@@ -49,6 +49,9 @@ final class OutcomeRecorder {
   private final String actor;
   private final Consumer<String> refusedStart;
 
+  /** Items of the batch being written now (0 between writes). */
+  private volatile int writing;
+
   /**
    * @param refusedStart told the id of a job whose start was refused (its run must stop)
    */
@@ -95,6 +98,15 @@ final class OutcomeRecorder {
   }
 
   /**
+   * Whether starts or outcomes wait to be written or are being written now: their jobs are still
+   * RUNNING (or reserved) under this instance's leases, which the heartbeat must keep. A batch
+   * being written is out of the queue, and a write may hang as long as the socket timeout.
+   */
+  boolean holding() {
+    return writing > 0 || !queue.isEmpty();
+  }
+
+  /**
    * One turn of the loop: waits up to 50 ms for an outcome, then writes it with whatever else is
    * waiting. Throws (and keeps the outcomes) when the database cannot be reached.
    */
@@ -123,6 +135,15 @@ final class OutcomeRecorder {
    * failure is thrown.
    */
   void write(List<Item> batch) throws SQLException {
+    writing = batch.size();
+    try {
+      writeBatch(batch);
+    } finally {
+      writing = 0; // after a failure, what was not written is back in the queue already
+    }
+  }
+
+  private void writeBatch(List<Item> batch) throws SQLException {
     List<RunStart> starts = new ArrayList<>();
     List<Run> started = new ArrayList<>();
     List<RunOutcome> ends = new ArrayList<>();

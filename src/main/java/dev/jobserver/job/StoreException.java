@@ -1,10 +1,17 @@
 package dev.jobserver.job;
 
 import jakarta.ejb.ApplicationException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientConnectionException;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 
 /** The database failed a read or write; {@link #unavailable()} when it could not be reached. */
 @ApplicationException(rollback = true)
@@ -23,6 +30,42 @@ public class StoreException extends RuntimeException {
   /** The database did not answer (connection refused, broken or timed out), rather than refused. */
   public boolean unavailable() {
     return unavailable;
+  }
+
+  /**
+   * Whether anything in this failure's chain of causes says the database could not be reached or
+   * did not answer in time: a {@link StoreException} that says so, an {@link SQLException} that
+   * {@link #isUnavailable(SQLException) is unavailable}, a socket that timed out, was refused or
+   * reset, the pool that could not hand out a connection in time. Exceptions of JPA (EclipseLink's
+   * DatabaseException) and EJB wrap the driver's, so they are seen through.
+   */
+  public static boolean isUnavailable(Throwable thrown) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable t = thrown; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof StoreException store) {
+        return store.unavailable();
+      }
+      if (t instanceof SQLException sql && isUnavailable(sql)) {
+        return true;
+      }
+      if (t instanceof SocketTimeoutException
+          || t instanceof ConnectException
+          || t instanceof SocketException
+          || t instanceof NoRouteToHostException) {
+        return true;
+      }
+      String name = t.getClass().getSimpleName();
+      if (name.equals("PoolingException")
+          || name.equals("ResourceAllocationException")
+          || name.equals("ResourceException")) {
+        return true; // the container's pool: no connection could be had in time
+      }
+      String message = t.getMessage();
+      if (message != null && message.contains("This connection has been closed")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.jobserver.store;
 
 import dev.jobserver.database.JobserverDataSource;
+import dev.jobserver.database.LongStatements;
 import dev.jobserver.job.JobEvent;
 import dev.jobserver.job.JobFields;
 import dev.jobserver.job.JobPages;
@@ -546,6 +547,7 @@ public class JobReads {
   /** How many finished jobs were created before the cutoff. */
   public long countFinishedBefore(long cutoff) throws SQLException {
     try (Connection c = dataSource.getConnection();
+        LongStatements longer = LongStatements.on(c);
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT COUNT(*) FROM job WHERE create_at < ? AND status IN " + FINISHED)) {

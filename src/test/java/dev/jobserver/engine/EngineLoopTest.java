@@ -73,4 +73,65 @@ class EngineLoopTest {
     assertEquals(EngineLoop.State.DEAD, loop.state());
     assertTrue(loop.lastError().contains("no threads left"));
   }
+
+  @Test
+  void aLoopThatKeepsFailingLogsOneWarningNotOneAStepAndSaysWhenItWorksAgain() throws Exception {
+    java.util.List<java.util.logging.LogRecord> records =
+        java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.logging.Handler handler =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            records.add(r);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger logger =
+        java.util.logging.Logger.getLogger(EngineLoop.class.getName());
+    logger.addHandler(handler);
+    AtomicInteger calls = new AtomicInteger();
+    CountDownLatch worked = new CountDownLatch(1);
+    EngineLoop loop =
+        new EngineLoop(
+            "flaky",
+            () -> {
+              int n = calls.incrementAndGet();
+              if (n <= 50) {
+                throw new java.sql.SQLException("Connection refused", "08001");
+              }
+              if (n > 51) {
+                worked.countDown(); // the 51st step returned normally
+              }
+              Thread.sleep(5);
+            },
+            Thread::new,
+            ms -> {});
+    try {
+      loop.start();
+      assertTrue(worked.await(5, TimeUnit.SECONDS));
+      loop.stop();
+      loop.join(1000);
+    } finally {
+      logger.removeHandler(handler);
+    }
+    assertEquals(50, loop.errors());
+    java.util.List<java.util.logging.LogRecord> warnings =
+        records.stream()
+            .filter(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+            .toList();
+    assertEquals(1, warnings.size(), "one warning for 50 failed steps in a row");
+    assertTrue(warnings.get(0).getThrown() != null, "the first with its stack trace");
+    assertTrue(
+        records.stream()
+            .anyMatch(
+                r ->
+                    r.getLevel() == java.util.logging.Level.INFO
+                        && r.getMessage().contains("works again after 50 failed steps")),
+        "says when it works again");
+  }
 }

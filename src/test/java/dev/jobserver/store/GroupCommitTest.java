@@ -37,6 +37,10 @@ class GroupCommitTest {
 
   /** A writer whose transaction for the job "first" holds until released, then does the rest. */
   private GroupCommit<Job> holdingFirst(GroupCommit.Writer<Job> then) {
+    return holdingFirst(then, 10_000);
+  }
+
+  private GroupCommit<Job> holdingFirst(GroupCommit.Writer<Job> then, long maxWaitMillis) {
     return new GroupCommit<>(
         jobs -> {
           if (jobs.get(0).getId().equals("first")) {
@@ -48,7 +52,8 @@ class GroupCommitTest {
             }
           }
           then.write(jobs);
-        });
+        },
+        maxWaitMillis);
   }
 
   /**
@@ -122,7 +127,8 @@ class GroupCommitTest {
   @Test
   void aFailedSharedTransactionIsRetriedPerJobSoOnlyTheBadOneFails() throws Exception {
     List<String> stored = Collections.synchronizedList(new ArrayList<>());
-    GroupCommit<Job> inserts = failingOn("bad", new SQLException("value too long"), stored);
+    GroupCommit<Job> inserts =
+        failingOn("bad", new SQLException("value too long", "22001"), stored);
     List<Future<Void>> others = queuedBehindFirst(inserts, "good1", "bad", "good2");
     others.get(0).get(10, TimeUnit.SECONDS);
     others.get(2).get(10, TimeUnit.SECONDS);
@@ -143,5 +149,110 @@ class GroupCommitTest {
     }
     inserts.write(job("z")); // the next create is not stuck behind them
     assertEquals(List.of("first", "z"), stored);
+  }
+
+  @Test
+  void aJobRetriedAloneDoesNotHoldTheOthersOfItsFailedBatch() throws Exception {
+    // the shared transaction fails for one bad row; each is tried again alone, and the retry of
+    // "slow" hangs: "quick" must not wait for it (it did, under the one lock of all creates)
+    CountDownLatch releaseSlow = new CountDownLatch(1);
+    List<String> stored = Collections.synchronizedList(new ArrayList<>());
+    GroupCommit<Job> inserts =
+        holdingFirst(
+            jobs -> {
+              if (jobs.size() > 1 && jobs.stream().anyMatch(j -> j.getId().equals("bad"))) {
+                throw new SQLException("duplicate key", "23505");
+              }
+              if (jobs.get(0).getId().equals("bad")) {
+                throw new SQLException("duplicate key", "23505");
+              }
+              if (jobs.get(0).getId().equals("slow")) {
+                try {
+                  releaseSlow.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              jobs.forEach(j -> stored.add(j.getId()));
+            });
+    try {
+      List<Future<Void>> others = queuedBehindFirst(inserts, "slow", "bad", "quick");
+      others.get(2).get(5, TimeUnit.SECONDS); // quick: stored while slow still hangs
+      assertTrue(stored.contains("quick") && !stored.contains("slow"), stored.toString());
+      Exception e = assertThrows(Exception.class, () -> others.get(1).get(5, TimeUnit.SECONDS));
+      assertEquals("23505", ((SQLException) e.getCause()).getSQLState());
+      inserts.write(job("next")); // nor does the next create wait for it
+      releaseSlow.countDown();
+      others.get(0).get(10, TimeUnit.SECONDS);
+      assertEquals(Set.of("first", "slow", "quick", "next"), new HashSet<>(stored));
+    } finally {
+      releaseSlow.countDown();
+    }
+  }
+
+  @Test
+  void anUnreachableDatabaseFailsTheWholeBatchAtOnceWithoutRetryingEachJob() throws Exception {
+    List<String> stored = Collections.synchronizedList(new ArrayList<>());
+    List<Integer> attempts = Collections.synchronizedList(new ArrayList<>());
+    GroupCommit<Job> inserts =
+        holdingFirst(
+            jobs -> {
+              attempts.add(jobs.size());
+              if (!jobs.get(0).getId().equals("first")) {
+                throw new SQLException("Connection refused", "08001");
+              }
+              jobs.forEach(j -> stored.add(j.getId()));
+            });
+    for (Future<Void> f : queuedBehindFirst(inserts, "a", "b", "c")) {
+      Exception e = assertThrows(Exception.class, () -> f.get(10, TimeUnit.SECONDS));
+      assertEquals("08001", ((SQLException) e.getCause()).getSQLState());
+    }
+    assertEquals(List.of(1, 3), attempts, "one try of the shared transaction, none alone");
+    assertEquals(List.of("first"), stored);
+  }
+
+  @Test
+  void aCreateThatCannotGetItsTurnInTimeFailsAsUnavailableAndIsNeverWritten() throws Exception {
+    List<String> stored = Collections.synchronizedList(new ArrayList<>());
+    GroupCommit<Job> inserts = holdingFirst(jobs -> jobs.forEach(j -> stored.add(j.getId())), 300);
+    Future<Void> first = store(inserts, "first");
+    assertTrue(firstStarted.await(10, TimeUnit.SECONDS));
+    long start = System.nanoTime();
+    SQLException e = assertThrows(SQLException.class, () -> inserts.write(job("late")));
+    assertTrue(dev.jobserver.job.StoreException.isUnavailable(e), e.toString());
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+    assertEquals(0, inserts.queued(), "taken back from the queue");
+    releaseFirst.countDown();
+    first.get(10, TimeUnit.SECONDS);
+    inserts.write(job("after"));
+    assertEquals(List.of("first", "after"), stored, "the late create was not written later");
+  }
+
+  @Test
+  void createsQueuedBehindATransactionThatFindsTheDatabaseGoneFailWithItAtOnce() throws Exception {
+    List<Integer> attempts = Collections.synchronizedList(new ArrayList<>());
+    GroupCommit<Job> inserts =
+        holdingFirst(
+            jobs -> {
+              attempts.add(jobs.size());
+              throw new SQLException("An I/O error occurred while sending to the backend", "08006");
+            });
+    Future<Void> first = store(inserts, "first");
+    assertTrue(firstStarted.await(10, TimeUnit.SECONDS));
+    List<Future<Void>> others = new ArrayList<>();
+    for (String id : List.of("q1", "q2", "q3")) {
+      others.add(store(inserts, id));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (inserts.queued() < 3 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    releaseFirst.countDown();
+    for (Future<Void> f : others) {
+      Exception e = assertThrows(Exception.class, () -> f.get(10, TimeUnit.SECONDS));
+      assertEquals("08006", ((SQLException) e.getCause()).getSQLState());
+    }
+    assertThrows(Exception.class, () -> first.get(10, TimeUnit.SECONDS));
+    assertEquals(List.of(1), attempts, "one transaction tried; the queued ones not, one by one");
   }
 }

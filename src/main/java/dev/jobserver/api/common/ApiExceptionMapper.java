@@ -1,5 +1,6 @@
 package dev.jobserver.api.common;
 
+import dev.jobserver.job.StoreException;
 import jakarta.ejb.EJBAccessException;
 import jakarta.ejb.EJBException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -11,17 +12,28 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The last word on every exception that reaches JAX-RS: the right status with a body in the API's
- * own format. Unexpected exceptions are logged with the request id and answered 500 without detail.
+ * own format. A failure that says the database cannot be reached, however it is wrapped (the
+ * store's, JPA's, EJB's), is 503 with {@code Retry-After}, logged as one line at most every {@value
+ * #UNAVAILABLE_LOG_MILLIS} ms with the number of such answers since. Unexpected exceptions are
+ * logged with the request id and answered 500 without detail.
  */
 @Provider
 public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
 
   private static final Logger LOG = Logger.getLogger(ApiExceptionMapper.class.getName());
+
+  /** Seconds a client is asked to wait before it tries again while the database is unavailable. */
+  public static final int RETRY_AFTER_SECONDS = 5;
+
+  static final long UNAVAILABLE_LOG_MILLIS = 10_000;
+  private static final AtomicLong unavailableLogged = new AtomicLong(Long.MIN_VALUE / 2);
+  private static final AtomicLong unavailableSince = new AtomicLong();
 
   @Context private HttpServletRequest request;
   @Context private SecurityContext security;
@@ -41,6 +53,10 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
     } else if (e instanceof Bodies.BadBodyException) {
       status = 400;
       detail = e.getMessage();
+    } else if (StoreException.isUnavailable(thrown)) {
+      // however it is wrapped (the store's, JPA's, EJB's, the runtime's around a streamed body)
+      logUnavailable(requestId, thrown);
+      return unavailable(flavor, requestId);
     } else if (e instanceof ForbiddenException
         || e instanceof EJBAccessException
         || e instanceof NotAuthorizedException) {
@@ -82,6 +98,41 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       b.header("Allow", allow);
     }
     return b.build();
+  }
+
+  /** 503 in the API's error format with {@code Retry-After}: the database cannot be reached. */
+  public static Response unavailable(ApiFlavor flavor, String requestId) {
+    return Response.status(503)
+        .type("application/json")
+        .header("Retry-After", Integer.toString(RETRY_AFTER_SECONDS))
+        .entity(ErrorBodies.forStatus(flavor, 503, requestId, null))
+        .build();
+  }
+
+  private void logUnavailable(String requestId, Throwable thrown) {
+    unavailableSince.incrementAndGet();
+    long now = System.currentTimeMillis();
+    long last = unavailableLogged.get();
+    if (now - last < UNAVAILABLE_LOG_MILLIS || !unavailableLogged.compareAndSet(last, now)) {
+      return;
+    }
+    Throwable root = thrown;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    LOG.warning(
+        "The database is unavailable: answered 503 to "
+            + unavailableSince.getAndSet(0)
+            + " requests since the last such line; the latest, "
+            + requestId
+            + " to "
+            + request.getMethod()
+            + " "
+            + request.getRequestURI()
+            + ", failed with "
+            + root.getClass().getName()
+            + ": "
+            + root.getMessage());
   }
 
   private boolean isAnonymous() {

@@ -6,6 +6,10 @@ import static dev.jobserver.job.JsonProviders.JSON;
 public final class ErrorBodies {
   private ErrorBodies() {}
 
+  /** The message of a 503: the database cannot be reached (README, Operating it). */
+  public static final String UNAVAILABLE =
+      "The database is unavailable; try again in a few seconds.";
+
   /** Mattermost's AppError. */
   public static String appError(
       String id, String message, String detail, String requestId, int status) {
@@ -45,6 +49,7 @@ public final class ErrorBodies {
               "The requested representation is not available; this API serves application/json.";
           case 413 -> "The request body is larger than 1 MiB.";
           case 415 -> "Unsupported media type.";
+          case 503 -> UNAVAILABLE;
           default -> status >= 500 ? "An internal error occurred." : "Bad request.";
         };
     if (flavor == ApiFlavor.TAIPY) {
@@ -59,6 +64,7 @@ public final class ErrorBodies {
           case 403 -> "api.context.permissions.app_error";
           case 404 -> "api.context.404.app_error";
           case 413 -> "api.context.request_body_too_large.app_error";
+          case 503 -> "api.context.database_unavailable.app_error";
           default ->
               status >= 500
                   ? "api.context.internal_error.app_error"

@@ -1,5 +1,6 @@
 package dev.jobserver.api.common;
 
+import dev.jobserver.job.StoreException;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import jakarta.servlet.annotation.WebListener;
@@ -18,6 +19,12 @@ import java.util.logging.Logger;
  * request, so a loop of bad requests fills the disk. This condenses such records to one line each
  * (what was wrong, no stack), at most {@value #LINES_PER_MINUTE} a minute; the rest are counted and
  * the count is logged with the next line that goes out.
+ *
+ * <p>The same for Payara's connection pool while the database cannot be reached: every failed
+ * attempt to get or make a connection (each request, each engine loop's retry) is logged by up to
+ * four of its loggers, each record with a stack trace of some 150 lines. They share one condensed
+ * line, at most {@value #POOL_LINES_PER_MINUTE} a minute (README, Operating it); and the EJB
+ * container's stack of each request that failed for it, at most {@value #LINES_PER_MINUTE}.
  */
 @WebListener
 public class RefusedRequestLog implements ServletContextListener {
@@ -26,6 +33,22 @@ public class RefusedRequestLog implements ServletContextListener {
       "fish.payara.microprofile.jwtauth.eesecurity.SignedJWTIdentityStore";
   static final String WEB_CORE = "jakarta.enterprise.web.core";
   static final int LINES_PER_MINUTE = 20;
+  static final int POOL_LINES_PER_MINUTE = 6;
+
+  /** The loggers of Payara's JDBC pool that report each failed connection attempt. */
+  static final List<String> POOL =
+      List.of(
+          "javax.enterprise.resource.resourceadapter.com.sun.enterprise.resource.allocator",
+          "javax.enterprise.resource.resourceadapter.com.sun.enterprise.resource.pool",
+          "javax.enterprise.resource.resourceadapter.com.sun.enterprise.connectors",
+          "javax.enterprise.resource.resourceadapter.com.sun.gjc.spi");
+
+  private static final List<Logger> POOL_LOGGERS = POOL.stream().map(Logger::getLogger).toList();
+
+  /** Logs each system exception of an EJB with its stack (JPA's, when the database is down). */
+  static final String EJB_CONTAINER = "jakarta.enterprise.ejb.container";
+
+  private static final Logger EJB_CONTAINER_LOGGER = Logger.getLogger(EJB_CONTAINER);
 
   // strong references: the log manager holds loggers weakly, and a logger made anew would lose
   // the filter
@@ -37,14 +60,37 @@ public class RefusedRequestLog implements ServletContextListener {
     install(JWT_STORE_LOGGER, "Bearer token refused", r -> r.getThrown() != null, Level.INFO);
     // Payara says SEVERE, but it is the client's request that is wrong, not the server
     install(WEB_CORE_LOGGER, "Request refused", RefusedRequestLog::isUnreadableUri, Level.WARNING);
+    install(
+        EJB_CONTAINER_LOGGER,
+        "An EJB call failed: the database is unavailable",
+        r -> r.getThrown() != null && StoreException.isUnavailable(r.getThrown()),
+        Level.WARNING);
+    OneLine pool =
+        new OneLine(
+            null,
+            "Database connection failed (Payara's pool; README, Operating it)",
+            r -> r.getLevel().intValue() >= Level.WARNING.intValue(),
+            Level.WARNING,
+            POOL_LINES_PER_MINUTE,
+            System::currentTimeMillis);
+    for (Logger logger : POOL_LOGGERS) {
+      if (logger.getFilter() == null || logger.getFilter() instanceof OneLine) {
+        logger.setFilter(pool);
+      }
+    }
   }
 
   @Override
   public void contextDestroyed(ServletContextEvent event) {
     // the filters are of this application's class loader: take them off the server's loggers
-    for (Logger logger : List.of(JWT_STORE_LOGGER, WEB_CORE_LOGGER)) {
+    for (Logger logger : List.of(JWT_STORE_LOGGER, WEB_CORE_LOGGER, EJB_CONTAINER_LOGGER)) {
       if (logger.getFilter() instanceof OneLine mine) {
         logger.setFilter(mine.previous);
+      }
+    }
+    for (Logger logger : POOL_LOGGERS) {
+      if (logger.getFilter() instanceof OneLine) {
+        logger.setFilter(null);
       }
     }
   }
@@ -131,7 +177,9 @@ public class RefusedRequestLog implements ServletContextListener {
           suppressed = 0;
         }
       }
-      r.setMessage(label + ": " + cause(r.getThrown()) + note);
+      String why =
+          r.getThrown() != null ? cause(r.getThrown()) : oneLine(MESSAGES.formatMessage(r));
+      r.setMessage(label + ": " + why + note);
       r.setParameters(null);
       r.setResourceBundle(null);
       r.setResourceBundleName(null);
@@ -151,7 +199,14 @@ public class RefusedRequestLog implements ServletContextListener {
       if (message == null) {
         return thrown == null ? "(no detail)" : thrown.getClass().getName();
       }
-      String oneLine = message.replaceAll("\\p{Cntrl}", " ");
+      return oneLine(message);
+    }
+
+    private static final java.util.logging.Formatter MESSAGES =
+        new java.util.logging.SimpleFormatter();
+
+    static String oneLine(String message) {
+      String oneLine = String.valueOf(message).replaceAll("\\p{Cntrl}", " ");
       return oneLine.length() <= 200 ? oneLine : oneLine.substring(0, 200) + "...";
     }
   }

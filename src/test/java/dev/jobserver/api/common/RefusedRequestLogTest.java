@@ -130,4 +130,44 @@ class RefusedRequestLogTest {
       logger.setUseParentHandlers(true);
     }
   }
+
+  @Test
+  void theConnectionPoolsFailuresWhileTheDatabaseIsDownAreAFewLinesAMinuteWithoutStacks() {
+    List<Logger> loggers = RefusedRequestLog.POOL.stream().map(Logger::getLogger).toList();
+    List<Capture> captures = loggers.stream().map(RefusedRequestLogTest::capture).toList();
+    RefusedRequestLog listener = new RefusedRequestLog();
+    listener.contextInitialized(null);
+    try {
+      java.sql.SQLException refused =
+          new java.sql.SQLException("The connection attempt failed.", "08001");
+      for (int i = 0; i < 50; i++) {
+        for (Logger logger : loggers) { // as Payara's pool does for each failed attempt
+          logger.log(
+              Level.WARNING, "RAR5038:Unexpected exception while creating resource", refused);
+        }
+        loggers.get(3).warning("RAR5114 : Error allocating connection : [Error in allocating]");
+      }
+      List<LogRecord> all = new ArrayList<>();
+      captures.forEach(c -> all.addAll(c.records));
+      assertEquals(RefusedRequestLog.POOL_LINES_PER_MINUTE, all.size(), "250 records, one minute");
+      for (LogRecord r : all) {
+        assertNull(r.getThrown(), "no stack trace");
+        assertTrue(r.getMessage().startsWith("Database connection failed"), r.getMessage());
+      }
+      assertTrue(
+          all.get(0).getMessage().contains("SQLException: The connection attempt failed."),
+          all.get(0).getMessage());
+      loggers.get(0).info("an ordinary line");
+      assertEquals(
+          "an ordinary line",
+          captures.get(0).records.get(captures.get(0).records.size() - 1).getMessage());
+    } finally {
+      listener.contextDestroyed(null);
+      for (int i = 0; i < loggers.size(); i++) {
+        loggers.get(i).removeHandler(captures.get(i));
+        loggers.get(i).setUseParentHandlers(true);
+      }
+    }
+    loggers.forEach(l -> assertNull(l.getFilter(), "undeploying takes the filter off"));
+  }
 }
