@@ -191,16 +191,7 @@ public class JobStore {
         PreparedStatement ins = c.prepareStatement(INSERT_JOB);
         PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
       for (Job job : jobs) {
-        ins.setString(1, job.getId());
-        ins.setString(2, job.getType());
-        ins.setInt(3, job.getPriority());
-        ins.setLong(4, job.getCreateAt());
-        ins.setString(5, job.getStatus().name());
-        ins.setString(6, job.dataJson());
-        ins.setBoolean(7, job.isForce());
-        ins.setString(8, Text.column(job.getCreatedBy(), JobEventStore.MAX_ACTOR));
-        ins.setInt(9, job.getMaxAttempts());
-        ins.setLong(10, job.getRunAfter());
+        bindCommon(ins, job);
         ins.addBatch();
         JobEventStore.add(
             ev,
@@ -229,8 +220,8 @@ public class JobStore {
           + " lease_expires_at, schedule_id, due_at, deps_waiting)"
           + " VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)";
 
-  private static void bindFull(PreparedStatement ins, Job job, int depsWaiting)
-      throws SQLException {
+  /** The ten parameters {@link #INSERT_JOB} and {@link #INSERT_JOB_FULL} begin with, in order. */
+  private static void bindCommon(PreparedStatement ins, Job job) throws SQLException {
     ins.setString(1, job.getId());
     ins.setString(2, job.getType());
     ins.setInt(3, job.getPriority());
@@ -241,6 +232,11 @@ public class JobStore {
     ins.setString(8, Text.column(job.getCreatedBy(), JobEventStore.MAX_ACTOR));
     ins.setInt(9, job.getMaxAttempts());
     ins.setLong(10, job.getRunAfter());
+  }
+
+  private static void bindFull(PreparedStatement ins, Job job, int depsWaiting)
+      throws SQLException {
+    bindCommon(ins, job);
     ins.setString(11, job.getScheduleId());
     if (job.getDueAt() == null) {
       ins.setNull(12, java.sql.Types.BIGINT);
