@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# One instance on PostgreSQL through a TCP proxy (scripts/db-outage/TcpProxy.java); jobs are
-# created (sleep jobs of a few seconds and noop jobs) and, while some run and creates go on, the
-# proxy cuts the database off for CUT_S seconds (every connection closed, new ones refused; the
-# lease is 5 s, so the cut outlasts it). Then:
+# One instance on PostgreSQL through a TCP proxy (the in-server tests' DbProxy.java, run as a
+# program); jobs are created (sleep jobs of a few seconds and noop jobs) and, while some run and
+# creates go on, the proxy cuts the database off for CUT_S seconds (every connection closed, new
+# ones refused; the lease is 5 s, so the cut outlasts it). Then:
 #   - during the cut, v4 get/list/create, v1 list and native get answer 503 with Retry-After, in
 #     their API's error format, each within 5 s;
 #   - after it, the instance answers normally again within RECOVER_S seconds, by itself;
@@ -24,46 +24,19 @@ NOOP_JOBS=${NOOP_JOBS:-300}
 DB=${DB:-jobserver_outage}
 PORT=${PORT:-8285}
 PROXY_PORT=${PROXY_PORT:-8286}
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 work=target/db-outage
-sql() { psql -d "$DB" -tAq -c "$1"; }
 now_ms() { date +%s%3N; }
-
-[ -f target/jobserver.war ] && [ -f target/payara-micro.jar ] || mvn -B -q -ntp package -DskipTests
-rm -rf "$work" && mkdir -p "$work/server" "$work/keys"
-psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-
-TOKEN=$(JOBSERVER_DATA_DIR="$work/keys" java -cp target/classes dev.jobserver.launcher.DevToken outage-test \
-  manage_jobs,TAIPY_ADMIN 2)
-KEY="file:$PWD/$work/keys/dev-jwt-public.pem"
 base="http://localhost:$PORT"
+. scripts/lib/instances.sh
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
-}
-trap cleanup EXIT
-
+prepare_instances outage-test manage_jobs,TAIPY_ADMIN 2
 echo open > "$work/proxy.mode"
-java scripts/db-outage/TcpProxy.java "$PROXY_PORT" "$PGHOST" "$PGPORT" "$work/proxy.mode" > "$work/proxy.log" 2>&1 &
-pids+=($!)
-disown $!
-
-JOBSERVER_DATA_DIR="$work/server" JOBSERVER_INSTANCE_ID="outage" JOBSERVER_WORKERS=8 \
-JOBSERVER_DB_URL="jdbc:postgresql://127.0.0.1:$PROXY_PORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
-JOBSERVER_LEASE_MS=5000 JOBSERVER_RECOVERY_MS=500 \
-  java -Xmx512m -Dmp.jwt.verify.publickey.location="$KEY" -jar target/payara-micro.jar \
-  --nohazelcast --disablephonehome --prebootcommandfile src/main/payara/pre-boot-commands.txt \
-  --port "$PORT" --deploy target/jobserver.war --contextroot / > "$work/server/server.log" 2>&1 &
-pids+=($!)
-disown $!
-for i in $(seq 1 180); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$base/api/v4/jobs?per_page=1" || true)
-  [ "$code" = 200 ] && break
-  [ "$i" = 180 ] && { echo "the instance did not start; see $work/server/server.log" >&2; exit 1; }
-  sleep 1
-done
+java src/test/java/dev/jobserver/it/DbProxy.java "$PROXY_PORT" "$PGHOST" "$PGPORT" "$work/proxy.mode" > "$work/proxy.log" 2>&1 &
+instance_pids+=($!)
+JOBSERVER_INSTANCE_ID=outage JOBSERVER_WORKERS=8 JOBSERVER_LEASE_MS=5000 JOBSERVER_RECOVERY_MS=500 \
+  start_instance outage "$PORT" "jdbc:postgresql://127.0.0.1:$PROXY_PORT/$DB"
+server=$INSTANCE_PID
+wait_ready "$PORT"
 echo "instance up on port $PORT, database through the proxy on $PROXY_PORT"
 
 post() { # path body -> "code id"
@@ -90,7 +63,7 @@ java bench/Bench.java create "$base" "$TOKEN" "$NOOP_JOBS" 8 noop '{}' > "$work/
   done
 ) &
 load=$!
-pids+=("$load")
+instance_pids+=("$load")
 
 # cut once sleep jobs are running
 for _ in $(seq 1 100); do
@@ -195,7 +168,7 @@ twice=$(sql "SELECT COUNT(*) FROM ($runs) r WHERE n > 1")
 recovered_leases=$(sql "SELECT COUNT(*) FROM job_event WHERE message LIKE 'requeued: the instance running it%'")
 sleep_through=$(sql "SELECT COUNT(*) FROM job WHERE type = 'sleep' AND start_at BETWEEN 1 AND $cut_at
   AND last_activity_at > $cut_at")
-warnings=$(grep -c 'WARNING' "$work/server/server.log" || true)
+warnings=$(grep -c 'WARNING' "$work/outage/server.log" || true)
 
 echo "jobs created before the cut:        $before_cut, of which completed: $before_done"
 echo "sleep jobs running at the cut:       $running; started before it and ended after it: $sleep_through"
@@ -203,7 +176,7 @@ echo "creates under load:                  $load_total: $load_201 answered 201, 
 echo "201s not in the database:            $lost; of them completed: $created_done"
 echo "jobs in the database:                $total, not completed: $not_completed"
 echo "jobs that ran twice:                 $twice; lease recoveries: $recovered_leases"
-echo "WARNING records in the server log:   $warnings ($(wc -l < "$work/server/server.log") lines in all)"
+echo "WARNING records in the server log:   $warnings ($(wc -l < "$work/outage/server.log") lines in all)"
 
 [ "$before_done" = "$before_cut" ] || { echo "FAIL: $((before_cut - before_done)) jobs created before the cut did not complete"; fail=1; }
 [ "$lost" = 0 ] || { echo "FAIL: $lost creates answered 201 are not in the database"; fail=1; }
@@ -217,6 +190,6 @@ echo "WARNING records in the server log:   $warnings ($(wc -l < "$work/server/se
 [ "$warnings" -le 100 ] || { echo "FAIL: $warnings WARNING records: the outage floods the log"; fail=1; }
 [ "$sleep_through" -gt 0 ] || { echo "FAIL: no sleep job ran through the cut: the test did not test it"; fail=1; }
 
-kill -TERM "${pids[1]}" 2>/dev/null || true
-for _ in $(seq 1 60); do kill -0 "${pids[1]}" 2>/dev/null || break; sleep 0.5; done
+kill -TERM "$server" 2>/dev/null || true
+for _ in $(seq 1 60); do kill -0 "$server" 2>/dev/null || break; sleep 0.5; done
 if [ "$fail" = 0 ]; then echo "database outage test: PASSED"; else echo "database outage test: FAILED (see $work)"; exit 1; fi

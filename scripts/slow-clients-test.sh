@@ -19,40 +19,14 @@ DATA_CHARS=${DATA_CHARS:-1000000}
 STALLED=${STALLED:-60}       # clients that stop reading, a third on each kind of answer
 LIMIT_MS=${LIMIT_MS:-1000}   # what a create or a read may take while they stall
 ROUNDS=${ROUNDS:-3}
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 work=target/slow-clients
-sql() { psql -d "$DB" -tAq -c "$1"; }
-
-[ -f target/jobserver.war ] && [ -f target/payara-micro.jar ] || mvn -B -q -ntp package -DskipTests
-rm -rf "$work" && mkdir -p "$work/data"
-psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-
-TOKEN=$(JOBSERVER_DATA_DIR="$work/data" java -cp target/classes dev.jobserver.launcher.DevToken \
-  slow-test manage_jobs,TAIPY_READER 2)
-KEY="file:$PWD/$work/data/dev-jwt-public.pem"
 BASE="http://localhost:$PORT"
+. scripts/lib/instances.sh
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-JOBSERVER_DATA_DIR="$work/data" JOBSERVER_INSTANCE_ID=slow \
-JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB?ApplicationName=slow-test" JOBSERVER_DB_USER="$PGUSER" \
-  java -Xmx384m -Dmp.jwt.verify.publickey.location="$KEY" -jar target/payara-micro.jar \
-  --nohazelcast --disablephonehome --prebootcommandfile src/main/payara/pre-boot-commands.txt \
-  --port "$PORT" --deploy target/jobserver.war --contextroot / > "$work/server.log" 2>&1 &
-server=$!
-pids+=("$server")
-for _ in $(seq 1 180); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/v4/jobs?per_page=1" || true)
-  [ "$code" = 200 ] && break
-  kill -0 "$server" 2>/dev/null || { tail -50 "$work/server.log"; echo "the server stopped"; exit 1; }
-  sleep 1
-done
-[ "$code" = 200 ] || { echo "the server did not start; see $work/server.log" >&2; exit 1; }
+prepare_instances slow-test manage_jobs,TAIPY_READER 2
+JOBSERVER_INSTANCE_ID=slow HEAP=384m start_instance slow "$PORT"
+server=$INSTANCE_PID
+wait_ready "$PORT"
 echo "server up on port $PORT (pid $server, -Xmx384m)"
 
 # the data set, written as the server would have: finished jobs (type sleep; the probes create
@@ -114,12 +88,12 @@ java scripts/slow-clients/SlowClients.java stall localhost "$PORT" "$TOKEN" 600 
   "$third:/api/v1/jobs" "$third:/api/v4/jobs?per_page=200&job_type=sleep" \
   "$((STALLED - 2 * third)):/api/v4/jobs/$download_id/download" > "$work/stall.txt" 2>&1 &
 staller=$!
-pids+=("$staller")
+instance_pids+=("$staller")
 for _ in $(seq 1 60); do grep -q '^stalled' "$work/stall.txt" && break; sleep 0.5; done
 cat "$work/stall.txt"
 sleep 5 # every answer has begun and waits on its client
 in_tx=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$DB' AND state LIKE 'idle in transaction%'")
-conns=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$DB' AND application_name = 'slow-test'")
+conns=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$DB' AND application_name = 'node-slow'")
 echo "while they stall: $conns connections of the server's pool open, $in_tx idle in a transaction"
 probe "while they stall" || { echo "FAIL: creates or reads were slow or failed while clients stalled"; fail=1; }
 in_tx=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$DB' AND state LIKE 'idle in transaction%'")
@@ -138,10 +112,10 @@ if kill -0 "$server" 2>/dev/null; then
   probe "after" || { echo "FAIL: calls were slow or failed after the big lists"; fail=1; }
 fi
 
-oom=$(grep -c 'OutOfMemoryError' "$work/server.log" || true)
+oom=$(grep -c 'OutOfMemoryError' "$work/slow/server.log" || true)
 echo "OutOfMemoryError in the server's log: $oom"
-[ "$oom" = 0 ] || { grep -m 3 'OutOfMemoryError' "$work/server.log"; echo "FAIL: the server ran out of heap"; fail=1; }
+[ "$oom" = 0 ] || { grep -m 3 'OutOfMemoryError' "$work/slow/server.log"; echo "FAIL: the server ran out of heap"; fail=1; }
 
 kill -TERM "$server" 2>/dev/null || true
 for _ in $(seq 1 60); do kill -0 "$server" 2>/dev/null || break; sleep 0.5; done
-if [ "$fail" = 0 ]; then echo "slow clients test: PASSED"; else echo "slow clients test: FAILED (see $work/server.log)"; exit 1; fi
+if [ "$fail" = 0 ]; then echo "slow clients test: PASSED"; else echo "slow clients test: FAILED (see $work/slow/server.log)"; exit 1; fi

@@ -6,6 +6,8 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -14,6 +16,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * its database and get it back: {@link #freeze()} passes no more bytes either way (a database that
  * does not answer, as behind a network partition), {@link #drop()} closes every connection and
  * refuses new ones (a database that is down), {@link #open()} lets everything through again.
+ *
+ * <p>{@code scripts/db-outage-test.sh} runs this same file as a program, with the JDK's source
+ * launcher (no test classpath there), and steers it through a file:
+ *
+ * <pre>
+ *   java src/test/java/dev/jobserver/it/DbProxy.java LISTEN_PORT DB_HOST DB_PORT MODE_FILE
+ * </pre>
+ *
+ * It reads MODE_FILE every 50 ms: {@code open}, {@code down} or {@code frozen} as above; a missing
+ * or unreadable file means open.
  */
 final class DbProxy implements AutoCloseable {
 
@@ -32,12 +44,42 @@ final class DbProxy implements AutoCloseable {
   private volatile boolean closed;
 
   DbProxy(String host, int port) throws IOException {
+    this(0, host, port);
+  }
+
+  /** Listens on this loopback port (0: any free one) for connections to host:port. */
+  DbProxy(int listen, String host, int port) throws IOException {
     this.host = host;
     this.port = port;
-    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this.server = new ServerSocket(listen, 200, InetAddress.getLoopbackAddress());
     Thread accept = new Thread(this::accept, "db-proxy-accept");
     accept.setDaemon(true);
     accept.start();
+  }
+
+  public static void main(String[] args) throws Exception {
+    DbProxy proxy = new DbProxy(Integer.parseInt(args[0]), args[1], Integer.parseInt(args[2]));
+    Path modeFile = Path.of(args[3]);
+    System.out.println("proxy on 127.0.0.1:" + proxy.port() + " -> " + args[1] + ":" + args[2]);
+    Mode current = Mode.OPEN;
+    while (true) {
+      Mode next;
+      try {
+        next = Mode.valueOf(Files.readString(modeFile).trim().toUpperCase());
+      } catch (IOException | IllegalArgumentException e) {
+        next = Mode.OPEN;
+      }
+      if (next != current) {
+        switch (next) {
+          case OPEN -> proxy.open();
+          case FROZEN -> proxy.freeze();
+          case DOWN -> proxy.drop();
+        }
+        current = next;
+        System.out.println(System.currentTimeMillis() + " mode " + next);
+      }
+      Thread.sleep(50);
+    }
   }
 
   /** The port the proxy listens on (loopback). */
