@@ -212,8 +212,10 @@ class OperationsIT {
     }
     // and keeps answering: no broken connection is handed out again
     for (int i = 0; i < 20; i++) {
-      assertEquals(200, app.get("/api/v4/jobs/" + id, ADMIN).status());
-      assertEquals(200, app.get(API + "/jobs?limit=5", ADMIN).status());
+      Http.Reply job = app.get("/api/v4/jobs/" + id, ADMIN);
+      assertEquals(200, job.status(), job.toString());
+      Http.Reply list = app.get(API + "/jobs?limit=5", ADMIN);
+      assertEquals(200, list.status(), list.toString());
     }
     createAndFinish("{\"type\":\"noop\",\"data\":{}}");
     awaitReadiness(200, 15_000);
