@@ -303,6 +303,9 @@ class NativeApiIT extends InServerTest {
     bodies.put("{\"type\":7}", "type:");
     bodies.put("{\"type\":\"noop\",\"data\":\"x\"}", "data:");
     bodies.put("{\"type\":\"noop\",\"data\":{\"n\":1}}", "data.n:");
+    // a lone surrogate (JSON can escape one) cannot be stored as sent: refused, never altered
+    bodies.put("{\"type\":\"noop\",\"data\":{\"a\":\"x\\ud800y\"}}", "data.a: has a lone UTF-16");
+    bodies.put("{\"type\":\"noop\",\"data\":{\"\\udc00\":\"v\"}}", "data: has a key with a lone");
     bodies.put("{\"type\":\"noop\",\"priority\":1000001}", "priority:");
     bodies.put("{\"type\":\"noop\",\"priority\":18446744073709551617}", "priority:");
     bodies.put("{\"type\":\"noop\",\"priority\":0.5}", "priority:");

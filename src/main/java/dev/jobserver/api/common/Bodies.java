@@ -4,6 +4,7 @@ import static dev.jobserver.job.JsonProviders.JSON;
 
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
+import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,7 +14,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 
 /** Reads request bodies with the 1 MiB cap, and parses JSON objects with clear failures. */
 public final class Bodies {
@@ -96,6 +100,34 @@ public final class Bodies {
       }
     }
     return true;
+  }
+
+  /**
+   * A job's {@code data} object as it is stored: every value a string, every key and value kept
+   * exactly, or refused. A lone UTF-16 surrogate (JSON can escape one) has no UTF-8 form, so the
+   * database would store {@code ?} in its place: it is refused, never altered.
+   *
+   * @param refusal makes the API's 400 from the field at fault ({@code data} for a key, {@code
+   *     data.<key>} for a value) and what is wrong with it
+   */
+  public static Map<String, String> stringMap(
+      JsonObject data, BiFunction<String, String, RuntimeException> refusal) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonValue> e : data.entrySet()) {
+      if (!isWellFormed(e.getKey())) {
+        throw refusal.apply("data", "has a key with a lone UTF-16 surrogate (\\ud800-\\udfff)");
+      }
+      String field = "data." + e.getKey();
+      if (e.getValue().getValueType() != JsonValue.ValueType.STRING) {
+        throw refusal.apply(field, "must be a string");
+      }
+      String value = ((JsonString) e.getValue()).getString();
+      if (!isWellFormed(value)) {
+        throw refusal.apply(field, "has a lone UTF-16 surrogate (\\ud800-\\udfff)");
+      }
+      out.put(e.getKey(), value);
+    }
+    return out;
   }
 
   private static final class Buffer extends ByteArrayOutputStream {

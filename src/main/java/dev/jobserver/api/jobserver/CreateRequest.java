@@ -2,6 +2,7 @@ package dev.jobserver.api.jobserver;
 
 import static dev.jobserver.api.jobserver.NativeParams.bad;
 
+import dev.jobserver.api.common.Bodies;
 import dev.jobserver.job.JobIds;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -82,13 +83,7 @@ record CreateRequest(
     if (value.getValueType() != JsonValue.ValueType.OBJECT) {
       throw bad("data: must be an object of string values");
     }
-    for (Map.Entry<String, JsonValue> e : value.asJsonObject().entrySet()) {
-      if (e.getValue().getValueType() != JsonValue.ValueType.STRING) {
-        throw bad("data." + e.getKey() + ": must be a string");
-      }
-      data.put(e.getKey(), ((JsonString) e.getValue()).getString());
-    }
-    return data;
+    return Bodies.stringMap(value.asJsonObject(), (field, problem) -> bad(field + ": " + problem));
   }
 
   /**

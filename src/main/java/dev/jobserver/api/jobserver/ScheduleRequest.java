@@ -64,19 +64,6 @@ final class ScheduleRequest {
     if (v.getValueType() != JsonValue.ValueType.OBJECT) {
       throw new InvalidScheduleException("data", "must be an object of string values");
     }
-    for (Map.Entry<String, JsonValue> e : v.asJsonObject().entrySet()) {
-      if (!Bodies.isWellFormed(e.getKey())) {
-        throw new InvalidScheduleException("data", "a key has a lone UTF-16 surrogate");
-      }
-      if (e.getValue().getValueType() != JsonValue.ValueType.STRING) {
-        throw new InvalidScheduleException("data." + e.getKey(), "must be a string");
-      }
-      String value = ((JsonString) e.getValue()).getString();
-      if (!Bodies.isWellFormed(value)) {
-        throw new InvalidScheduleException("data." + e.getKey(), "has a lone UTF-16 surrogate");
-      }
-      data.put(e.getKey(), value);
-    }
-    return data;
+    return Bodies.stringMap(v.asJsonObject(), InvalidScheduleException::new);
   }
 }

@@ -198,21 +198,10 @@ public class MattermostJobsResource {
       if (dataValue.getValueType() != JsonValue.ValueType.OBJECT) {
         throw invalidBodyParam("job", "data must be an object of string values");
       }
-      for (Map.Entry<String, JsonValue> e : dataValue.asJsonObject().entrySet()) {
-        if (!Bodies.isWellFormed(e.getKey())) {
-          throw invalidBodyParam(
-              "job", "a key of data has a lone UTF-16 surrogate (\\ud800-\\udfff)");
-        }
-        if (e.getValue().getValueType() != JsonValue.ValueType.STRING) {
-          throw invalidBodyParam("job", "data." + e.getKey() + " must be a string");
-        }
-        String value = ((JsonString) e.getValue()).getString();
-        if (!Bodies.isWellFormed(value)) {
-          throw invalidBodyParam(
-              "job", "data." + e.getKey() + " has a lone UTF-16 surrogate (\\ud800-\\udfff)");
-        }
-        data.put(e.getKey(), value);
-      }
+      data =
+          Bodies.stringMap(
+              dataValue.asJsonObject(),
+              (field, problem) -> invalidBodyParam("job", field + " " + problem));
     }
     int priority = MattermostParams.priority(body.get("priority"));
     long runAt = CreateExtensions.runAt(body.get("run_at"));

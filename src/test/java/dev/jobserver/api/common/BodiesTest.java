@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jakarta.json.Json;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class BodiesTest {
@@ -18,6 +20,40 @@ class BodiesTest {
     byte[] over = new byte[Bodies.MAX_BYTES + 1];
     assertThrows(
         Bodies.BodyTooLargeException.class, () -> Bodies.read(new ByteArrayInputStream(over)));
+  }
+
+  @Test
+  void dataIsKeptExactlyOrRefusedNamingTheField() {
+    String kept = "\uD83D\uDE00 \u0000 \u202E \r\n \"q\" \uFFFF";
+    assertEquals(
+        Map.of("a", kept, "", "empty key", "\uD800\uDC00", "astral key"),
+        Bodies.stringMap(
+            Json.createObjectBuilder()
+                .add("a", kept)
+                .add("", "empty key")
+                .add("\uD800\uDC00", "astral key")
+                .build(),
+            (field, problem) -> new IllegalStateException(field + " " + problem)));
+    assertEquals(
+        "data.a has a lone UTF-16 surrogate (\\ud800-\\udfff)", refusal("{\"a\":\"x\\ud800y\"}"));
+    assertEquals(
+        "data.a has a lone UTF-16 surrogate (\\ud800-\\udfff)", refusal("{\"a\":\"\\udc00\"}"));
+    assertEquals(
+        "data has a key with a lone UTF-16 surrogate (\\ud800-\\udfff)",
+        refusal("{\"\\ud83d\":\"v\"}"));
+    assertEquals("data.n must be a string", refusal("{\"n\":1}"));
+    assertEquals("data.o must be a string", refusal("{\"o\":{}}"));
+  }
+
+  private static String refusal(String data) {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Bodies.stringMap(
+                    Bodies.jsonObject(data).orElseThrow(),
+                    (field, problem) -> new IllegalArgumentException(field + " " + problem)));
+    return e.getMessage();
   }
 
   @Test
