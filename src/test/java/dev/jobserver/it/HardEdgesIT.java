@@ -6,7 +6,6 @@ import static dev.jobserver.it.ItSupport.await;
 import static dev.jobserver.it.ItSupport.create;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -28,14 +27,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -555,7 +552,7 @@ class HardEdgesIT extends InServerTest {
     ProcessHandle.current()
         .descendants()
         .filter(p -> p.info().commandLine().orElse("").contains("payara-micro"))
-        .forEach(p -> candidates.add(listeningPorts(p.pid())));
+        .forEach(p -> candidates.add(ItSupport.listeningPorts(p.pid())));
     Set<Integer> ports =
         candidates.stream()
             .filter(s -> s.contains(http))
@@ -564,43 +561,5 @@ class HardEdgesIT extends InServerTest {
                 () -> fail("no Payara Micro process listens on " + http + ": " + candidates));
     // before: Hazelcast's *:6900 too, although started with --nocluster
     assertEquals(Set.of(http), ports);
-  }
-
-  /** TCP ports in LISTEN and bound UDP ports of a process, from /proc. */
-  private static Set<Integer> listeningPorts(long pid) {
-    Set<String> inodes = new HashSet<>();
-    try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-      for (Path fd : fds.toList()) {
-        try {
-          String link = Files.readSymbolicLink(fd).toString();
-          if (link.startsWith("socket:[")) {
-            inodes.add(link.substring(8, link.length() - 1));
-          }
-        } catch (IOException gone) {
-          // closed while we looked
-        }
-      }
-    } catch (IOException e) {
-      return Set.of();
-    }
-    Set<Integer> ports = new HashSet<>();
-    for (String table : List.of("tcp", "tcp6", "udp", "udp6")) {
-      List<String> lines;
-      try {
-        lines = Files.readAllLines(Path.of("/proc/net", table));
-      } catch (IOException e) {
-        continue;
-      }
-      for (String line : lines.subList(1, lines.size())) {
-        String[] f = line.trim().split("\\s+");
-        boolean listening = table.startsWith("udp") || f[3].equals("0A");
-        if (listening && inodes.contains(f[9])) {
-          String local = f[1];
-          ports.add(Integer.parseInt(local.substring(local.indexOf(':') + 1), 16));
-        }
-      }
-    }
-    assertNotNull(ports);
-    return ports;
   }
 }

@@ -4,7 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import jakarta.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /** Shared steps of the in-server tests. */
 public final class ItSupport {
@@ -51,5 +58,42 @@ public final class ItSupport {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** TCP ports in LISTEN and bound UDP ports of a process, from /proc. */
+  public static Set<Integer> listeningPorts(long pid) {
+    Set<String> inodes = new HashSet<>();
+    try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+      for (Path fd : fds.toList()) {
+        try {
+          String link = Files.readSymbolicLink(fd).toString();
+          if (link.startsWith("socket:[")) {
+            inodes.add(link.substring(8, link.length() - 1));
+          }
+        } catch (IOException gone) {
+          // closed while we looked
+        }
+      }
+    } catch (IOException e) {
+      return Set.of();
+    }
+    Set<Integer> ports = new HashSet<>();
+    for (String table : List.of("tcp", "tcp6", "udp", "udp6")) {
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(Path.of("/proc/net", table));
+      } catch (IOException e) {
+        continue;
+      }
+      for (String line : lines.subList(1, lines.size())) {
+        String[] f = line.trim().split("\\s+");
+        boolean listening = table.startsWith("udp") || f[3].equals("0A");
+        if (listening && inodes.contains(f[9])) {
+          String local = f[1];
+          ports.add(Integer.parseInt(local.substring(local.indexOf(':') + 1), 16));
+        }
+      }
+    }
+    return ports;
   }
 }

@@ -12,11 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jboss.shrinkwrap.api.exporter.ZipExporter;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -34,6 +36,7 @@ class OperationsIT {
   private static final String API = "/api/jobserver/v1";
   private static DbProxy proxy;
   private static Process server;
+  private static int port;
   private static Path log;
   private static Http root;
   private static Http app;
@@ -52,7 +55,6 @@ class OperationsIT {
 
     File war = new File("target/operations-it.war");
     Deployments.war().as(ZipExporter.class).exportTo(war, true);
-    int port;
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       port = s.getLocalPort();
     }
@@ -64,7 +66,12 @@ class OperationsIT {
             "-Xmx768m",
             "-jar",
             System.getProperty("payara.microJar", "target/payara-micro.jar"),
+            // the flag an operator might reach for; the pre-boot file must keep Hazelcast off
+            // anyway
             "--nocluster",
+            "--disablephonehome",
+            "--prebootcommandfile",
+            "src/main/payara/pre-boot-commands.txt",
             "--port",
             Integer.toString(port),
             "--deploy",
@@ -147,8 +154,59 @@ class OperationsIT {
     }
   }
 
+  /**
+   * Started with {@code --nocluster} (which cancels {@code --nohazelcast}), the server still
+   * listens on its HTTP port only: the pre-boot file switches the data grid off (before: Hazelcast
+   * on {@code *:6900}).
+   */
+  @Test
+  @Order(0)
+  void startedWithNoclusterItListensOnItsHttpPortOnly() {
+    Assumptions.assumeTrue(
+        Files.isReadable(Path.of("/proc/net/tcp")), "reads sockets from /proc (Linux)");
+    assertEquals(Set.of(port), ItSupport.listeningPorts(server.pid()));
+  }
+
+  /**
+   * A loop of requests with malformed bearer tokens leaves a few one-line records in the server's
+   * log, no stack traces (before: some 55 lines each). Read in the log of a real server, since the
+   * records come from Payara's own token store.
+   */
   @Test
   @Order(3)
+  void aLoopOfMalformedTokensLeavesAFewLinesAndNoStackTraceInTheLog() throws Exception {
+    // the last element of the split is the line being written (or empty): read again from it
+    int before = Math.max(0, logLines().size() - 1);
+    for (int i = 0; i < 200; i++) {
+      Http.Reply r = app.get("/api/v4/jobs?per_page=1", "not-a-jwt." + i);
+      assertEquals(401, r.status(), r.toString());
+    }
+    List<String> added = List.of();
+    long refused = 0;
+    for (long deadline = System.currentTimeMillis() + 10_000;
+        refused == 0 && System.currentTimeMillis() < deadline; ) {
+      ItSupport.sleep(250);
+      List<String> all = logLines();
+      added = all.subList(before, all.size());
+      refused = added.stream().filter(l -> l.contains("Bearer token refused")).count();
+    }
+    ItSupport.sleep(500);
+    List<String> all = logLines();
+    added = all.subList(before, all.size());
+    refused = added.stream().filter(l -> l.contains("Bearer token refused")).count();
+    // 20 a minute: 40 if the loop straddles the end of a minute
+    assertTrue(refused >= 1 && refused <= 40, refused + " lines for 200 refusals:\n" + added);
+    List<String> frames = added.stream().filter(l -> l.matches("^\\s+at \\S+\\(.*")).toList();
+    assertEquals(List.of(), frames, "stack frames in the log");
+  }
+
+  private static List<String> logLines() throws java.io.IOException {
+    return List.of(
+        Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1).split("\n", -1));
+  }
+
+  @Test
+  @Order(4)
   void readinessGoesDownWhileTheDatabaseDoesNotAnswerAndUpWhenItDoes() {
     try {
       proxy.freeze();
@@ -177,7 +235,7 @@ class OperationsIT {
    * out no connection that was cut (it used to, for minutes: "This connection has been closed").
    */
   @Test
-  @Order(4)
+  @Order(5)
   void whileTheDatabaseIsDownRequestsAnswer503FastAndTheInstanceRecoversByItself() {
     String id = createAndFinish("{\"type\":\"noop\",\"data\":{}}");
     try {

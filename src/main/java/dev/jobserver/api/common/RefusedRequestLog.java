@@ -18,7 +18,8 @@ import java.util.logging.Logger;
  * URI its decoder cannot read, such as {@code %zz}) with a full stack trace: about 55 lines per
  * request, so a loop of bad requests fills the disk. This condenses such records to one line each
  * (what was wrong, no stack), at most {@value #LINES_PER_MINUTE} a minute; the rest are counted and
- * the count is logged with the next line that goes out.
+ * the count is logged with the next line that goes out. The same rate holds for the tokens that
+ * this application refuses itself against an IdP's keys ({@link #TOKEN_HANDLER}).
  *
  * <p>The same for Payara's connection pool while the database cannot be reached: every failed
  * attempt to get or make a connection (each request, each engine loop's retry) is logged by up to
@@ -32,6 +33,13 @@ public class RefusedRequestLog implements ServletContextListener {
   static final String JWT_STORE =
       "fish.payara.microprofile.jwtauth.eesecurity.SignedJWTIdentityStore";
   static final String WEB_CORE = "jakarta.enterprise.web.core";
+
+  /**
+   * Refuses tokens itself when an IdP's keys are used (JOBSERVER_OIDC_*): one line each already.
+   */
+  static final String TOKEN_HANDLER = "dev.jobserver.security.TokenIdentityStoreHandler";
+
+  static final String TOKEN_REFUSED = "Bearer token refused";
   static final int LINES_PER_MINUTE = 20;
   static final int POOL_LINES_PER_MINUTE = 6;
 
@@ -54,10 +62,16 @@ public class RefusedRequestLog implements ServletContextListener {
   // the filter
   private static final Logger JWT_STORE_LOGGER = Logger.getLogger(JWT_STORE);
   private static final Logger WEB_CORE_LOGGER = Logger.getLogger(WEB_CORE);
+  private static final Logger TOKEN_HANDLER_LOGGER = Logger.getLogger(TOKEN_HANDLER);
 
   @Override
   public void contextInitialized(ServletContextEvent event) {
-    install(JWT_STORE_LOGGER, "Bearer token refused", r -> r.getThrown() != null, Level.INFO);
+    install(JWT_STORE_LOGGER, TOKEN_REFUSED, r -> r.getThrown() != null, Level.INFO);
+    install(
+        TOKEN_HANDLER_LOGGER,
+        TOKEN_REFUSED,
+        r -> String.valueOf(r.getMessage()).startsWith(TOKEN_REFUSED),
+        Level.INFO);
     // Payara says SEVERE, but it is the client's request that is wrong, not the server
     install(WEB_CORE_LOGGER, "Request refused", RefusedRequestLog::isUnreadableUri, Level.WARNING);
     install(
@@ -83,7 +97,8 @@ public class RefusedRequestLog implements ServletContextListener {
   @Override
   public void contextDestroyed(ServletContextEvent event) {
     // the filters are of this application's class loader: take them off the server's loggers
-    for (Logger logger : List.of(JWT_STORE_LOGGER, WEB_CORE_LOGGER, EJB_CONTAINER_LOGGER)) {
+    for (Logger logger :
+        List.of(JWT_STORE_LOGGER, TOKEN_HANDLER_LOGGER, WEB_CORE_LOGGER, EJB_CONTAINER_LOGGER)) {
       if (logger.getFilter() instanceof OneLine mine) {
         logger.setFilter(mine.previous);
       }
@@ -179,7 +194,7 @@ public class RefusedRequestLog implements ServletContextListener {
       }
       String why =
           r.getThrown() != null ? cause(r.getThrown()) : oneLine(MESSAGES.formatMessage(r));
-      r.setMessage(label + ": " + why + note);
+      r.setMessage((why.startsWith(label) ? why : label + ": " + why) + note);
       r.setParameters(null);
       r.setResourceBundle(null);
       r.setResourceBundleName(null);

@@ -101,6 +101,37 @@ class RefusedRequestLogTest {
     assertTrue(last.startsWith("Bearer token refused: ParseException: later (980 more"), last);
   }
 
+  /**
+   * Against an IdP's keys the application refuses tokens itself, one line each: those lines keep to
+   * the same rate (before: one INFO line per request, however many).
+   */
+  @Test
+  void tokensRefusedAgainstAnIdpsKeysAreTwentyLinesAMinuteToo() {
+    Logger logger =
+        Logger.getLogger(dev.jobserver.security.TokenIdentityStoreHandler.class.getName());
+    assertEquals(RefusedRequestLog.TOKEN_HANDLER, logger.getName());
+    Capture c = capture(logger);
+    RefusedRequestLog listener = new RefusedRequestLog();
+    listener.contextInitialized(null);
+    try {
+      for (int i = 0; i < 100; i++) {
+        // as TokenIdentityStoreHandler logs a refusal
+        logger.log(Level.INFO, "Bearer token refused: {0}", "the signature does not verify\n" + i);
+      }
+      assertEquals(
+          RefusedRequestLog.LINES_PER_MINUTE, c.records.size(), "100 refusals, one minute");
+      assertEquals(
+          "Bearer token refused: the signature does not verify 0", c.records.get(0).getMessage());
+      logger.info("an ordinary line");
+      assertEquals("an ordinary line", c.records.get(c.records.size() - 1).getMessage());
+    } finally {
+      listener.contextDestroyed(null);
+      logger.removeHandler(c);
+      logger.setUseParentHandlers(true);
+    }
+    assertNull(logger.getFilter(), "taken off when the application goes");
+  }
+
   @Test
   void anUnreadableRequestUriIsAWarningOfOneLine() {
     Logger logger = Logger.getLogger(RefusedRequestLog.WEB_CORE);
