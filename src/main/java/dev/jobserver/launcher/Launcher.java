@@ -230,7 +230,15 @@ public final class Launcher {
       String raw;
       while ((raw = in.readLine()) != null) {
         String line = ServerOutput.plain(raw);
-        log.line(line);
+        IOException unwritten = log.append(line); // never stops reading: Payara would block
+        if (unwritten != null) {
+          System.err.println(
+              "Cannot write "
+                  + logFile
+                  + " ("
+                  + unwritten.getMessage()
+                  + "): the server goes on; its output is counted, not written, until it can be");
+        }
         output.accept(line);
         synchronized (tail) {
           tail.addLast(line);

@@ -2,8 +2,12 @@ package dev.jobserver.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.FilterOutputStream;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,5 +56,64 @@ class RotatingLogTest {
     assertEquals("y".repeat(99) + "\n", Files.readString(file));
     assertEquals("x".repeat(950) + "\n", Files.readString(dir.resolve("server.log.1")));
     assertFalse(Files.exists(dir.resolve("server.log.2")));
+  }
+
+  /**
+   * While the disk is full the lines are dropped and counted, nothing is thrown (the reader of the
+   * server's output must go on, or Payara blocks on its pipe), and the first failure of a run is
+   * handed back once; when the disk has room again the line cut short is ended, the count is
+   * written, then the lines.
+   */
+  @Test
+  void aFullDiskDropsAndCountsLinesAndWritingResumesWhenThereIsRoom(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("server.log");
+    boolean[] full = {false};
+    boolean[] cut = {false};
+    RotatingLog.Opener opener =
+        f ->
+            new FilterOutputStream(
+                Files.newOutputStream(
+                    f,
+                    java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND)) {
+              @Override
+              public void write(byte[] b, int off, int len) throws IOException {
+                if (full[0]) {
+                  // the first write that fails gets three bytes out: a line cut short
+                  if (!cut[0]) {
+                    cut[0] = true;
+                    out.write(b, off, Math.min(3, len));
+                  }
+                  throw new IOException("No space left on device");
+                }
+                out.write(b, off, len);
+              }
+
+              @Override
+              public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+              }
+            };
+    try (RotatingLog log = new RotatingLog(file, 1_000_000, 2, opener)) {
+      assertNull(log.append("before"));
+      full[0] = true;
+      IOException first = log.append("lost 1");
+      assertNotNull(first, "the first line that cannot be written is reported");
+      assertEquals("No space left on device", first.getMessage());
+      for (int i = 2; i <= 5; i++) {
+        assertNull(log.append("lost " + i), "reported once a run");
+      }
+      full[0] = false;
+      assertNull(log.append("after"));
+    }
+    assertEquals(
+        List.of(
+            "before",
+            "los",
+            "(5 lines of the server's output could not be written to this log: No space left on"
+                + " device)",
+            "after"),
+        Files.readAllLines(file));
   }
 }
