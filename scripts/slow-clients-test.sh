@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Slow and greedy clients against one instance on PostgreSQL with a 384 MB heap (-Xmx384m):
-#  (a) 60 clients ask for multi-megabyte answers (the v1 list, a v4 page of 200 jobs of 1 MB, a
-#      32 MiB download) and stop reading. Meanwhile creates, reads and small lists must answer as
-#      before (each under LIMIT_MS, 1 s), and no connection may sit in an open transaction.
+#  (a) 60 clients ask for multi-megabyte lists (half the v1 list, half a v4 page of 200 jobs of
+#      1 MB) and 20 more for a 32 MiB download, and stop reading: more than the pool's 48
+#      connections, so a reader that held one would starve the rest. Meanwhile creates, reads and
+#      small lists must answer as before (each under LIMIT_MS, 1 s), and no connection may sit in
+#      an open transaction.
 #  (b) 12 clients read GET /api/v4/jobs?per_page=200 of 1 MB jobs at once, ROUNDS times: every
 #      answer must be 200 and a whole array of 200 jobs, and the server must not run out of heap.
 # Prints the figures, then PASSED or FAILED; exits non-zero on failure.
@@ -16,7 +18,8 @@ DB=${DB:-jobserver_slow}
 PORT=${PORT:-8291}
 JOBS=${JOBS:-240}            # jobs of DATA_CHARS characters of data each
 DATA_CHARS=${DATA_CHARS:-1000000}
-STALLED=${STALLED:-60}       # clients that stop reading, a third on each kind of answer
+STALLED=${STALLED:-60}       # list readers that stop reading, half on each list
+DOWNLOADS=${DOWNLOADS:-20}   # download readers that stop reading
 LIMIT_MS=${LIMIT_MS:-1000}   # what a create or a read may take while they stall
 ROUNDS=${ROUNDS:-3}
 work=target/slow-clients
@@ -80,17 +83,19 @@ probe() { # label
   fi
 }
 
-echo "--- (a) $STALLED clients that stop reading"
+echo "--- (a) $((STALLED + DOWNLOADS)) clients that stop reading ($STALLED lists, $DOWNLOADS downloads)"
 probe "before (warm-up)" >/dev/null || true
 probe "before" || { echo "FAIL: calls were slow or failed before any client stalled"; fail=1; }
-third=$((STALLED / 3))
+half=$((STALLED / 2))
 java scripts/slow-clients/SlowClients.java stall localhost "$PORT" "$TOKEN" 600 \
-  "$third:/api/v1/jobs" "$third:/api/v4/jobs?per_page=200&job_type=sleep" \
-  "$((STALLED - 2 * third)):/api/v4/jobs/$download_id/download" > "$work/stall.txt" 2>&1 &
+  "$half:/api/v1/jobs" "$((STALLED - half)):/api/v4/jobs?per_page=200&job_type=sleep" \
+  "$DOWNLOADS:/api/v4/jobs/$download_id/download" > "$work/stall.txt" 2>&1 &
 staller=$!
 instance_pids+=("$staller")
 for _ in $(seq 1 60); do grep -q '^stalled' "$work/stall.txt" && break; sleep 0.5; done
 cat "$work/stall.txt"
+grep -qx "stalled $((STALLED + DOWNLOADS)) clients" "$work/stall.txt" \
+  || { echo "FAIL: the clients did not all stall: the test did not test it"; fail=1; }
 sleep 5 # every answer has begun and waits on its client
 in_tx=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$DB' AND state LIKE 'idle in transaction%'")
 conns=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$DB' AND application_name = 'node-slow'")

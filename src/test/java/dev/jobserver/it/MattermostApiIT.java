@@ -395,6 +395,31 @@ class MattermostApiIT extends InServerTest {
     Db.update("DELETE FROM job WHERE create_at = ?", at);
   }
 
+  /**
+   * A listed job is the same JSON as the job read alone, data and all (lists copy it as stored).
+   */
+  @Test
+  void aListedJobIsTheJobReadAlone() {
+    String data =
+        "{\"quote\":\"\\\"q\\\" \\\\ /\",\"\":\"empty key\",\"nul\":\"a\\u0000b\","
+            + "\"emoji\":\"\\ud83d\\ude00\",\"crlf\":\"1\\r\\n2\"}";
+    JsonObject created = ItSupport.create(http, "noop", data);
+    String id = created.getString("id");
+    JsonObject alone = http.get("/api/v4/jobs/" + id, ADMIN).json();
+    JsonObject listed =
+        http.get("/api/v4/jobs?per_page=200", ADMIN).array().stream()
+            .map(JsonValue::asJsonObject)
+            .filter(j -> j.getString("id").equals(id))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(id + " not listed"));
+    assertEquals(alone.getJsonObject("data"), listed.getJsonObject("data"));
+    assertEquals("\"q\" \\ /", listed.getJsonObject("data").getString("quote"));
+    assertEquals("a\u0000b", listed.getJsonObject("data").getString("nul"));
+    assertEquals(alone.keySet(), listed.keySet());
+    assertEquals(alone.getString("type"), listed.getString("type"));
+    assertEquals(alone.getInt("priority"), listed.getInt("priority"));
+  }
+
   @Test
   void perPageIsCappedAt200() {
     long at = System.currentTimeMillis() - 86_400_000L;

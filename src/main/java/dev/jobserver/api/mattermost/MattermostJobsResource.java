@@ -4,7 +4,6 @@ import static dev.jobserver.api.mattermost.MattermostErrors.invalidBodyParam;
 import static dev.jobserver.api.mattermost.MattermostErrors.invalidStatus;
 import static dev.jobserver.api.mattermost.MattermostErrors.invalidUrlParam;
 import static dev.jobserver.api.mattermost.MattermostErrors.notFound;
-import static dev.jobserver.job.JsonProviders.JSON;
 
 import dev.jobserver.api.common.ApiException;
 import dev.jobserver.api.common.Bodies;
@@ -32,7 +31,6 @@ import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
-import jakarta.json.stream.JsonGenerator;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -48,8 +46,12 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.core.StreamingOutput;
+import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,11 +144,20 @@ public class MattermostJobsResource {
     List<JobRecord> first = pages.next(); // a failure to read answers before the body begins
     StreamingOutput body =
         out -> {
-          try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartArray();
-            pages.forEach(first, job -> MattermostJobView.write(g, job));
-            g.writeEnd();
-          }
+          Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 8192);
+          w.write('[');
+          boolean[] more = {false};
+          pages.forEach(
+              first,
+              job -> {
+                if (more[0]) {
+                  w.write(',');
+                }
+                more[0] = true;
+                MattermostJobView.write(w, job);
+              });
+          w.write(']');
+          w.flush();
         };
     return Response.ok(body, MediaType.APPLICATION_JSON).build();
   }
