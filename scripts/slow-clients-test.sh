@@ -96,8 +96,15 @@ for _ in $(seq 1 60); do grep -q '^stalled' "$work/stall.txt" && break; sleep 0.
 cat "$work/stall.txt"
 grep -qx "stalled $((STALLED + DOWNLOADS)) clients" "$work/stall.txt" \
   || { echo "FAIL: the clients did not all stall: the test did not test it"; fail=1; }
-sleep 5 # every answer has begun and waits on its client
-in_tx=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$DB' AND state LIKE 'idle in transaction%'")
+# every answer has begun and waits on its client: the server's last page reads are done (a page
+# being read shows as idle in a transaction between fetches), up to 30 s
+sleep 5
+for _ in $(seq 1 50); do
+  in_tx=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$DB' AND state LIKE 'idle in transaction%'")
+  [ "$in_tx" = 0 ] && break
+  sleep 0.5
+done
+sleep 1
 conns=$(sql "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$DB' AND application_name = 'node-slow'")
 echo "while they stall: $conns connections of the server's pool open, $in_tx idle in a transaction"
 probe "while they stall" || { echo "FAIL: creates or reads were slow or failed while clients stalled"; fail=1; }
