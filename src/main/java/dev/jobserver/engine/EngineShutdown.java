@@ -136,6 +136,15 @@ final class EngineShutdown {
     }
   }
 
+  /**
+   * Loads now what the shutdown uses and nothing else does before it: the server closes the WAR's
+   * class loader before the shutdown runs, and a class loaded only then is not found.
+   */
+  void prepare() {
+    alive(List.of()).addAll(recorder.held());
+    Run.StopReason.values();
+  }
+
   /** How long runs still alive after the grace are waited for, their leases kept. */
   static final long AFTER_GRACE_MILLIS = 30_000;
 

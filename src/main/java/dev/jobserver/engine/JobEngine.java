@@ -195,6 +195,7 @@ public class JobEngine {
             instanceId,
             actor);
     prepareShutdownPath(direct, directInstances, log);
+    shutdown.prepare();
     loops.forEach(EngineLoop::start);
     shutdownHook = new Thread(shutdown::run, "jobserver-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
