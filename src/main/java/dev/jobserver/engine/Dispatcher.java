@@ -5,7 +5,9 @@ import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ResultStore;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -136,18 +138,19 @@ final class Dispatcher {
   }
 
   /**
-   * Reserves up to {@code room} due jobs and hands them to the workers. Types with a concurrency
-   * limit are claimed by themselves, each at most up to its free slots, so that the claim itself
-   * keeps the limit (nothing is claimed only to be given back); they are looked at only when the
-   * other types leave room.
+   * Reserves up to {@code room} due jobs, in priority order across all types, and hands them to the
+   * workers. A type with a concurrency limit takes part with its free slots here, so the claim
+   * itself keeps the limit (nothing is claimed only to be given back) and a type at its limit is
+   * skipped, never waited for.
    *
    * @return how many were claimed
    */
   int claim(int room) throws SQLException {
-    List<String> limited = new ArrayList<>();
+    Map<String, Integer> limited = new LinkedHashMap<>();
     for (JobHandler h : types.all()) {
-      if (h.settings().maxConcurrent() > 0) {
-        limited.add(h.type());
+      int max = h.settings().maxConcurrent();
+      if (max > 0) {
+        limited.put(h.type(), Math.max(0, max - runs.ofType(h.type())));
       }
     }
     // a job whose earlier run is still alive here (requeued, stopped, not yet returned) waits
@@ -158,20 +161,8 @@ final class Dispatcher {
       }
     }
     long now = clock.millis();
-    long leaseUntil = now + settings.leaseMillis();
     List<ClaimedJob> claimed =
-        new ArrayList<>(
-            store.get().reserve(owner, room, now, leaseUntil, null, limited, stillRunning));
-    for (String type : limited) {
-      int free =
-          Math.min(
-              room - claimed.size(),
-              types.handler(type).settings().maxConcurrent() - runs.ofType(type));
-      if (free > 0) {
-        claimed.addAll(
-            store.get().reserve(owner, free, now, leaseUntil, type, List.of(), stillRunning));
-      }
-    }
+        store.get().reserve(owner, room, now, now + settings.leaseMillis(), limited, stillRunning);
     List<Run> toStart = new ArrayList<>();
     List<String> giveUp = new ArrayList<>();
     for (ClaimedJob job : claimed) {

@@ -1,9 +1,10 @@
 package dev.jobserver.engine;
 
 import dev.jobserver.store.JobStore;
-import dev.jobserver.store.RunOutcome;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,9 +38,6 @@ final class EngineShutdown {
   private final AtomicBoolean started = new AtomicBoolean();
   private final CountDownLatch done = new CountDownLatch(1);
 
-  /** Set once the grace period begins: workers then write their own outcomes. */
-  private volatile boolean closing;
-
   EngineShutdown(
       EngineSettings settings,
       EngineClock clock,
@@ -69,23 +67,14 @@ final class EngineShutdown {
     this.actor = actor;
   }
 
-  /** Whether outcomes are now written by the workers themselves (see {@link #recordNow}). */
-  boolean closing() {
-    return closing;
-  }
-
   /**
-   * Writes an outcome at once, on the calling worker: while shutting down the server ends the JVM
-   * as soon as the last job thread returns, so nothing may wait for the recorder.
+   * Outcomes keep going through the recorder, in the order they were queued (a run's start before
+   * its end), written here every few milliseconds: the workers do not return to the server before
+   * the hand-back is written ({@link WorkerPool#stop}), so the JVM waits for them. The leases of
+   * the runs are kept through the grace, however long it is; a run still alive after it is handed
+   * back with its lease kept until its thread returns (or the process ends and the lease expires),
+   * so that no instance starts the job again while it runs here.
    */
-  void recordNow(RunOutcome outcome) {
-    try {
-      store.get().finish(owner, List.of(outcome), actor);
-    } catch (Throwable e) {
-      log.write("engine " + owner + ": recording the outcome of " + outcome.jobId() + " failed", e);
-    }
-  }
-
   void run() {
     if (!started.compareAndSet(false, true)) {
       awaitDone();
@@ -93,25 +82,30 @@ final class EngineShutdown {
     }
     try {
       useDirectStore.run();
-      closing = true;
       stopParts.run();
       for (EngineLoop loop : loops) {
         loop.stop();
       }
-      pool.stop(done, settings.shutdownGraceMillis() + 30_000);
+      pool.stop(done, settings.shutdownGraceMillis() + 2 * AFTER_GRACE_MILLIS);
+      nextLease = clock.nanos();
       List<Run> unstarted = pool.takeAllWaiting();
       long deadline = clock.nanos() + settings.shutdownGraceMillis() * 1_000_000L;
       while (runs.inHand() > unstarted.size() && clock.nanos() - deadline < 0) {
         flushRecorder();
+        keepLeases(Set.of());
         sleep(20);
       }
-      // Write first, stop the runs after: the server's own shutdown waits for the job threads and
-      // ends the JVM as soon as the last one returns.
       List<Run> left = new ArrayList<>(runs.all());
       for (Run run : left) {
         runner.disown(run); // whatever it returns from now on is not recorded
+        run.stopReason = Run.StopReason.SHUTDOWN;
+        Thread t = run.thread;
+        if (t != null) {
+          t.interrupt();
+        }
       }
       flushRecorder();
+      Set<String> alive = alive(left);
       try {
         List<String> ids = new ArrayList<>();
         for (Run run : left) {
@@ -119,7 +113,9 @@ final class EngineShutdown {
         }
         // started runs go back to PENDING with an event; reservations are given up quietly
         int handed =
-            store.get().handBack(owner, ids, actor, "handed back: the instance is shutting down");
+            store
+                .get()
+                .handBack(owner, ids, alive, actor, "handed back: the instance is shutting down");
         log.write(
             "engine "
                 + owner
@@ -127,26 +123,94 @@ final class EngineShutdown {
                 + handed
                 + " unfinished jobs handed back ("
                 + unstarted.size()
-                + " never started)",
+                + " never started, "
+                + alive.size()
+                + " still running after the interrupt)",
             null);
       } catch (Throwable e) {
         log.write("engine " + owner + ": handing jobs back failed; their leases will expire", e);
       }
-      for (Run run : left) {
-        run.stopReason = Run.StopReason.SHUTDOWN;
-        Thread t = run.thread;
-        if (t != null) {
-          t.interrupt();
-        }
-      }
+      awaitReturns(left, alive);
     } finally {
       done.countDown();
     }
   }
 
+  /**
+   * Loads now what the shutdown uses and nothing else does before it: the server closes the WAR's
+   * class loader before the shutdown runs, and a class loaded only then is not found.
+   */
+  void prepare() {
+    alive(List.of()).addAll(recorder.held());
+    Run.StopReason.values();
+  }
+
+  /** How long runs still alive after the grace are waited for, their leases kept. */
+  static final long AFTER_GRACE_MILLIS = 30_000;
+
+  /**
+   * Keeps the leases of the runs still alive after the hand-back until their threads return, and
+   * gives up each job as its thread returns (at most {@link #AFTER_GRACE_MILLIS}).
+   */
+  private void awaitReturns(List<Run> left, Set<String> alive) {
+    long until = clock.nanos() + AFTER_GRACE_MILLIS * 1_000_000L;
+    Set<String> waiting = new HashSet<>(alive);
+    while (true) {
+      Set<String> returned = new HashSet<>(waiting);
+      returned.removeAll(alive(left));
+      try {
+        flushRecorder();
+        store.get().release(owner, returned);
+        waiting.removeAll(returned);
+        if (waiting.isEmpty() || clock.nanos() - until >= 0) {
+          return;
+        }
+        keepLeases(waiting);
+      } catch (Throwable e) {
+        log.write("engine " + owner + ": keeping the leases of stopped runs failed", e);
+        return;
+      }
+      sleep(20);
+    }
+  }
+
+  private static Set<String> alive(List<Run> runs) {
+    Set<String> ids = new HashSet<>();
+    for (Run run : runs) {
+      if (run.thread != null) {
+        ids.add(run.job.id());
+      }
+    }
+    return ids;
+  }
+
+  private long nextLease;
+
+  /**
+   * Extends the leases of this instance's runs and of {@code more}, every third of a lease, as the
+   * heartbeat did before it stopped: a grace longer than a lease must not let them expire.
+   */
+  private void keepLeases(Set<String> more) {
+    long now = clock.nanos();
+    if (now - nextLease < 0) {
+      return;
+    }
+    nextLease = now + settings.leaseMillis() / 3 * 1_000_000L;
+    Set<String> ids = new HashSet<>(more);
+    ids.addAll(recorder.held());
+    for (Run run : runs.all()) {
+      ids.add(run.job.id());
+    }
+    try {
+      store.get().extendLeases(owner, ids, clock.millis() + settings.leaseMillis());
+    } catch (Throwable e) {
+      log.write("engine " + owner + ": extending leases failed", e);
+    }
+  }
+
   void awaitDone() {
     try {
-      done.await(settings.shutdownGraceMillis() + 30_000, TimeUnit.MILLISECONDS);
+      done.await(settings.shutdownGraceMillis() + 2 * AFTER_GRACE_MILLIS, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -6,21 +6,23 @@ import dev.jobserver.store.ProgressUpdate;
 import dev.jobserver.store.RunState;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * The heartbeat of this instance's runs, every tick: writes their progress, stops the runs whose
  * jobs were canceled or requeued (read back in one query) or that ran past their type's timeout,
- * gives back runs that waited too long for a worker, and extends the leases of all its jobs in one
- * statement every third of a lease. When to extend is decided on the monotonic clock, so that a
- * wall clock set back cannot pause the extensions; the lease values are wall-clock times, shared
- * with the other instances.
+ * gives back runs that waited too long for a worker, and extends the leases of the jobs it holds,
+ * named by id, every third of a lease: its runs (a stopped run until its thread has returned) and
+ * the jobs whose start, outcome or release the recorder has still to write. A reservation no run
+ * holds (a claim whose commit was lost, a release that failed) is not extended and expires. When to
+ * extend is decided on the monotonic clock, so that a wall clock set back cannot pause the
+ * extensions; the lease values are wall-clock times, shared with the other instances.
  *
  * <p>While the database cannot be reached, runs go on and their leases may expire. When it answers
  * again, the first thing the heartbeat does is renew this instance's leases (of its runs and of the
@@ -50,7 +52,7 @@ final class Heartbeat {
   private final Set<String> unreleased = new java.util.LinkedHashSet<>();
 
   private final Object tick = new Object();
-  private final BooleanSupplier outcomesWaiting;
+  private final Supplier<? extends Collection<String>> heldByRecorder;
   private long nextLease;
   private volatile boolean stopping;
 
@@ -85,12 +87,12 @@ final class Heartbeat {
       String owner,
       String actor,
       LeaseBeat leaseBeat) {
-    this(settings, clock, store, runs, runner, pool, owner, actor, leaseBeat, () -> false);
+    this(settings, clock, store, runs, runner, pool, owner, actor, leaseBeat, Set::of);
   }
 
   /**
-   * @param outcomesWaiting whether outcomes of this instance's runs wait to be written (their jobs
-   *     are still RUNNING under its leases, which must be kept)
+   * @param heldByRecorder the jobs whose start, outcome or release waits to be written (still this
+   *     instance's: their leases must be kept)
    */
   Heartbeat(
       EngineSettings settings,
@@ -102,8 +104,8 @@ final class Heartbeat {
       String owner,
       String actor,
       LeaseBeat leaseBeat,
-      BooleanSupplier outcomesWaiting) {
-    this.outcomesWaiting = outcomesWaiting;
+      Supplier<? extends Collection<String>> heldByRecorder) {
+    this.heldByRecorder = heldByRecorder;
     this.leaseBeat = leaseBeat;
     this.settings = settings;
     this.clock = clock;
@@ -178,8 +180,12 @@ final class Heartbeat {
   }
 
   private void extendLeases(long nowNanos) throws SQLException {
-    if (!runs.isEmpty() || outcomesWaiting.getAsBoolean()) {
-      store.get().extendLeases(owner, clock.millis() + settings.leaseMillis());
+    Set<String> held = new HashSet<>(heldByRecorder.get());
+    for (Run run : runs.all()) {
+      held.add(run.job.id());
+    }
+    if (!held.isEmpty()) {
+      store.get().extendLeases(owner, held, clock.millis() + settings.leaseMillis());
     }
     nextLease = nowNanos + settings.leaseMillis() / 3 * 1_000_000L;
     leasesCurrent = true;

@@ -93,7 +93,18 @@ public class JobEngine {
     instanceId =
         (named == null ? hostName() : named) + "-" + UUID.randomUUID().toString().substring(0, 8);
     String actor = "engine:" + instanceId;
-    EngineClock clock = EngineClock.SYSTEM;
+    // leases and due times are compared on the database's clock, never across instance clocks
+    SharedClock clock =
+        new SharedClock(
+            EngineClock.SYSTEM,
+            () -> {
+              try {
+                return store.databaseMillis();
+              } catch (SQLException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    clock.sync();
 
     runs = new Runs();
     OutcomeRecorder recorder =
@@ -104,13 +115,8 @@ public class JobEngine {
             types,
             runs,
             recorder::started,
-            outcome -> {
-              if (shutdown.closing()) {
-                shutdown.recordNow(outcome);
-              } else {
-                recorder.record(outcome);
-              }
-            },
+            recorder::record,
+            recorder::release,
             () -> dispatcher.wake());
     pool = new WorkerPool(settings.workers(), executor, runner::execute, clock);
     dispatcher =
@@ -136,8 +142,11 @@ public class JobEngine {
             pool,
             instanceId,
             actor,
-            now -> seen(startedAt, now),
-            recorder::holding);
+            now -> {
+              clock.sync();
+              seen(startedAt, clock.millis());
+            },
+            recorder::held);
     LeaseRecovery recovery =
         new LeaseRecovery(
             settings, clock, () -> store, dispatcher::wake, actor, heartbeat::leasesCurrent);
@@ -186,6 +195,7 @@ public class JobEngine {
             instanceId,
             actor);
     prepareShutdownPath(direct, directInstances, log);
+    shutdown.prepare();
     loops.forEach(EngineLoop::start);
     shutdownHook = new Thread(shutdown::run, "jobserver-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingDeque;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -40,8 +39,19 @@ final class OutcomeRecorder {
 
   private static final Logger LOG = Logger.getLogger(OutcomeRecorder.class.getName());
 
-  /** A start (of {@code run}) or an end ({@code outcome}) to write. */
-  record Item(Run run, RunOutcome outcome) {}
+  /**
+   * A start (of {@code run}), an end ({@code outcome}), or a job to let go ({@code released}: its
+   * stopped run's thread has returned) to write, in the order they were queued.
+   */
+  record Item(Run run, RunOutcome outcome, String released) {
+    Item(Run run, RunOutcome outcome) {
+      this(run, outcome, null);
+    }
+
+    String jobId() {
+      return run != null ? run.job.id() : outcome != null ? outcome.jobId() : released;
+    }
+  }
 
   private final LinkedBlockingDeque<Item> queue = new LinkedBlockingDeque<>();
   private final Supplier<JobStore> store;
@@ -49,8 +59,18 @@ final class OutcomeRecorder {
   private final String actor;
   private final Consumer<String> refusedStart;
 
-  /** Items of the batch being written now (0 between writes). */
-  private volatile int writing;
+  /**
+   * Items are taken from the queue only under this lock and written before it is let go, so that
+   * whoever writes (the loop, or the shutdown's flush) writes them in the order they were queued: a
+   * run's start before its end, its end before its release.
+   */
+  private final Object writeLock = new Object();
+
+  /** Told when an item is queued (the loop waits on it without taking anything). */
+  private final Object arrivals = new Object();
+
+  /** The batch being written now (empty between writes). */
+  private volatile List<Item> writing = List.of();
 
   /**
    * @param refusedStart told the id of a job whose start was refused (its run must stop)
@@ -65,12 +85,27 @@ final class OutcomeRecorder {
 
   /** Queues the start of a run; the recorder's loop writes it. */
   void started(Run run) {
-    queue.add(new Item(run, null));
+    add(new Item(run, null));
   }
 
   /** Queues an outcome; the recorder's loop writes it. */
   void record(RunOutcome outcome) {
-    queue.add(new Item(null, outcome));
+    add(new Item(null, outcome));
+  }
+
+  /**
+   * Queues the release of a job whose stopped run's thread has returned: after its outcome (written
+   * with the lease kept), the lease is given up and any instance may start the job again.
+   */
+  void release(String jobId) {
+    add(new Item(null, null, jobId));
+  }
+
+  private void add(Item item) {
+    queue.add(item);
+    synchronized (arrivals) {
+      arrivals.notifyAll();
+    }
   }
 
   /**
@@ -103,7 +138,22 @@ final class OutcomeRecorder {
    * being written is out of the queue, and a write may hang as long as the socket timeout.
    */
   boolean holding() {
-    return writing > 0 || !queue.isEmpty();
+    return !writing.isEmpty() || !queue.isEmpty();
+  }
+
+  /**
+   * The jobs whose start, outcome or release waits to be written or is being written now: they are
+   * still this instance's, and the heartbeat keeps their leases.
+   */
+  Set<String> held() {
+    Set<String> ids = new java.util.HashSet<>();
+    for (Item item : writing) {
+      ids.add(item.jobId());
+    }
+    for (Item item : queue) {
+      ids.add(item.jobId());
+    }
+    return ids;
   }
 
   /**
@@ -111,21 +161,27 @@ final class OutcomeRecorder {
    * waiting. Throws (and keeps the outcomes) when the database cannot be reached.
    */
   void step() throws InterruptedException, SQLException {
-    Item first = queue.poll(50, TimeUnit.MILLISECONDS);
-    if (first != null) {
+    synchronized (arrivals) {
+      if (queue.isEmpty()) {
+        arrivals.wait(50);
+      }
+    }
+    synchronized (writeLock) {
       List<Item> batch = new ArrayList<>();
-      batch.add(first);
-      queue.drainTo(batch, BATCH - 1);
-      write(batch);
+      if (queue.drainTo(batch, BATCH) > 0) {
+        write(batch);
+      }
     }
   }
 
   /** Writes everything waiting now (shutdown); throws if the database cannot be reached. */
   void flush() throws SQLException {
-    List<Item> batch = new ArrayList<>();
-    while (queue.drainTo(batch, BATCH) > 0) {
-      write(batch);
-      batch.clear();
+    synchronized (writeLock) {
+      List<Item> batch = new ArrayList<>();
+      while (queue.drainTo(batch, BATCH) > 0) {
+        write(batch);
+        batch.clear();
+      }
     }
   }
 
@@ -135,11 +191,13 @@ final class OutcomeRecorder {
    * failure is thrown.
    */
   void write(List<Item> batch) throws SQLException {
-    writing = batch.size();
-    try {
-      writeBatch(batch);
-    } finally {
-      writing = 0; // after a failure, what was not written is back in the queue already
+    synchronized (writeLock) {
+      writing = List.copyOf(batch);
+      try {
+        writeBatch(batch);
+      } finally {
+        writing = List.of(); // after a failure, what was not written is back in the queue already
+      }
     }
   }
 
@@ -147,20 +205,54 @@ final class OutcomeRecorder {
     List<RunStart> starts = new ArrayList<>();
     List<Run> started = new ArrayList<>();
     List<RunOutcome> ends = new ArrayList<>();
+    List<Item> releases = new ArrayList<>();
     for (Item item : batch) {
       if (item.run() != null) {
         starts.add(start(item.run()));
         started.add(item.run());
-      } else {
+      } else if (item.outcome() != null) {
         ends.add(item.outcome());
+      } else {
+        releases.add(item);
       }
+    }
+    List<Item> written = new ArrayList<>(batch);
+    written.removeAll(releases);
+    writeStartsAndEnds(written, started, starts, ends, releases);
+    // every end of the batch is written: each release follows its job's end
+    List<String> ids = new ArrayList<>();
+    for (Item item : releases) {
+      ids.add(item.released());
+    }
+    try {
+      store.get().release(owner, ids);
+    } catch (SQLException e) {
+      requeue(releases, List.of()); // nothing but an unreachable database refuses these
+      throw e;
+    }
+  }
+
+  /**
+   * Writes the starts and ends of a batch; on failure, its starts together and then each outcome
+   * alone. What is not written goes back to the front of the queue, followed by {@code after} (the
+   * batch's releases, which must not overtake them).
+   */
+  private void writeStartsAndEnds(
+      List<Item> batch,
+      List<Run> started,
+      List<RunStart> starts,
+      List<RunOutcome> ends,
+      List<Item> after)
+      throws SQLException {
+    if (batch.isEmpty()) {
+      return;
     }
     try {
       written(started, store.get().record(owner, starts, ends, actor));
       return;
     } catch (SQLException e) {
-      if (StoreException.isUnavailable(e)) {
-        requeue(batch);
+      if (isTransient(e)) {
+        requeue(batch, after);
         throw e;
       }
       LOG.log(
@@ -174,7 +266,7 @@ final class OutcomeRecorder {
       written(started, store.get().record(owner, starts, List.of(), actor));
     } catch (SQLException e) {
       // starts carry nothing of the handler's: only an unreachable database refuses them
-      requeue(batch);
+      requeue(batch, after);
       throw e;
     }
     for (int i = 0; i < ends.size(); i++) {
@@ -185,7 +277,7 @@ final class OutcomeRecorder {
         for (RunOutcome o : ends.subList(i, ends.size())) {
           rest.add(new Item(null, o));
         }
-        requeue(rest);
+        requeue(rest, after);
         throw unavailable;
       }
     }
@@ -212,7 +304,7 @@ final class OutcomeRecorder {
       store.get().finish(owner, List.of(o), actor);
       return;
     } catch (SQLException e) {
-      if (StoreException.isUnavailable(e)) {
+      if (isTransient(e)) {
         throw e;
       }
       refused = e;
@@ -225,7 +317,7 @@ final class OutcomeRecorder {
       store.get().finish(owner, List.of(sanitised(o)), actor);
       return;
     } catch (SQLException e) {
-      if (StoreException.isUnavailable(e)) {
+      if (isTransient(e)) {
         throw e;
       }
       refused = e;
@@ -233,7 +325,7 @@ final class OutcomeRecorder {
     try {
       store.get().finish(owner, List.of(unrecordable(o, refused)), actor);
     } catch (SQLException e) {
-      if (StoreException.isUnavailable(e)) {
+      if (isTransient(e)) {
         throw e;
       }
       // Nothing of it can be written: its lease expires and recovery takes the job over.
@@ -241,7 +333,20 @@ final class OutcomeRecorder {
     }
   }
 
-  private void requeue(List<Item> items) {
+  /**
+   * A failure that says nothing of the outcome: the database cannot be reached, or it aborted the
+   * transaction to break a deadlock (after the store's own retries). The outcome is written again
+   * later as it is; it is never sanitised or failed for it.
+   */
+  private static boolean isTransient(SQLException e) {
+    return StoreException.isUnavailable(e) || JobStore.isDeadlock(e);
+  }
+
+  /** Puts items back at the front of the queue, in their order, followed by {@code after}. */
+  private void requeue(List<Item> items, List<Item> after) {
+    for (int i = after.size() - 1; i >= 0; i--) {
+      queue.addFirst(after.get(i));
+    }
     for (int i = items.size() - 1; i >= 0; i--) {
       queue.addFirst(items.get(i));
     }

@@ -13,6 +13,11 @@ import java.util.function.Consumer;
  * RunOutcome}; stops runs from outside (cancel, requeue, timeout), recording the outcome at once so
  * that a handler that ignores the interrupt cannot overwrite it. Each run's outcome is handed on
  * once, and the run is let go when its handler has returned.
+ *
+ * <p>Never two runs at once: a run stopped from outside may go on (a handler blocked in I/O does
+ * not see the interrupt), so its outcome is written with the job still leased by this instance, and
+ * the lease is given up ({@code letGo}) only when the thread has returned. Until then the heartbeat
+ * keeps the lease, and no instance can claim the job.
  */
 final class Runner {
 
@@ -21,6 +26,7 @@ final class Runner {
   private final Runs runs;
   private final Consumer<Run> starts;
   private final Consumer<RunOutcome> outcomes;
+  private final Consumer<String> letGo;
   private final Runnable released;
 
   /** Moving average of recent handler run times (ns); 0 until the first run ends. */
@@ -29,6 +35,8 @@ final class Runner {
   /**
    * @param starts told of every run whose handler starts (the recorder writes it)
    * @param outcomes where outcomes go (the recorder)
+   * @param letGo told the id of a job whose stopped run's thread has returned, after its outcome
+   *     (the recorder gives up the lease in that order)
    * @param released called when a run has let its job go (there is room for another)
    */
   Runner(
@@ -37,12 +45,14 @@ final class Runner {
       Runs runs,
       Consumer<Run> starts,
       Consumer<RunOutcome> outcomes,
+      Consumer<String> letGo,
       Runnable released) {
     this.clock = clock;
     this.types = types;
     this.runs = runs;
     this.starts = starts;
     this.outcomes = outcomes;
+    this.letGo = letGo;
     this.released = released;
   }
 
@@ -57,6 +67,7 @@ final class Runner {
       release(run); // stopped while it waited; its outcome is recorded already
       return;
     }
+
     run.started();
     starts.accept(run);
     long began = run.startedNanos;
@@ -104,8 +115,10 @@ final class Runner {
       return;
     }
     run.stopReason = reason;
-    // The outcome is recorded now: a handler that ignores the interrupt cannot overwrite it.
-    complete(run, stoppedOutcome(run));
+    // The outcome is recorded now: a handler that ignores the interrupt cannot overwrite it. The
+    // thread may go on: the job stays leased here until it has returned (see release).
+    RunOutcome outcome = stoppedOutcome(run);
+    complete(run, outcome == null ? null : outcome.keepingLease());
     Thread t = run.thread;
     if (t != null) {
       t.interrupt();
@@ -117,8 +130,14 @@ final class Runner {
     complete(run, null);
   }
 
-  /** Lets the run's job go: another run of it may be taken on, and there is room for more. */
+  /**
+   * Lets the run's job go: another run of it may be taken on, and there is room for more. A run
+   * that was stopped from outside gives up the job's lease here too, after its outcome.
+   */
   void release(Run run) {
+    if (run.stopReason != null && runs.get(run.job.id()) == run) {
+      letGo.accept(run.job.id()); // queued before the run leaves: the heartbeat keeps the lease
+    }
     if (runs.remove(run)) {
       released.run();
     }

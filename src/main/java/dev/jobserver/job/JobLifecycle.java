@@ -147,7 +147,9 @@ public final class JobLifecycle {
    * @param to the status to write; equal to {@code from} for a change that changes nothing
    * @param startAt {@code true}: start_at becomes now; {@code false} with {@code to == PENDING}:
    *     start_at is reset to 0 (nothing runs); otherwise kept
-   * @param clearsLease the job is no longer any instance's
+   * @param clearsLease the job is no longer any instance's. Never for a caller's change: the lease
+   *     belongs to the instance that holds the job, which gives it up only when its run's thread
+   *     has returned, so that no instance can start the job again while an old run is alive
    * @param backoff run_after is set to the retry's backoff (else, going to PENDING, to now)
    * @param stopsRun an instance may be running (or holding) this job and must stop it
    */
@@ -243,8 +245,9 @@ public final class JobLifecycle {
       return this;
     }
 
+    /** The lease ends with this change, unless a caller made it (see {@link Transition}). */
     Change clearsLease() {
-      clearsLease = true;
+      clearsLease = cause.actor() != Actor.CALLER;
       return this;
     }
 

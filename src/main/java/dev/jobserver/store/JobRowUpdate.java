@@ -36,6 +36,9 @@ final class JobRowUpdate {
     String data;
     String stacktrace;
 
+    /** The run's thread is still alive: the lease stays (see {@link RunOutcome#keepsLease}). */
+    boolean keepLease;
+
     Values(long now) {
       this.now = now;
     }
@@ -44,7 +47,15 @@ final class JobRowUpdate {
   private JobRowUpdate() {}
 
   static String sql(Transition t, boolean rewritesData) {
-    return sql(null, t, rewritesData);
+    return sql(null, t, rewritesData, false);
+  }
+
+  static String sql(Transition t, boolean rewritesData, boolean keepLease) {
+    return sql(null, t, rewritesData, keepLease);
+  }
+
+  static String sql(Transition start, Transition t, boolean rewritesData) {
+    return sql(start, t, rewritesData, false);
   }
 
   /**
@@ -54,7 +65,8 @@ final class JobRowUpdate {
    * only while the job is still the reservation the start was decided on: {@code status = 'PENDING'
    * AND lease_owner = ? AND attempt = ?}; the two at once only to a job no other job depends on.
    */
-  static String sql(Transition start, Transition t, boolean rewritesData) {
+  private static String sql(
+      Transition start, Transition t, boolean rewritesData, boolean keepLease) {
     StringBuilder set = new StringBuilder("UPDATE job SET status = ?, last_activity_at = ?");
     if (start != null && t != start) {
       set.append(", attempt = attempt + 1, start_at = ?");
@@ -77,7 +89,7 @@ final class JobRowUpdate {
     } else if (t.resetsStart()) {
       set.append(", start_at = 0");
     }
-    if (t.clearsLease()) {
+    if (t.clearsLease() && !keepLease) {
       set.append(", lease_owner = NULL, lease_expires_at = 0");
     }
     if (setsRunAfter(t)) {

@@ -145,8 +145,9 @@ public class JobStore {
     JobData.listFromJson(JobData.listToJson(List.of("x")));
     Text.column("-", 1);
     new RunState("-", JobStatus.RUNNING, owner, 0).hashCode();
-    handBack(owner, List.of("-"), "-", "-");
+    handBack(owner, List.of("-"), List.of("-"), "-", "-");
     release(owner, List.of("-"));
+    extendLeases(owner, List.of("-"), 0);
     record(
         owner,
         List.of(new RunStart("-", "-", 1, 0)),
@@ -161,10 +162,28 @@ public class JobStore {
     new Ending("-", JobStatus.FAILED, Dependents.ABANDON).hashCode();
     for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK)) {
       JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, cause, 1, 1), true);
+      JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, cause, 1, 1), true, true);
     }
     // a run stops canceled only from CANCEL_REQUESTED (from RUNNING the state machine refuses it)
     JobRowUpdate.sql(
         JobLifecycle.decide(JobStatus.CANCEL_REQUESTED, Cause.STOP_CANCELED, 1, 1), true);
+  }
+
+  /**
+   * The database's wall clock (epoch ms): the time every instance agrees on for leases and due
+   * times. H2 is embedded or served from the same machine, whose clock it is.
+   */
+  public long databaseMillis() throws SQLException {
+    if (!isPostgres(null)) {
+      return System.currentTimeMillis();
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   // ---- creates --------------------------------------------------------------------------------
@@ -618,13 +637,15 @@ public class JobStore {
 
   /**
    * Reserves up to {@code limit} PENDING jobs that are due for this instance, highest priority then
-   * oldest first, in one statement; rows locked by another instance's claim are skipped, never
-   * waited for. A reservation is no status change: the job stays PENDING to every reader, with no
-   * event, until a worker starts it ({@link #record}); a reservation whose lease expires (its
+   * oldest first, for every type alike, in one statement; rows locked by another instance's claim
+   * are skipped, never waited for. A type with a concurrency limit takes part with at most its free
+   * slots (a type at its limit is left out, so it never holds back the others, and the others never
+   * hold it back). A reservation is no status change: the job stays PENDING to every reader, with
+   * no event, until a worker starts it ({@link #record}); a reservation whose lease expires (its
    * instance died or gave it up) is free to be taken again.
    *
-   * @param onlyType claim only this type (its concurrency limit decides {@code limit}), or null
-   * @param excludedTypes types not to claim (those with limits are claimed one by one)
+   * @param limited the types with a concurrency limit, each with its free slots on this instance
+   *     (0: none now, the type is not claimed)
    * @param excludedIds jobs not to claim (an earlier run of theirs is still alive here)
    * @return the reserved jobs, in claim order, each with the attempt its run will be
    */
@@ -633,24 +654,44 @@ public class JobStore {
       int limit,
       long now,
       long leaseUntil,
-      String onlyType,
-      Collection<String> excludedTypes,
+      Map<String, Integer> limited,
       Collection<String> excludedIds)
       throws SQLException {
-    StringBuilder select =
-        new StringBuilder(
-            "SELECT id FROM job WHERE status = 'PENDING' AND run_after <= ?"
-                + " AND lease_expires_at < ?");
-    if (onlyType != null) {
-      select.append(" AND type = ?");
+    // One branch for the types without a limit and one per limited type with free slots, each
+    // taking its best rows (SKIP LOCKED); the merge keeps the best {@code limit} of them all.
+    List<Object> params = new ArrayList<>();
+    List<String> branches = new ArrayList<>();
+    branches.add(
+        claimBranch(" AND type NOT IN (" + placeholders(Math.max(1, limited.size())) + ")"));
+    params.add(now);
+    params.add(now);
+    if (limited.isEmpty()) {
+      params.add("");
+    } else {
+      params.addAll(limited.keySet());
     }
-    if (!excludedTypes.isEmpty()) {
-      select.append(" AND type NOT IN (").append(placeholders(excludedTypes.size())).append(')');
+    params.addAll(excludedIds);
+    params.add(limit);
+    for (Map.Entry<String, Integer> type : limited.entrySet()) {
+      if (type.getValue() <= 0) {
+        continue;
+      }
+      branches.add(claimBranch(" AND type = ?"));
+      params.add(now);
+      params.add(now);
+      params.add(type.getKey());
+      params.addAll(excludedIds);
+      params.add(Math.min(limit, type.getValue()));
     }
-    if (!excludedIds.isEmpty()) {
-      select.append(" AND id NOT IN (").append(placeholders(excludedIds.size())).append(')');
+    String excluded =
+        excludedIds.isEmpty() ? "" : " AND id NOT IN (" + placeholders(excludedIds.size()) + ")";
+    StringBuilder union = new StringBuilder();
+    for (String b : branches) {
+      union.append(union.length() == 0 ? "" : " UNION ALL ").append(b.replace("#EXCL#", excluded));
     }
-    select.append(" ORDER BY priority DESC, create_at, id LIMIT ? FOR UPDATE SKIP LOCKED");
+    String select =
+        "SELECT id FROM (" + union + ") claimable ORDER BY priority DESC, create_at, id LIMIT ?";
+    params.add(limit);
     String update =
         "UPDATE job SET lease_owner = ?, lease_expires_at = ? WHERE id IN (" + select + ")";
     String sql =
@@ -665,18 +706,9 @@ public class JobStore {
         int i = 1;
         ps.setString(i++, owner);
         ps.setLong(i++, leaseUntil);
-        ps.setLong(i++, now);
-        ps.setLong(i++, now);
-        if (onlyType != null) {
-          ps.setString(i++, onlyType);
+        for (Object p : params) {
+          ps.setObject(i++, p);
         }
-        for (String type : excludedTypes) {
-          ps.setString(i++, type);
-        }
-        for (String id : excludedIds) {
-          ps.setString(i++, id);
-        }
-        ps.setInt(i, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             rows.add(
@@ -706,30 +738,45 @@ public class JobStore {
   }
 
   /**
-   * Gives up reservations this instance will not start (no worker was free in time, the instance
-   * stops, an earlier run of the job is still alive here): the job was PENDING all along, so
-   * nothing else changes and no event is written.
+   * One branch of the claim: the due, unreserved PENDING rows matching {@code filter}, best first,
+   * locked unless another claim holds them. Binds: now, now, the filter's values, the excluded ids
+   * (at {@code #EXCL#}), the limit.
+   */
+  private static String claimBranch(String filter) {
+    return "SELECT id, priority, create_at FROM (SELECT id, priority, create_at FROM job"
+        + " WHERE status = 'PENDING' AND run_after <= ? AND lease_expires_at < ?"
+        + filter
+        + "#EXCL#"
+        + " ORDER BY priority DESC, create_at, id LIMIT ? FOR UPDATE SKIP LOCKED) b";
+  }
+
+  /**
+   * Gives up this instance's hold on jobs it no longer runs: reservations it will not start (no
+   * worker was free in time, the instance stops, an earlier run of the job is still alive here),
+   * and jobs whose stopped run's thread has returned (their outcome was written with the lease
+   * kept). A job still running under this instance's lease is not touched; nothing else changes and
+   * no event is written.
    *
-   * @return how many reservations were given up
+   * @return how many jobs were let go
    */
   public int release(String owner, Collection<String> ids) throws SQLException {
-    if (ids.isEmpty()) {
-      return 0;
-    }
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "UPDATE job SET lease_owner = NULL, lease_expires_at = 0 WHERE status = 'PENDING'"
-                    + " AND lease_owner = ? AND id IN ("
-                    + placeholders(ids.size())
-                    + ")")) {
-      int i = 1;
-      ps.setString(i++, owner);
-      for (String id : ids) {
-        ps.setString(i++, id);
+    int released = 0;
+    for (List<String> chunk : chunks(new ArrayList<>(ids))) {
+      try (Connection c = dataSource.getConnection();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE job SET lease_owner = NULL, lease_expires_at = 0 WHERE lease_owner = ?"
+                      + " AND status NOT IN "
+                      + RUNNING_STATES
+                      + " AND id IN ("
+                      + placeholders(chunk.size())
+                      + ")")) {
+        ps.setString(1, owner);
+        bind(ps, 2, chunk);
+        released += ps.executeUpdate();
       }
-      return ps.executeUpdate();
     }
+    return released;
   }
 
   /**
@@ -746,6 +793,12 @@ public class JobStore {
     if (starts.isEmpty() && ends.isEmpty()) {
       return Set.of();
     }
+    return retryingDeadlocks(() -> recordOnce(owner, starts, ends, actor));
+  }
+
+  private Set<String> recordOnce(
+      String owner, List<RunStart> starts, List<RunOutcome> ends, String actor)
+      throws SQLException {
     long now = System.currentTimeMillis();
     Transition start = JobLifecycle.decide(JobStatus.PENDING, Cause.START, 0, 1);
     Map<String, RunOutcome> endOf = new HashMap<>();
@@ -919,6 +972,11 @@ public class JobStore {
     if (outcomes.isEmpty()) {
       return 0;
     }
+    return retryingDeadlocks(() -> finishOnce(owner, outcomes, actor));
+  }
+
+  private int finishOnce(String owner, List<RunOutcome> outcomes, String actor)
+      throws SQLException {
     try (Connection c = transaction()) {
       Statements statements = new Statements(c);
       int changed = finishIn(c, statements, owner, outcomes, actor, System.currentTimeMillis());
@@ -963,6 +1021,7 @@ public class JobStore {
       JobRowUpdate.Values v = new JobRowUpdate.Values(now);
       v.reportedProgress = o.progress();
       v.retryAt = o.retryAt();
+      v.keepLease = o.keepsLease();
       String message = outcomeMessage(o, t, now);
       Map<String, String> data = t.to() == JobStatus.CANCELED ? Map.of() : o.data();
       String error = t.error() == JobLifecycle.Error.SET ? o.error() : null;
@@ -978,7 +1037,7 @@ public class JobStore {
         v.data = mergedData(row.data, data, t, error);
         v.stacktrace = traces(row.stacktrace, error == null ? null : o.stacktrace());
       }
-      JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, rewrites)), o.jobId(), t, v);
+      JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, rewrites, v.keepLease)), o.jobId(), t, v);
       if (t.result() == JobLifecycle.Result.DISCARD) {
         statements.discardResult(o.jobId());
       }
@@ -991,16 +1050,28 @@ public class JobStore {
   }
 
   /**
-   * Extends the leases of every job this instance holds (running or reserved), in one statement.
+   * Extends the leases of the jobs this instance holds, by id: its runs (also those stopped whose
+   * thread has not returned) and the jobs whose start or outcome it has still to write. A
+   * reservation nobody holds any more (a claim whose commit was lost, a release that failed) is not
+   * among them and expires.
    */
-  public int extendLeases(String owner, long leaseUntil) throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement("UPDATE job SET lease_expires_at = ? WHERE lease_owner = ?")) {
-      ps.setLong(1, leaseUntil);
-      ps.setString(2, owner);
-      return ps.executeUpdate();
+  public int extendLeases(String owner, Collection<String> ids, long leaseUntil)
+      throws SQLException {
+    int extended = 0;
+    for (List<String> chunk : chunks(new ArrayList<>(ids))) {
+      try (Connection c = dataSource.getConnection();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE job SET lease_expires_at = ? WHERE lease_owner = ? AND id IN ("
+                      + placeholders(chunk.size())
+                      + ")")) {
+        ps.setLong(1, leaseUntil);
+        ps.setString(2, owner);
+        bind(ps, 3, chunk);
+        extended += ps.executeUpdate();
+      }
     }
+    return extended;
   }
 
   /** Writes progress of running jobs, one batch; a job that is no longer this run's is skipped. */
@@ -1066,6 +1137,10 @@ public class JobStore {
    * @return how many jobs were recovered
    */
   public int recoverExpired(long now, int limit, String actor) throws SQLException {
+    return retryingDeadlocks(() -> recoverExpiredOnce(now, limit, actor));
+  }
+
+  private int recoverExpiredOnce(long now, int limit, String actor) throws SQLException {
     try (Connection c = transaction()) {
       List<Row> expired = new ArrayList<>();
       try (PreparedStatement ps =
@@ -1133,11 +1208,18 @@ public class JobStore {
    * of a type than it may run): a running one becomes PENDING without using up an attempt, one that
    * was being canceled ends CANCELED.
    */
-  public int handBack(String owner, Collection<String> ids, String actor, String reason)
+  public int handBack(
+      String owner, Collection<String> ids, Collection<String> alive, String actor, String reason)
       throws SQLException {
     if (ids.isEmpty()) {
       return 0;
     }
+    return retryingDeadlocks(() -> handBackOnce(owner, ids, alive, actor, reason));
+  }
+
+  private int handBackOnce(
+      String owner, Collection<String> ids, Collection<String> alive, String actor, String reason)
+      throws SQLException {
     long now = System.currentTimeMillis();
     try (Connection c = transaction()) {
       Map<String, Row> rows = lockAll(c, ids, false);
@@ -1158,8 +1240,9 @@ public class JobStore {
         } catch (IllegalTransitionException notRunning) {
           continue;
         }
-        JobRowUpdate.add(
-            statements.get(JobRowUpdate.sql(t, false)), row.id, t, new JobRowUpdate.Values(now));
+        JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+        v.keepLease = alive.contains(row.id); // its thread has not returned: see RunOutcome
+        JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, false, v.keepLease)), row.id, t, v);
         if (t.result() == JobLifecycle.Result.DISCARD) {
           statements.discardResult(row.id);
         }
@@ -1413,22 +1496,18 @@ public class JobStore {
             PreparedStatement waiting =
                 c.prepareStatement("UPDATE job SET deps_waiting = ? WHERE id = ?")) {
           List<Row> counting = new ArrayList<>();
-          List<Integer> metEdges = new ArrayList<>();
-          List<String> unblockedBy = new ArrayList<>();
+          // the row each entry of the `met` batch counts for: its update count is that row's
+          List<Row> metFor = new ArrayList<>();
+          Map<String, String> unblockedBy = new HashMap<>();
           for (Row row : blocked) {
             String failedDep = null;
-            String lastDep = null;
-            int newlyMet = 0;
+            List<String> endedWell = new ArrayList<>();
             for (String[] edge : edges.get(row.id)) {
               Ending ending = level.get(edge[0]);
               if (ending.what() == Dependents.ABANDON) {
                 failedDep = failedDep == null ? edge[0] : failedDep;
               } else if (edge[1].equals("0")) {
-                met.setString(1, edge[0]);
-                met.setString(2, row.id);
-                met.addBatch();
-                newlyMet++;
-                lastDep = edge[0];
+                endedWell.add(edge[0]);
               }
             }
             if (failedDep != null) {
@@ -1445,22 +1524,27 @@ public class JobStore {
               if (row.hasDependents) {
                 next.put(row.id, new Ending(row.id, t.to(), t.dependents()));
               }
-            } else if (newlyMet > 0) {
+            } else if (!endedWell.isEmpty()) {
+              for (String dep : endedWell) {
+                met.setString(1, dep);
+                met.setString(2, row.id);
+                met.addBatch();
+                metFor.add(row);
+              }
               counting.add(row);
-              metEdges.add(newlyMet);
-              unblockedBy.add(lastDep);
+              unblockedBy.put(row.id, endedWell.get(endedWell.size() - 1));
             }
           }
           int[] applied = met.executeBatch();
           // a dependency counts once, even if it ends well again (forced back and run again)
-          int k = 0;
-          for (int i = 0; i < counting.size(); i++) {
-            Row row = counting.get(i);
-            int counted = 0;
-            for (int e = 0; e < metEdges.get(i); e++, k++) {
-              counted += applied.length > k && applied[k] == 0 ? 0 : 1;
+          Map<String, Integer> counted = new HashMap<>();
+          for (int k = 0; k < metFor.size(); k++) {
+            if (k >= applied.length || applied[k] != 0) {
+              counted.merge(metFor.get(k).id, 1, Integer::sum);
             }
-            int left = Math.max(0, row.depsWaiting - counted);
+          }
+          for (Row row : counting) {
+            int left = Math.max(0, row.depsWaiting - counted.getOrDefault(row.id, 0));
             waiting.setInt(1, left);
             waiting.setString(2, row.id);
             waiting.addBatch();
@@ -1473,7 +1557,7 @@ public class JobStore {
               event(
                   row.id,
                   now,
-                  "dependency:" + unblockedBy.get(i),
+                  "dependency:" + unblockedBy.get(row.id),
                   t.from(),
                   t.to(),
                   "every job it depends on has ended well");
@@ -1569,22 +1653,35 @@ public class JobStore {
   }
 
   /**
-   * Runs the work, again (up to three times) when the database aborted it to break a deadlock: two
-   * endings whose dependents overlap across levels may lock them in opposite orders.
+   * Runs the work, again (up to {@link #DEADLOCK_ATTEMPTS} times in all) when the database aborted
+   * it to break a deadlock: two endings whose dependents overlap across levels may lock them in
+   * opposite orders. Every write path of the store goes through here, so a deadlock never changes
+   * an outcome; what is still deadlocked after that is reported as transient to the caller.
    */
   static <T> T retryingDeadlocks(SqlWork<T> work) throws SQLException {
     for (int attempt = 1; ; attempt++) {
       try {
         return work.run();
       } catch (SQLException e) {
-        if (attempt >= 3 || !isDeadlock(e)) {
+        if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(e)) {
+          throw e;
+        }
+        try {
+          // apart a little, so that the two transactions do not meet again at once
+          Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextInt(1, 5 * attempt));
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
           throw e;
         }
       }
     }
   }
 
-  static boolean isDeadlock(SQLException e) {
+  /** How often a transaction the database aborted for a deadlock is tried in all. */
+  static final int DEADLOCK_ATTEMPTS = 5;
+
+  /** Whether the database aborted the transaction to break a deadlock or a serialization cycle. */
+  public static boolean isDeadlock(SQLException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql
           && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()))) {

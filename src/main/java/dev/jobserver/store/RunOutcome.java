@@ -14,6 +14,9 @@ import java.util.Map;
  * @param stacktrace the failure's stack trace, kept for the v1 API (FAIL)
  * @param retryAt when a failure that is retried may run again (epoch ms)
  * @param message the event's message, when it is not the error
+ * @param keepsLease the run's thread has not returned yet (it was stopped from outside): the job
+ *     stays leased by this instance, which gives it up when the thread has returned ({@link
+ *     JobStore#release}), so that no instance starts it again while the old run is alive
  */
 public record RunOutcome(
     String jobId,
@@ -24,4 +27,25 @@ public record RunOutcome(
     String error,
     String stacktrace,
     long retryAt,
-    String message) {}
+    String message,
+    boolean keepsLease) {
+
+  public RunOutcome(
+      String jobId,
+      int attempt,
+      Cause cause,
+      int progress,
+      Map<String, String> data,
+      String error,
+      String stacktrace,
+      long retryAt,
+      String message) {
+    this(jobId, attempt, cause, progress, data, error, stacktrace, retryAt, message, false);
+  }
+
+  /** The same outcome, written while the run's thread is still alive. */
+  public RunOutcome keepingLease() {
+    return new RunOutcome(
+        jobId, attempt, cause, progress, data, error, stacktrace, retryAt, message, true);
+  }
+}

@@ -47,7 +47,7 @@ class DatabaseOutageTest {
           OWNER,
           ACTOR,
           now -> {},
-          recorder::holding);
+          recorder::held);
   private final LeaseRecovery recovery =
       new LeaseRecovery(
           f.settings, f.clock, () -> store, () -> {}, ACTOR, heartbeat::leasesCurrent);
@@ -132,8 +132,9 @@ class DatabaseOutageTest {
           }
 
           @Override
-          public int extendLeases(String owner, long leaseUntil) throws SQLException {
-            return f.store.extendLeases(owner, leaseUntil);
+          public int extendLeases(String owner, java.util.Collection<String> ids, long leaseUntil)
+              throws SQLException {
+            return f.store.extendLeases(owner, ids, leaseUntil);
           }
 
           @Override

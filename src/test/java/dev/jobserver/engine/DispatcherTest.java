@@ -52,6 +52,19 @@ class DispatcherTest {
   }
 
   @Test
+  void aLimitedTypeIsNotPostponedBehindABacklogOfOtherTypes() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      f.insert("q" + i, "quick", 1000 + i);
+    }
+    f.insert("s", "single", 2000);
+    f.update("UPDATE job SET priority = 1000 WHERE id = 's'");
+    assertEquals(2, dispatcher.claim(2));
+    assertEquals(OWNER, f.row("s").get("owner"), "the highest priority is claimed first");
+    assertEquals(OWNER, f.row("q0").get("owner"));
+    assertEquals(null, f.row("q1").get("owner"));
+  }
+
+  @Test
   void aJobWhoseOldRunIsStillAliveHereIsNotClaimedAgain() throws Exception {
     f.insert("x", "quick", 1000);
     Run old = f.startedRun("x", types.handler("quick"));

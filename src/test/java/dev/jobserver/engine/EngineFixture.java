@@ -33,6 +33,7 @@ final class EngineFixture {
   final Runs runs = new Runs();
   final List<RunOutcome> outcomes = Collections.synchronizedList(new ArrayList<>());
   final List<Run> started = Collections.synchronizedList(new ArrayList<>());
+  final List<String> letGo = Collections.synchronizedList(new ArrayList<>());
   final EngineSettings settings = new EngineSettings(2, 10, 50, 3000, 50, 500, 500);
 
   EngineFixture() {
@@ -49,7 +50,7 @@ final class EngineFixture {
 
   /** A runner that hands outcomes and starts to this fixture's lists. */
   Runner runner(JobTypeRegistry types) {
-    return new Runner(clock, types, runs, started::add, outcomes::add, () -> {});
+    return new Runner(clock, types, runs, started::add, outcomes::add, letGo::add, () -> {});
   }
 
   void insert(String id, String type, long createAt) {
@@ -89,8 +90,7 @@ final class EngineFixture {
             100,
             clock.millis(),
             clock.millis() + settings.leaseMillis(),
-            null,
-            List.of(),
+            Map.of(),
             List.of())) {
       if (job.id().equals(id)) {
         mine = job;

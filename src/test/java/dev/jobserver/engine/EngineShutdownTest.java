@@ -25,6 +25,18 @@ class EngineShutdownTest {
     f.insert("running", "t", 1000);
     f.insert("waiting", "t", 1001);
     Run running = f.startedRun("running", handler);
+    // its handler, on a worker thread, returns when interrupted
+    Thread worker =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(60_000);
+              } catch (InterruptedException e) {
+                running.thread = null;
+              }
+            });
+    running.thread = worker;
+    worker.start();
     Run waiting = new Run(f.reserve("waiting"), handler, null, f.clock, OWNER, r -> {});
     f.runs.add(waiting);
     pool.offer(List.of(waiting));
@@ -55,5 +67,6 @@ class EngineShutdownTest {
     assertNull(f.row("waiting").get("owner"));
     assertEquals(List.of(), f.events("waiting"), "a reservation is given up without an event");
     assertEquals(Run.StopReason.SHUTDOWN, running.stopReason);
+    assertNull(f.row("running").get("owner"), "its thread returned: nothing keeps it here");
   }
 }

@@ -78,7 +78,7 @@ class HeartbeatTest {
               String owner, java.util.Collection<dev.jobserver.store.ProgressUpdate> updates) {}
 
           @Override
-          public int extendLeases(String owner, long leaseUntil) {
+          public int extendLeases(String owner, java.util.Collection<String> ids, long leaseUntil) {
             return 0;
           }
         };

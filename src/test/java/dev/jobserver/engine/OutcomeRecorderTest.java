@@ -33,6 +33,7 @@ class OutcomeRecorderTest {
   private final class Refusing extends JobStore {
     final Predicate<RunOutcome> refuses;
     final AtomicInteger down = new AtomicInteger();
+    final AtomicInteger deadlocks = new AtomicInteger();
 
     Refusing(Predicate<RunOutcome> refuses) {
       this.refuses = refuses;
@@ -41,6 +42,9 @@ class OutcomeRecorderTest {
     private void check(List<RunOutcome> outcomes) throws SQLException {
       if (down.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         throw new SQLException("Connection refused", "08006");
+      }
+      if (deadlocks.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new SQLException("deadlock detected", "40P01");
       }
       if (outcomes.stream().anyMatch(refuses)) {
         throw new SQLException("invalid byte sequence for encoding UTF8: 0x00", "22021");
@@ -112,6 +116,35 @@ class OutcomeRecorderTest {
     recorder.step();
     assertEquals(0, recorder.waiting());
     assertEquals("COMPLETED", f.row("w").get("status"));
+  }
+
+  @Test
+  void aDeadlockNeverChangesAnOutcome() throws Exception {
+    f.insert("d", "t", 1000);
+    f.startedRun("d", handler);
+    Refusing store = new Refusing(o -> false);
+    store.deadlocks.set(3); // still deadlocked after the store's own retries, three times over
+    OutcomeRecorder recorder = recorder(store, new ArrayList<>());
+    recorder.record(outcome("d", 1, Cause.SUCCEED, null));
+    for (int i = 0; i < 3; i++) {
+      assertThrows(SQLException.class, recorder::step, "the loop backs off and tries again");
+      assertEquals(1, recorder.waiting(), "kept as it is, never sanitised or failed");
+    }
+    recorder.step();
+    assertEquals("COMPLETED", f.row("d").get("status"));
+    assertEquals(0, recorder.waiting());
+  }
+
+  @Test
+  void theStoreRetriesATransactionTheDatabaseAbortedForADeadlock() throws Exception {
+    f.insert("e", "t", 1000);
+    f.startedRun("e", handler);
+    AtomicInteger aborts = new AtomicInteger(2);
+    JobStore store = JobStore.over(DeadlockingDataSource.over(f.ds, aborts));
+    store.finish(OWNER, List.of(outcome("e", 1, Cause.SUCCEED, null)), ACTOR);
+    assertEquals(0, aborts.get(), "aborted twice");
+    assertEquals("COMPLETED", f.row("e").get("status"));
+    assertEquals(List.of("PENDING>RUNNING", "RUNNING>COMPLETED"), f.events("e"), "once");
   }
 
   @Test

@@ -160,7 +160,9 @@ class JobLifecycleTest {
     Transition requeue = decide(RUNNING, Cause.REQUEUE);
     assertEquals(Attempts.FRESH_BUDGET, requeue.attempts());
     assertTrue(requeue.stopsRun());
-    assertTrue(requeue.clearsLease());
+    assertFalse(
+        requeue.clearsLease(),
+        "a caller's change leaves the lease to its instance, which lets go once the run returns");
     assertTrue(requeue.resetsStart(), "a pending job shows no start");
     assertTrue(requeue.wakesDispatcher());
     assertEquals(Result.DISCARD, requeue.result(), "the superseded run's result goes");
@@ -184,7 +186,7 @@ class JobLifecycleTest {
       assertEquals(BLOCKED, waiting.to(), "it waits for its dependencies again");
       assertEquals(Attempts.FRESH_BUDGET, waiting.attempts());
       assertTrue(waiting.resetsStart(), "a blocked job shows no start");
-      assertTrue(waiting.clearsLease());
+      assertFalse(waiting.clearsLease(), "a caller's change never takes the lease");
       assertFalse(waiting.wakesDispatcher(), "nothing to claim yet");
       assertEquals(Dependents.NONE, waiting.dependents());
     }

@@ -68,7 +68,7 @@ class JobDependenciesTest {
     long now = System.currentTimeMillis();
     ClaimedJob mine = null;
     List<String> others = new ArrayList<>();
-    for (ClaimedJob j : store.reserve("me", 1000, now, now + 60_000, null, List.of(), List.of())) {
+    for (ClaimedJob j : store.reserve("me", 1000, now, now + 60_000, Map.of(), List.of())) {
       if (j.id().equals(id)) {
         mine = j;
       } else {
@@ -262,7 +262,7 @@ class JobDependenciesTest {
     List<ClaimedJob> claimed = new ArrayList<>();
     long now = System.currentTimeMillis();
     List<RunStart> starts = new ArrayList<>();
-    for (ClaimedJob j : store.reserve("me", 1000, now, now + 60_000, null, List.of(), List.of())) {
+    for (ClaimedJob j : store.reserve("me", 1000, now, now + 60_000, Map.of(), List.of())) {
       claimed.add(j);
       starts.add(new RunStart(j.id(), "noop", j.attempt(), now));
     }

@@ -97,8 +97,8 @@ class JobStoreTest {
     try (Connection c = ds.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT status, attempt, lease_owner, progress, data, start_at FROM job"
-                    + " WHERE id = ?")) {
+                "SELECT status, attempt, lease_owner, progress, data, start_at, lease_expires_at"
+                    + " FROM job WHERE id = ?")) {
       ps.setString(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -114,7 +114,9 @@ class JobStoreTest {
             "data",
             rs.getString(5),
             "start_at",
-            rs.getLong(6));
+            rs.getLong(6),
+            "lease",
+            rs.getLong(7));
       }
     }
   }
@@ -137,13 +139,13 @@ class JobStoreTest {
 
   private List<ClaimedJob> reserve(String owner, int n, long now, long leaseUntil)
       throws Exception {
-    return queue.reserve(owner, n, now, leaseUntil, null, List.of(), List.of());
+    return queue.reserve(owner, n, now, leaseUntil, Map.of(), List.of());
   }
 
   /** Reserves and starts, as the engine does when a worker takes the run at once. */
   private List<ClaimedJob> claimAndStart(String owner, int n, long leaseUntil) throws Exception {
     List<ClaimedJob> jobs =
-        queue.reserve(owner, n, System.currentTimeMillis(), leaseUntil, null, List.of(), List.of());
+        queue.reserve(owner, n, System.currentTimeMillis(), leaseUntil, Map.of(), List.of());
     List<RunStart> starts = new ArrayList<>();
     for (ClaimedJob j : jobs) {
       starts.add(new RunStart(j.id(), "noop", j.attempt(), System.currentTimeMillis()));
@@ -242,8 +244,7 @@ class JobStoreTest {
     assertEquals(List.of("created noop", "created sleep"), heard);
     heard.clear();
 
-    List<ClaimedJob> claimed =
-        told.reserve("me", 10, now, now + 10_000, null, List.of(), List.of());
+    List<ClaimedJob> claimed = told.reserve("me", 10, now, now + 10_000, Map.of(), List.of());
     assertEquals(2, claimed.size());
     List<RunStart> starts = new ArrayList<>();
     for (ClaimedJob j : claimed) {
@@ -454,16 +455,50 @@ class JobStoreTest {
   }
 
   @Test
-  void reserveSkipsExcludedTypesAndJobsOrTakesOneType() throws Exception {
+  void reserveSkipsExcludedJobs() throws Exception {
     long now = System.currentTimeMillis();
     insert("a", "sleep", 0, now - 3, "PENDING", 0);
     insert("b", "noop", 0, now - 2, "PENDING", 0);
-    insert("c", "noop", 0, now - 1, "PENDING", 0);
     assertEquals(
-        List.of("c"),
-        ids(queue.reserve("me", 5, now, now + 1000, null, List.of("sleep"), List.of("b"))));
+        List.of("a"), ids(queue.reserve("me", 5, now, now + 1000, Map.of(), List.of("b"))));
+  }
+
+  @Test
+  void aLimitedTypeTakesItsTurnByPriorityAheadOfABacklogOfOthers() throws Exception {
+    // the case: a backlog of an unlimited type, then a limited type at priority 1000
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < 20; i++) {
+      insert("s" + i, "sleep", 0, now - 100 + i, "PENDING", 0);
+    }
+    insert("r1", "retention", 1000, now - 10, "PENDING", 0);
+    insert("r2", "retention", 1000, now - 9, "PENDING", 0);
+    List<ClaimedJob> claimed =
+        queue.reserve("me", 4, now, now + 1000, Map.of("retention", 1), List.of());
+    assertEquals(List.of("r1", "s0", "s1", "s2"), ids(claimed), "priority first, at most 1 of r");
+  }
+
+  @Test
+  void aTypeAtItsLimitIsSkippedNotWaitedFor() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("r1", "retention", 1000, now - 10, "PENDING", 0);
+    insert("s1", "sleep", 0, now - 5, "PENDING", 0);
+    insert("s2", "sleep", 0, now - 4, "PENDING", 0);
     assertEquals(
-        List.of("a"), ids(queue.reserve("me", 5, now, now + 1000, "sleep", List.of(), List.of())));
+        List.of("s1", "s2"),
+        ids(queue.reserve("me", 2, now, now + 1000, Map.of("retention", 0), List.of())));
+  }
+
+  @Test
+  void limitedTypesMergeWithTheOthersInCreationOrderAtEqualPriority() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("a", "sleep", 5, now - 4, "PENDING", 0);
+    insert("b", "single", 5, now - 3, "PENDING", 0);
+    insert("c", "other", 5, now - 2, "PENDING", 0);
+    insert("d", "single", 5, now - 1, "PENDING", 0);
+    insert("e", "sleep", 5, now, "PENDING", 0);
+    assertEquals(
+        List.of("a", "b", "c", "d"),
+        ids(queue.reserve("me", 4, now, now + 1000, Map.of("single", 2, "other", 3), List.of())));
   }
 
   @Test
@@ -594,7 +629,7 @@ class JobStoreTest {
     long now = System.currentTimeMillis();
     insert("h", "noop", 0, now, "PENDING", 0);
     claimAndStart("me", 1, now + 10_000);
-    assertEquals(1, queue.handBack("me", List.of("h"), "e", "shutting down"));
+    assertEquals(1, queue.handBack("me", List.of("h"), List.of(), "e", "shutting down"));
     assertEquals("PENDING", row("h").get("status"));
     assertEquals(0, row("h").get("attempt"));
     assertCountsMatchTheTable();
@@ -605,8 +640,12 @@ class JobStoreTest {
     long now = System.currentTimeMillis();
     insert("p", "noop", 0, now, "PENDING", 0);
     claimAndStart("me", 1, now + 1000);
-    assertEquals(1, queue.extendLeases("me", now + 60_000));
-    assertEquals(0, queue.extendLeases("other", now + 60_000));
+    insert("q", "noop", 0, now, "PENDING", 0);
+    reserve("me", 1, now, now + 1000); // a reservation nobody holds any more
+    assertEquals(1, queue.extendLeases("me", List.of("p"), now + 60_000));
+    assertEquals(0, queue.extendLeases("other", List.of("p", "q"), now + 60_000));
+    assertEquals(now + 60_000, row("p").get("lease"));
+    assertEquals(now + 1000, row("q").get("lease"), "only the jobs named are extended");
     queue.progress("me", List.of(new ProgressUpdate("p", 1, 42, now)));
     queue.progress("other", List.of(new ProgressUpdate("p", 1, 99, now)));
     assertEquals(42, row("p").get("progress"));
@@ -633,6 +672,9 @@ class JobStoreTest {
         // requeued by a client while it runs
         queue.change(
             "f", JobLifecycle.causeOfPatch(JobStatus.PENDING, false), "c", "requeue", t -> 100000);
+        // the lease stays with the run's instance until its thread has returned
+        assertEquals("me", row("f").get("owner"));
+        queue.release("me", List.of("f"));
       } else {
         queue.finish(
             "me",
