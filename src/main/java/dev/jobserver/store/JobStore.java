@@ -1,5 +1,17 @@
 package dev.jobserver.store;
 
+import static dev.jobserver.store.DependencyResolution.ENDED_BADLY;
+import static dev.jobserver.store.DependencyResolution.ENDED_WELL;
+import static dev.jobserver.store.DependencyResolution.dependencyFailed;
+import static dev.jobserver.store.DependencyResolution.dependencyState;
+import static dev.jobserver.store.StoreSql.bind;
+import static dev.jobserver.store.StoreSql.chunks;
+import static dev.jobserver.store.StoreSql.lock;
+import static dev.jobserver.store.StoreSql.lockAll;
+import static dev.jobserver.store.StoreSql.mergedData;
+import static dev.jobserver.store.StoreSql.placeholders;
+import static dev.jobserver.store.StoreSql.retryingDeadlocks;
+
 import dev.jobserver.database.ConfiguredDataSource;
 import dev.jobserver.database.JobserverDataSource;
 import dev.jobserver.job.IllegalTransitionException;
@@ -7,12 +19,13 @@ import dev.jobserver.job.Job;
 import dev.jobserver.job.JobData;
 import dev.jobserver.job.JobLifecycle;
 import dev.jobserver.job.JobLifecycle.Cause;
-import dev.jobserver.job.JobLifecycle.Dependencies;
 import dev.jobserver.job.JobLifecycle.Dependents;
 import dev.jobserver.job.JobLifecycle.Transition;
 import dev.jobserver.job.JobNotFoundException;
 import dev.jobserver.job.JobStatus;
 import dev.jobserver.job.UnknownDependencyException;
+import dev.jobserver.store.DependencyResolution.DependencyState;
+import dev.jobserver.store.StoreSql.Row;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -56,29 +69,16 @@ public class JobStore {
   @Resource(lookup = JobserverDataSource.JNDI_NAME)
   private DataSource dataSource;
 
-  /** Statuses a dependency may end in for its dependents to run. */
-  static final Set<JobStatus> ENDED_WELL =
-      Set.of(JobStatus.COMPLETED, JobStatus.WARNING, JobStatus.SKIPPED);
-
-  /** Statuses a dependency may end in that abandon its dependents. */
-  static final Set<JobStatus> ENDED_BADLY =
-      Set.of(JobStatus.FAILED, JobStatus.CANCELED, JobStatus.ABANDONED);
-
-  /** Most ids in one IN list (PostgreSQL takes 32,767 parameters a statement). */
-  static final int IN_CHUNK = 1000;
-
   @Inject private Instance<StoreListener> listeners;
 
-  private volatile Boolean postgres;
+  /** The data source, transactions, listener and engine callback the parts share. */
+  private StoreSql store;
+
   private GroupCommit<Job> inserts;
 
-  /** Told after a commit that made blocked jobs pending (the local dispatcher claims them). */
-  private volatile Runnable unblocked = () -> {};
-
-  /** Every listener bean, told of each committed change (metrics); none in tests. */
-  private StoreListener listener = new StoreListener() {};
-
-  public JobStore() {}
+  public JobStore() {
+    assemble(null); // in the container, init assembles it again once the data source is injected
+  }
 
   JobStore(DataSource dataSource) {
     this.dataSource = dataSource;
@@ -88,16 +88,16 @@ public class JobStore {
   /** A store on the given data source that tells the listener what it commits (tests). */
   JobStore(DataSource dataSource, StoreListener listener) {
     this(dataSource);
-    this.listener = listener;
+    store.listener(listener);
   }
 
   @PostConstruct
   void init() {
-    inserts = new GroupCommit<>(this::insertAll);
+    assemble(dataSource);
     if (listeners != null) {
       List<StoreListener> all = new ArrayList<>();
       listeners.forEach(all::add);
-      listener =
+      store.listener(
           new StoreListener() {
             @Override
             public void created(String type) {
@@ -113,13 +113,19 @@ public class JobStore {
             public void finished(String type, JobStatus status, long runMillis) {
               all.forEach(l -> l.finished(type, status, runMillis));
             }
-          };
+          });
     }
+  }
+
+  /** The parts, over one shared data source. */
+  private void assemble(DataSource dataSource) {
+    store = new StoreSql(dataSource);
+    inserts = new GroupCommit<>(this::insertAll);
   }
 
   /** Whom to tell when jobs whose dependencies are met became pending (this instance's engine). */
   public void whenUnblocked(Runnable listener) {
-    this.unblocked = listener == null ? () -> {} : listener;
+    store.whenUnblocked(listener);
   }
 
   /** A store on the given data source (tests, and the direct store below). */
@@ -158,7 +164,7 @@ public class JobStore {
         "-");
     progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
     // what an ending that concerns dependents loads (the shutdown path records endings too)
-    new Ending("-", JobStatus.FAILED, Dependents.ABANDON).hashCode();
+    new DependencyResolution.Ending("-", JobStatus.FAILED, Dependents.ABANDON).hashCode();
     for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK)) {
       JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, cause, 1, 1), true);
     }
@@ -210,7 +216,7 @@ public class JobStore {
       }
       counts.apply(c, isPostgres(c));
       c.commit();
-      counts.publish(listener);
+      counts.publish(store.listener());
     }
   }
 
@@ -339,7 +345,7 @@ public class JobStore {
       }
       counts.apply(c, isPostgres(c));
       c.commit();
-      counts.publish(listener);
+      counts.publish(store.listener());
     }
   }
 
@@ -378,7 +384,7 @@ public class JobStore {
       ins.executeBatch();
       ev.executeBatch();
       counts.apply(c, isPostgres(c));
-      return () -> counts.publish(listener);
+      return () -> counts.publish(store.listener());
     }
   }
 
@@ -428,7 +434,7 @@ public class JobStore {
       }
       Transition t =
           JobLifecycle.decide(row.status, cause, row.attempt, row.maxAttempts, deps.where());
-      Statements statements = new Statements(c);
+      Statements statements = new Statements(store, c);
       if (t.changes()) {
         JobRowUpdate.Values v = new JobRowUpdate.Values(now);
         v.budget = budget.applyAsInt(row.type);
@@ -453,104 +459,6 @@ public class JobStore {
       commit(c, statements);
       return t;
     }
-  }
-
-  /**
-   * Where a job's dependencies stand, read with them locked (so none of them ends unseen while the
-   * job's new status is written). A dependency deleted since (a finished one, by retention) no
-   * longer holds the job back.
-   */
-  private DependencyState dependencyState(Connection c, String id) throws SQLException {
-    List<String> deps = new ArrayList<>();
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT depends_on FROM job_dependency WHERE job_id = ?")) {
-      ps.setString(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          deps.add(rs.getString(1));
-        }
-      }
-    }
-    if (deps.isEmpty()) {
-      return DependencyState.NONE;
-    }
-    deps.sort(null);
-    Map<String, JobStatus> statuses = new HashMap<>();
-    for (List<String> chunk : chunks(deps)) {
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "SELECT id, status FROM job WHERE id IN ("
-                  + placeholders(chunk.size())
-                  + ") ORDER BY id FOR UPDATE")) {
-        bind(ps, 1, chunk);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            statuses.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
-          }
-        }
-      }
-    }
-    return new DependencyState(statuses);
-  }
-
-  /** A job's dependencies and their statuses, and what follows for the job. */
-  private static final class DependencyState {
-    static final DependencyState NONE = new DependencyState(Map.of());
-
-    private final Map<String, JobStatus> statuses;
-    private String failed;
-    private int waiting;
-
-    DependencyState(Map<String, JobStatus> statuses) {
-      this.statuses = statuses;
-      for (Map.Entry<String, JobStatus> e : new java.util.TreeMap<>(statuses).entrySet()) {
-        if (ENDED_BADLY.contains(e.getValue())) {
-          failed = failed == null ? e.getKey() : failed;
-        } else if (!ENDED_WELL.contains(e.getValue())) {
-          waiting++;
-        }
-      }
-    }
-
-    Dependencies where() {
-      return failed != null
-          ? Dependencies.FAILED
-          : waiting > 0 ? Dependencies.WAITING : Dependencies.MET;
-    }
-
-    String reason() {
-      return failed == null ? null : dependencyFailed(failed, statuses.get(failed));
-    }
-
-    /** The job waits again: its count of waiting dependencies and which have ended well. */
-    void rewrite(Connection c, String id) throws SQLException {
-      try (PreparedStatement ps =
-          c.prepareStatement("UPDATE job SET deps_waiting = ? WHERE id = ?")) {
-        ps.setInt(1, waiting);
-        ps.setString(2, id);
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "UPDATE job_dependency SET met = ? WHERE depends_on = ? AND job_id = ?")) {
-        for (Map.Entry<String, JobStatus> e : statuses.entrySet()) {
-          ps.setBoolean(1, ENDED_WELL.contains(e.getValue()));
-          ps.setString(2, e.getKey());
-          ps.setString(3, id);
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-    }
-  }
-
-  /** The error of a job that cannot run because a job it depends on ended badly. */
-  static String dependencyFailed(String dependency, JobStatus status) {
-    return "Job "
-        + dependency
-        + " that this job depends on ended "
-        + status.name().toLowerCase()
-        + ".";
   }
 
   /**
@@ -753,7 +661,7 @@ public class JobStore {
       endOf.put(o.jobId() + "#" + o.attempt(), o);
     }
     try (Connection c = transaction()) {
-      Statements statements = new Statements(c);
+      Statements statements = new Statements(store, c);
       List<RunStart> written = new ArrayList<>();
       List<RunOutcome> combined = new ArrayList<>();
       List<String> keys = new ArrayList<>();
@@ -920,7 +828,7 @@ public class JobStore {
       return 0;
     }
     try (Connection c = transaction()) {
-      Statements statements = new Statements(c);
+      Statements statements = new Statements(store, c);
       int changed = finishIn(c, statements, owner, outcomes, actor, System.currentTimeMillis());
       statements.executeAll();
       commit(c, statements);
@@ -1087,7 +995,7 @@ public class JobStore {
       if (expired.isEmpty()) {
         return 0;
       }
-      Statements statements = new Statements(c);
+      Statements statements = new Statements(store, c);
       for (Row row : expired) {
         Transition t =
             JobLifecycle.decide(row.status, Cause.LEASE_EXPIRED, row.attempt, row.maxAttempts);
@@ -1141,7 +1049,7 @@ public class JobStore {
     long now = System.currentTimeMillis();
     try (Connection c = transaction()) {
       Map<String, Row> rows = lockAll(c, ids, false);
-      Statements statements = new Statements(c);
+      Statements statements = new Statements(store, c);
       int handed = 0;
       List<String> reserved = new ArrayList<>();
       for (Row row : rows.values()) {
@@ -1196,19 +1104,6 @@ public class JobStore {
     return o.message() != null ? o.message() : o.error();
   }
 
-  /** The job's data after a change: the run's keys added, the error set or cleared. */
-  private static String mergedData(
-      String currentJson, Map<String, String> added, Transition t, String error) {
-    Map<String, String> data = new LinkedHashMap<>(JobData.fromJson(currentJson));
-    data.putAll(added);
-    if (t.error() == JobLifecycle.Error.CLEAR) {
-      data.remove("error"); // an earlier attempt's failure; it stays in the events and traces
-    } else if (error != null) {
-      data.put("error", error);
-    }
-    return JobData.toJson(data);
-  }
-
   /** The stack traces with this failure's appended: the latest {@link #MAX_TRACES}, each cut. */
   static String traces(String currentJson, String trace) {
     if (trace == null) {
@@ -1222,418 +1117,17 @@ public class JobStore {
     return JobData.listToJson(traces);
   }
 
-  private static Row lock(Connection c, String id) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT " + Row.COLUMNS + ", data, stacktrace FROM job WHERE id = ? FOR UPDATE")) {
-      ps.setString(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          throw new JobNotFoundException(id);
-        }
-        return Row.read(rs, true);
-      }
-    }
-  }
-
-  private static Map<String, Row> lockAll(Connection c, Collection<String> ids, boolean withData)
-      throws SQLException {
-    Map<String, Row> rows = new HashMap<>();
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT "
-                + Row.COLUMNS
-                + (withData ? ", data, stacktrace" : "")
-                + " FROM job WHERE id IN ("
-                + placeholders(ids.size())
-                + ") FOR UPDATE")) {
-      int i = 1;
-      for (String id : ids) {
-        ps.setString(i++, id);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          Row row = Row.read(rs, withData);
-          rows.put(row.id, row);
-        }
-      }
-    }
-    return rows;
-  }
-
-  /** A job's columns that decisions are made on. */
-  private static final class Row {
-    static final String COLUMNS =
-        "id, status, lease_owner, attempt, max_attempts, type, start_at, has_dependents,"
-            + " deps_waiting";
-    String id;
-    JobStatus status;
-    String leaseOwner;
-    int attempt;
-    int maxAttempts;
-    String type;
-    long startAt;
-    boolean hasDependents;
-    int depsWaiting;
-    String data;
-    String stacktrace;
-
-    static Row read(ResultSet rs, boolean withData) throws SQLException {
-      Row r = new Row();
-      r.id = rs.getString(1);
-      r.status = JobStatus.valueOf(rs.getString(2));
-      r.leaseOwner = rs.getString(3);
-      r.attempt = rs.getInt(4);
-      r.maxAttempts = rs.getInt(5);
-      r.type = rs.getString(6);
-      r.startAt = rs.getLong(7);
-      r.hasDependents = rs.getBoolean(8);
-      r.depsWaiting = rs.getInt(9);
-      if (withData) {
-        r.data = rs.getString(10);
-        r.stacktrace = rs.getString(11);
-      }
-      return r;
-    }
-  }
-
-  /**
-   * The batched statements of one transaction: one per shape of update (the same decided change
-   * always makes the same SQL), result discards and events, executed together at the end.
-   */
-  private final class Statements {
-    private final Connection c;
-    final JobCounts counts = new JobCounts();
-    private final Map<String, PreparedStatement> updates = new LinkedHashMap<>();
-    private PreparedStatement discards;
-    private PreparedStatement events;
-
-    Statements(Connection c) {
-      this.c = c;
-    }
-
-    PreparedStatement get(String sql) throws SQLException {
-      PreparedStatement ps = updates.get(sql);
-      if (ps == null) {
-        ps = c.prepareStatement(sql);
-        updates.put(sql, ps);
-      }
-      return ps;
-    }
-
-    void discardResult(String id) throws SQLException {
-      if (discards == null) {
-        discards = c.prepareStatement(ResultStore.DISCARD);
-      }
-      discards.setString(1, id);
-      discards.addBatch();
-    }
-
-    void event(String id, long at, String actor, JobStatus from, JobStatus to, String message)
-        throws SQLException {
-      if (events == null) {
-        events = c.prepareStatement(JobEventStore.INSERT);
-      }
-      JobEventStore.add(events, id, at, actor, from, to, message);
-    }
-
-    /**
-     * Executes the updates added so far, returning each statement's counts by its SQL; a later
-     * {@link #get} of the same SQL makes a new statement.
-     */
-    Map<String, int[]> executeUpdates() throws SQLException {
-      Map<String, int[]> counts = new HashMap<>();
-      try {
-        for (Map.Entry<String, PreparedStatement> e : updates.entrySet()) {
-          counts.put(e.getKey(), e.getValue().executeBatch());
-        }
-      } finally {
-        for (PreparedStatement ps : updates.values()) {
-          ps.close();
-        }
-        updates.clear();
-      }
-      return counts;
-    }
-
-    /** Jobs whose change concerns their dependents, level by level (see {@link #resolve}). */
-    private final Map<String, Ending> endings = new LinkedHashMap<>();
-
-    /** Whether blocked jobs became pending here (the dispatcher is told after the commit). */
-    boolean unblockedAny;
-
-    /**
-     * Notes a change that may concern the job's dependents (the state machine says so: it ended
-     * well, or badly); they are dealt with in {@link #executeAll}, in this transaction.
-     *
-     * @param hasDependents the job's flag as read under its lock
-     */
-    void ended(String id, Transition t, boolean hasDependents) {
-      if (t.changes() && t.dependents() != Dependents.NONE && hasDependents) {
-        endings.put(id, new Ending(id, t.to(), t.dependents()));
-      }
-    }
-
-    /**
-     * Applies what the endings imply for the jobs that depend on them, level by level: a BLOCKED
-     * dependent (locked, in id order) counts off the dependencies that ended well, once each, and
-     * becomes PENDING when none is left waiting; one whose dependency ended badly is ABANDONED, and
-     * so are its own blocked dependents, transitively. Each change as the state machine decides it,
-     * with its event by {@code dependency:<id>} and its counts.
-     */
-    private void resolve() throws SQLException {
-      Map<String, Ending> level = new LinkedHashMap<>(endings);
-      endings.clear();
-      long now = System.currentTimeMillis();
-      while (!level.isEmpty()) {
-        // dependent -> the edges of this level that lead to it: {depends_on, met}
-        Map<String, List<String[]>> edges = new LinkedHashMap<>();
-        for (List<String> chunk : chunks(new ArrayList<>(level.keySet()))) {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT depends_on, job_id, met FROM job_dependency WHERE depends_on IN ("
-                      + placeholders(chunk.size())
-                      + ")")) {
-            bind(ps, 1, chunk);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                edges
-                    .computeIfAbsent(rs.getString(2), k -> new ArrayList<>())
-                    .add(new String[] {rs.getString(1), rs.getBoolean(3) ? "1" : "0"});
-              }
-            }
-          }
-        }
-        Map<String, Ending> next = new LinkedHashMap<>();
-        List<Row> blocked = lockBlocked(new ArrayList<>(edges.keySet()));
-        try (PreparedStatement met =
-                c.prepareStatement(
-                    "UPDATE job_dependency SET met = TRUE"
-                        + " WHERE depends_on = ? AND job_id = ? AND met = FALSE");
-            PreparedStatement waiting =
-                c.prepareStatement("UPDATE job SET deps_waiting = ? WHERE id = ?")) {
-          List<Row> counting = new ArrayList<>();
-          List<Integer> metEdges = new ArrayList<>();
-          List<String> unblockedBy = new ArrayList<>();
-          for (Row row : blocked) {
-            String failedDep = null;
-            String lastDep = null;
-            int newlyMet = 0;
-            for (String[] edge : edges.get(row.id)) {
-              Ending ending = level.get(edge[0]);
-              if (ending.what() == Dependents.ABANDON) {
-                failedDep = failedDep == null ? edge[0] : failedDep;
-              } else if (edge[1].equals("0")) {
-                met.setString(1, edge[0]);
-                met.setString(2, row.id);
-                met.addBatch();
-                newlyMet++;
-                lastDep = edge[0];
-              }
-            }
-            if (failedDep != null) {
-              Transition t =
-                  JobLifecycle.decide(
-                      row.status, Cause.DEPENDENCY_FAILED, row.attempt, row.maxAttempts);
-              String error = dependencyFailed(failedDep, level.get(failedDep).to());
-              JobRowUpdate.Values v = new JobRowUpdate.Values(now);
-              v.data = mergedData(row.data, Map.of(), t, error);
-              v.stacktrace = row.stacktrace;
-              JobRowUpdate.add(get(JobRowUpdate.sql(t, true)), row.id, t, v);
-              event(row.id, now, "dependency:" + failedDep, t.from(), t.to(), error);
-              count(row.type, t, now, row.startAt);
-              if (row.hasDependents) {
-                next.put(row.id, new Ending(row.id, t.to(), t.dependents()));
-              }
-            } else if (newlyMet > 0) {
-              counting.add(row);
-              metEdges.add(newlyMet);
-              unblockedBy.add(lastDep);
-            }
-          }
-          int[] applied = met.executeBatch();
-          // a dependency counts once, even if it ends well again (forced back and run again)
-          int k = 0;
-          for (int i = 0; i < counting.size(); i++) {
-            Row row = counting.get(i);
-            int counted = 0;
-            for (int e = 0; e < metEdges.get(i); e++, k++) {
-              counted += applied.length > k && applied[k] == 0 ? 0 : 1;
-            }
-            int left = Math.max(0, row.depsWaiting - counted);
-            waiting.setInt(1, left);
-            waiting.setString(2, row.id);
-            waiting.addBatch();
-            if (left == 0) {
-              Transition t =
-                  JobLifecycle.decide(
-                      row.status, Cause.DEPENDENCIES_MET, row.attempt, row.maxAttempts);
-              JobRowUpdate.add(
-                  get(JobRowUpdate.sql(t, false)), row.id, t, new JobRowUpdate.Values(now));
-              event(
-                  row.id,
-                  now,
-                  "dependency:" + unblockedBy.get(i),
-                  t.from(),
-                  t.to(),
-                  "every job it depends on has ended well");
-              count(row.type, t, now, row.startAt);
-              unblockedAny = true;
-            }
-          }
-          waiting.executeBatch();
-        }
-        executeUpdates();
-        level = next;
-      }
-    }
-
-    /** Of these jobs, the BLOCKED ones, locked in id order (others have nothing to wait for). */
-    private List<Row> lockBlocked(List<String> ids) throws SQLException {
-      List<Row> rows = new ArrayList<>();
-      ids.sort(null);
-      for (List<String> chunk : chunks(ids)) {
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT "
-                    + Row.COLUMNS
-                    + ", data, stacktrace FROM job WHERE status = 'BLOCKED' AND id IN ("
-                    + placeholders(chunk.size())
-                    + ") ORDER BY id FOR UPDATE")) {
-          bind(ps, 1, chunk);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              Row row = Row.read(rs, true);
-              if (row.status == JobStatus.BLOCKED) {
-                rows.add(row);
-              }
-            }
-          }
-        }
-      }
-      return rows;
-    }
-
-    /** Counts a decided change (and, if the job finished, its run) for stats and metrics. */
-    void count(String type, Transition t, long now, long startAt) {
-      counts.changed(type, t.from(), t.to());
-      if (t.to().isFinished() && !t.from().isFinished()) {
-        boolean ran = t.from() == JobStatus.RUNNING || t.from() == JobStatus.CANCEL_REQUESTED;
-        counts.runEnded(type, t.to(), now, ran && startAt > 0 ? now - startAt : -1);
-      }
-    }
-
-    void executeAll() throws SQLException {
-      try {
-        executeUpdates();
-        resolve();
-        counts.apply(c, isPostgres(c));
-        if (discards != null) {
-          discards.executeBatch();
-        }
-        if (events != null) {
-          events.executeBatch();
-        }
-      } finally {
-        for (PreparedStatement ps : updates.values()) {
-          ps.close();
-        }
-        if (discards != null) {
-          discards.close();
-        }
-        if (events != null) {
-          events.close();
-        }
-      }
-    }
-  }
-
-  /** A job's change that its dependents are to hear of. */
-  private record Ending(String id, JobStatus to, Dependents what) {}
-
-  /**
-   * Commits, then tells the listener (metrics) what the transaction did, and this instance's engine
-   * if blocked jobs became pending.
-   */
-  private void commit(Connection c, Statements statements) throws SQLException {
-    c.commit();
-    statements.counts.publish(listener);
-    if (statements.unblockedAny) {
-      unblocked.run();
-    }
-  }
-
-  /** Work in one transaction, done again if the database broke a deadlock by aborting it. */
-  interface SqlWork<T> {
-    T run() throws SQLException;
-  }
-
-  /**
-   * Runs the work, again (up to three times) when the database aborted it to break a deadlock: two
-   * endings whose dependents overlap across levels may lock them in opposite orders.
-   */
-  static <T> T retryingDeadlocks(SqlWork<T> work) throws SQLException {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return work.run();
-      } catch (SQLException e) {
-        if (attempt >= 3 || !isDeadlock(e)) {
-          throw e;
-        }
-      }
-    }
-  }
-
-  static boolean isDeadlock(SQLException e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SQLException sql
-          && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  static List<List<String>> chunks(List<String> ids) {
-    List<List<String>> out = new ArrayList<>();
-    for (int i = 0; i < ids.size(); i += IN_CHUNK) {
-      out.add(ids.subList(i, Math.min(ids.size(), i + IN_CHUNK)));
-    }
-    return out;
-  }
-
-  static void bind(PreparedStatement ps, int from, Collection<String> values) throws SQLException {
-    int i = from;
-    for (String v : values) {
-      ps.setString(i++, v);
-    }
-  }
+  // ---- shared with the parts (StoreSql) -------------------------------------------------------
 
   private Connection transaction() throws SQLException {
-    Connection c = dataSource.getConnection();
-    try {
-      c.setAutoCommit(false);
-      isPostgres(c);
-      return new RollbackOnClose(c).proxy();
-    } catch (SQLException | RuntimeException e) {
-      c.close();
-      throw e;
-    }
+    return store.transaction();
   }
 
   private boolean isPostgres(Connection c) throws SQLException {
-    Boolean p = postgres;
-    if (p == null) {
-      try (Connection own = c == null ? dataSource.getConnection() : null) {
-        Connection use = c == null ? own : c;
-        p = use.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
-      }
-      postgres = p;
-    }
-    return p;
+    return store.isPostgres(c);
   }
 
-  static String placeholders(int n) {
-    return String.join(", ", Collections.nCopies(n, "?"));
+  private void commit(Connection c, Statements statements) throws SQLException {
+    store.commit(c, statements);
   }
 }
