@@ -1,16 +1,9 @@
 package dev.jobserver.store;
 
-import static dev.jobserver.store.DependencyResolution.ENDED_BADLY;
-import static dev.jobserver.store.DependencyResolution.ENDED_WELL;
-import static dev.jobserver.store.DependencyResolution.dependencyFailed;
-import static dev.jobserver.store.DependencyResolution.dependencyState;
-import static dev.jobserver.store.StoreSql.bind;
-import static dev.jobserver.store.StoreSql.chunks;
 import static dev.jobserver.store.StoreSql.lock;
 import static dev.jobserver.store.StoreSql.lockAll;
 import static dev.jobserver.store.StoreSql.mergedData;
 import static dev.jobserver.store.StoreSql.placeholders;
-import static dev.jobserver.store.StoreSql.retryingDeadlocks;
 
 import dev.jobserver.database.ConfiguredDataSource;
 import dev.jobserver.database.JobserverDataSource;
@@ -21,10 +14,7 @@ import dev.jobserver.job.JobLifecycle;
 import dev.jobserver.job.JobLifecycle.Cause;
 import dev.jobserver.job.JobLifecycle.Dependents;
 import dev.jobserver.job.JobLifecycle.Transition;
-import dev.jobserver.job.JobNotFoundException;
 import dev.jobserver.job.JobStatus;
-import dev.jobserver.job.UnknownDependencyException;
-import dev.jobserver.store.DependencyResolution.DependencyState;
 import dev.jobserver.store.StoreSql.Row;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
@@ -42,7 +32,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -74,7 +63,9 @@ public class JobStore {
   /** The data source, transactions, listener and engine callback the parts share. */
   private StoreSql store;
 
-  private GroupCommit<Job> inserts;
+  private JobCreates creates;
+  private CallerChanges changes;
+  private Retention retention;
 
   public JobStore() {
     assemble(null); // in the container, init assembles it again once the data source is injected
@@ -120,7 +111,9 @@ public class JobStore {
   /** The parts, over one shared data source. */
   private void assemble(DataSource dataSource) {
     store = new StoreSql(dataSource);
-    inserts = new GroupCommit<>(this::insertAll);
+    creates = new JobCreates(store);
+    changes = new CallerChanges(store);
+    retention = new Retention(store);
   }
 
   /** Whom to tell when jobs whose dependencies are met became pending (this instance's engine). */
@@ -173,353 +166,50 @@ public class JobStore {
         JobLifecycle.decide(JobStatus.CANCEL_REQUESTED, Cause.STOP_CANCELED, 1, 1), true);
   }
 
-  // ---- creates --------------------------------------------------------------------------------
+  // ---- creates (JobCreates) -------------------------------------------------------------------
 
-  static final String INSERT_JOB =
-      "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status,"
-          + " progress, data, force_run, created_by, attempt, max_attempts, run_after,"
-          + " lease_expires_at) VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, 0)";
-
-  /**
-   * Stores a new job with its "created" event. Creates that arrive while another is being written
-   * share the next transaction (see {@link GroupCommit}); returns once this one is committed.
-   */
+  /** Stores a new job with its "created" event, in a shared transaction (group commit). */
   public void insert(Job job) throws SQLException {
-    inserts.write(job);
+    creates.insert(job);
   }
 
-  /**
-   * Stores new jobs, each with its "created" event (the actor is the job's creator), in one local
-   * transaction: two batched statements (multi-row inserts on PostgreSQL).
-   */
+  /** Stores new jobs in one transaction (tests; see {@link JobCreates#insertAll}). */
   void insertAll(List<Job> jobs) throws SQLException {
-    try (Connection c = transaction();
-        PreparedStatement ins = c.prepareStatement(INSERT_JOB);
-        PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
-      for (Job job : jobs) {
-        bindCommon(ins, job);
-        ins.addBatch();
-        JobEventStore.add(
-            ev,
-            job.getId(),
-            job.getCreateAt(),
-            job.getCreatedBy(),
-            null,
-            job.getStatus(),
-            "created");
-      }
-      ins.executeBatch();
-      ev.executeBatch();
-      JobCounts counts = new JobCounts();
-      for (Job job : jobs) {
-        counts.created(job.getType(), job.getStatus());
-      }
-      counts.apply(c, isPostgres(c));
-      c.commit();
-      counts.publish(store.listener());
-    }
+    creates.insertAll(jobs);
   }
 
-  static final String INSERT_JOB_FULL =
-      "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status,"
-          + " progress, data, force_run, created_by, attempt, max_attempts, run_after,"
-          + " lease_expires_at, schedule_id, due_at, deps_waiting)"
-          + " VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)";
-
-  /** The ten parameters {@link #INSERT_JOB} and {@link #INSERT_JOB_FULL} begin with, in order. */
-  private static void bindCommon(PreparedStatement ins, Job job) throws SQLException {
-    ins.setString(1, job.getId());
-    ins.setString(2, job.getType());
-    ins.setInt(3, job.getPriority());
-    ins.setLong(4, job.getCreateAt());
-    ins.setString(5, job.getStatus().name());
-    ins.setString(6, job.dataJson());
-    ins.setBoolean(7, job.isForce());
-    ins.setString(8, Text.column(job.getCreatedBy(), JobEventStore.MAX_ACTOR));
-    ins.setInt(9, job.getMaxAttempts());
-    ins.setLong(10, job.getRunAfter());
-  }
-
-  private static void bindFull(PreparedStatement ins, Job job, int depsWaiting)
-      throws SQLException {
-    bindCommon(ins, job);
-    ins.setString(11, job.getScheduleId());
-    if (job.getDueAt() == null) {
-      ins.setNull(12, java.sql.Types.BIGINT);
-    } else {
-      ins.setLong(12, job.getDueAt());
-    }
-    ins.setInt(13, depsWaiting);
-  }
-
-  /**
-   * Stores a new job that depends on other jobs, in its own transaction: the dependencies are
-   * locked (so none of them ends unseen while the job is written), the state machine decides
-   * whether it starts PENDING (all ended well), BLOCKED (some have not ended) or ABANDONED (one
-   * ended failed, canceled or abandoned), and the new job's status is set on {@code job}.
-   *
-   * @param dependsOn ids of existing jobs, without repeats
-   * @throws UnknownDependencyException naming the first id that is no job
-   */
+  /** Stores a new job that depends on other jobs (see {@link JobCreates#insertWaiting}). */
   public void insertWaiting(Job job, List<String> dependsOn) throws SQLException {
-    retryingDeadlocks(
-        () -> {
-          insertWaitingOnce(job, dependsOn);
-          return null;
-        });
+    creates.insertWaiting(job, dependsOn);
   }
 
-  private void insertWaitingOnce(Job job, List<String> dependsOn) throws SQLException {
-    try (Connection c = transaction()) {
-      Map<String, JobStatus> statuses = new HashMap<>();
-      for (List<String> chunk : chunks(new ArrayList<>(new LinkedHashSet<>(dependsOn)))) {
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id, status FROM job WHERE id IN ("
-                    + placeholders(chunk.size())
-                    + ") ORDER BY id FOR UPDATE")) {
-          bind(ps, 1, chunk);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              statuses.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
-            }
-          }
-        }
-      }
-      String failed = null;
-      int waiting = 0;
-      for (String dep : dependsOn) {
-        JobStatus status = statuses.get(dep);
-        if (status == null) {
-          throw new UnknownDependencyException(dep);
-        }
-        if (ENDED_BADLY.contains(status)) {
-          failed = failed == null ? dep : failed;
-        } else if (!ENDED_WELL.contains(status)) {
-          waiting++;
-        }
-      }
-      JobStatus initial = JobLifecycle.initial(waiting > 0, failed != null);
-      String error = failed == null ? null : dependencyFailed(failed, statuses.get(failed));
-      job.startsAs(initial, error);
-      try (PreparedStatement ins = c.prepareStatement(INSERT_JOB_FULL)) {
-        bindFull(ins, job, initial == JobStatus.BLOCKED ? waiting : 0);
-        ins.executeUpdate();
-      }
-      try (PreparedStatement edge =
-          c.prepareStatement(
-              "INSERT INTO job_dependency (depends_on, job_id, met) VALUES (?, ?, ?)")) {
-        for (String dep : dependsOn) {
-          edge.setString(1, dep);
-          edge.setString(2, job.getId());
-          edge.setBoolean(3, ENDED_WELL.contains(statuses.get(dep)));
-          edge.addBatch();
-        }
-        edge.executeBatch();
-      }
-      for (List<String> chunk : chunks(dependsOn)) {
-        try (PreparedStatement flag =
-            c.prepareStatement(
-                "UPDATE job SET has_dependents = TRUE WHERE has_dependents = FALSE AND id IN ("
-                    + placeholders(chunk.size())
-                    + ")")) {
-          bind(flag, 1, chunk);
-          flag.executeUpdate();
-        }
-      }
-      try (PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
-        JobEventStore.add(
-            ev,
-            job.getId(),
-            job.getCreateAt(),
-            job.getCreatedBy(),
-            null,
-            initial,
-            error == null ? "created" : "created; " + error);
-        ev.executeBatch();
-      }
-      JobCounts counts = new JobCounts();
-      counts.created(job.getType(), initial);
-      if (initial.isFinished()) {
-        counts.runEnded(job.getType(), initial, job.getCreateAt(), -1);
-      }
-      counts.apply(c, isPostgres(c));
-      c.commit();
-      counts.publish(store.listener());
-    }
-  }
-
-  /**
-   * Writes a schedule's new jobs (with their schedule id and due time, and their "created" events
-   * by their creator, {@code schedule:<id>}, saying who fired them) in the caller's transaction,
-   * which also advances the schedule: the unique (schedule_id, due_at) key refuses a second job for
-   * one due time.
-   *
-   * @return what to run once that transaction has committed (it tells the listener)
-   */
+  /** Writes a schedule's new jobs in the caller's transaction (see {@link ScheduleStore}). */
   Runnable insertScheduled(Connection c, List<Job> jobs, String firedBy) throws SQLException {
-    if (jobs.isEmpty()) {
-      return () -> {};
-    }
-    try (PreparedStatement ins = c.prepareStatement(INSERT_JOB_FULL);
-        PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
-      JobCounts counts = new JobCounts();
-      for (Job job : jobs) {
-        bindFull(ins, job, 0);
-        ins.addBatch();
-        JobEventStore.add(
-            ev,
-            job.getId(),
-            job.getCreateAt(),
-            job.getCreatedBy(),
-            null,
-            job.getStatus(),
-            (job.getDueAt() == null
-                    ? "created: run now"
-                    : "created for the due time " + java.time.Instant.ofEpochMilli(job.getDueAt()))
-                + " by "
-                + firedBy);
-        counts.created(job.getType(), job.getStatus());
-      }
-      ins.executeBatch();
-      ev.executeBatch();
-      counts.apply(c, isPostgres(c));
-      return () -> counts.publish(store.listener());
-    }
+    return creates.insertScheduled(c, jobs, firedBy);
   }
 
   /** The statuses of these jobs now (absent: no such job), read without locking. */
   Map<String, JobStatus> statuses(Connection c, Collection<String> ids) throws SQLException {
-    Map<String, JobStatus> out = new HashMap<>();
-    for (List<String> chunk : chunks(new ArrayList<>(ids))) {
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "SELECT id, status FROM job WHERE id IN (" + placeholders(chunk.size()) + ")")) {
-        bind(ps, 1, chunk);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
-          }
-        }
-      }
-    }
-    return out;
+    return creates.statuses(c, ids);
   }
 
-  // ---- what callers ask for -------------------------------------------------------------------
+  // ---- what callers ask for (CallerChanges, Retention) ----------------------------------------
 
-  /**
-   * Applies a change a caller asks for: locks the job, asks the state machine, writes what it
-   * decided with the event.
-   *
-   * @param budget the attempts a fresh budget gives a job of a type
-   * @throws JobNotFoundException if there is no such job
-   * @throws IllegalTransitionException if its status does not allow the change
-   */
+  /** Applies a change a caller asks for (see {@link CallerChanges#change}). */
   public Transition change(
       String id, Cause cause, String actor, String message, ToIntFunction<String> budget)
       throws SQLException {
-    return retryingDeadlocks(() -> changeOnce(id, cause, actor, message, budget));
+    return changes.change(id, cause, actor, message, budget);
   }
 
-  private Transition changeOnce(
-      String id, Cause cause, String actor, String message, ToIntFunction<String> budget)
-      throws SQLException {
-    long now = System.currentTimeMillis();
-    try (Connection c = transaction()) {
-      Row row = lock(c, id);
-      DependencyState deps = DependencyState.NONE;
-      if (cause == Cause.RETRY && ENDED_BADLY.contains(row.status)) {
-        deps = dependencyState(c, id);
-      }
-      Transition t =
-          JobLifecycle.decide(row.status, cause, row.attempt, row.maxAttempts, deps.where());
-      Statements statements = new Statements(store, c);
-      if (t.changes()) {
-        JobRowUpdate.Values v = new JobRowUpdate.Values(now);
-        v.budget = budget.applyAsInt(row.type);
-        String error = t.error() == JobLifecycle.Error.SET ? deps.reason() : null;
-        if (error != null) {
-          v.data = mergedData(row.data, Map.of(), t, error);
-          v.stacktrace = row.stacktrace;
-        }
-        JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, error != null)), id, t, v);
-        if (t.result() == JobLifecycle.Result.DISCARD) {
-          statements.discardResult(id);
-        }
-        if (t.to() == JobStatus.BLOCKED) {
-          deps.rewrite(c, id);
-        }
-        statements.event(
-            id, now, actor, t.from(), t.to(), error == null ? message : message + "; " + error);
-        statements.count(row.type, t, now, row.startAt);
-        statements.ended(id, t, row.hasDependents);
-        statements.executeAll();
-      }
-      commit(c, statements);
-      return t;
-    }
-  }
-
-  /**
-   * Deletes a finished job with its result and events (the foreign keys cascade).
-   *
-   * @throws IllegalTransitionException if it has not finished
-   */
+  /** Deletes a finished job with its result and events. */
   public void delete(String id) throws SQLException {
-    try (Connection c = transaction()) {
-      Row row = lock(c, id);
-      if (!JobLifecycle.deletable(row.status)) {
-        throw new IllegalTransitionException(row.status, "Job: " + id + " cannot be deleted.");
-      }
-      try (PreparedStatement del = c.prepareStatement("DELETE FROM job WHERE id = ?")) {
-        del.setString(1, id);
-        del.executeUpdate();
-      }
-      JobCounts counts = new JobCounts();
-      counts.deleted(row.type, row.status);
-      counts.apply(c, isPostgres(c));
-      c.commit();
-    }
+    changes.delete(id);
   }
 
-  /**
-   * Deletes up to {@code batch} finished jobs created before the cutoff, with their results and
-   * events (the foreign keys cascade), in one transaction.
-   *
-   * @return how many were deleted
-   */
+  /** Deletes up to {@code batch} finished jobs created before the cutoff; how many. */
   public int deleteFinishedBefore(long cutoff, int batch) throws SQLException {
-    try (Connection c = transaction()) {
-      List<String> ids = new ArrayList<>();
-      JobCounts counts = new JobCounts();
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "SELECT id, type, status FROM job WHERE create_at < ? AND status IN "
-                  + JobReads.FINISHED
-                  + " ORDER BY create_at LIMIT ? FOR UPDATE SKIP LOCKED")) {
-        ps.setLong(1, cutoff);
-        ps.setInt(2, batch);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            ids.add(rs.getString(1));
-            counts.deleted(rs.getString(2), JobStatus.valueOf(rs.getString(3)));
-          }
-        }
-      }
-      if (!ids.isEmpty()) {
-        counts.apply(c, isPostgres(c));
-        try (PreparedStatement del =
-            c.prepareStatement("DELETE FROM job WHERE id IN (" + placeholders(ids.size()) + ")")) {
-          for (int i = 0; i < ids.size(); i++) {
-            del.setString(i + 1, ids.get(i));
-          }
-          del.executeUpdate();
-        }
-      }
-      c.commit();
-      return ids.size();
-    }
+    return retention.deleteFinishedBefore(cutoff, batch);
   }
 
   // ---- the engine -----------------------------------------------------------------------------
