@@ -4,6 +4,7 @@ import static dev.jobserver.store.StoreSql.placeholders;
 
 import dev.jobserver.job.JobData;
 import dev.jobserver.job.JobStatus;
+import dev.jobserver.store.StoreSql.Row;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,12 +18,28 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The claim and the lease: an instance reserves due PENDING jobs (a reservation is no status of its
- * own: the job stays PENDING, with this instance as its lease owner, until a worker starts it in
- * the {@link RunLedger}), gives reservations up, extends the leases of the jobs it holds, and reads
- * what the database says of them.
+ * The claim and the lease: an instance reserves due PENDING jobs, gives reservations up, extends
+ * the leases of the jobs it holds, and reads what the database says of them.
+ *
+ * <p><b>A reservation</b> is a PENDING job with a lease owner: the instance that claimed it and
+ * will start it, or give it up. It is no status of its own: every reader sees the job PENDING, and
+ * no event is written. It ends when a worker starts the run ({@link RunLedger#record}: the job
+ * becomes RUNNING, guarded by {@link #RESERVED_BY}), when the instance releases it, or when its
+ * lease expires unrenewed; then the job is {@link #RESERVABLE} again, by any instance. This class
+ * is where the reservation is defined; the others ask it.
  */
 final class Leases {
+
+  /** SQL: the job may be reserved (PENDING, and no lease or an expired one); binds now. */
+  static final String RESERVABLE = "status = 'PENDING' AND lease_expires_at < ?";
+
+  /** SQL: the job is a reservation of the instance; binds the instance (the lease owner). */
+  static final String RESERVED_BY = "status = 'PENDING' AND lease_owner = ?";
+
+  /** Whether the row, read under its lock, is a reservation of the instance. */
+  static boolean reservedBy(Row row, String owner) {
+    return row.status == JobStatus.PENDING && owner.equals(row.leaseOwner);
+  }
 
   private final StoreSql store;
 
@@ -52,9 +69,7 @@ final class Leases {
       Collection<String> excludedIds)
       throws SQLException {
     StringBuilder select =
-        new StringBuilder(
-            "SELECT id FROM job WHERE status = 'PENDING' AND run_after <= ?"
-                + " AND lease_expires_at < ?");
+        new StringBuilder("SELECT id FROM job WHERE run_after <= ? AND " + RESERVABLE);
     if (onlyType != null) {
       select.append(" AND type = ?");
     }
@@ -133,8 +148,9 @@ final class Leases {
     try (Connection c = store.connection();
         PreparedStatement ps =
             c.prepareStatement(
-                "UPDATE job SET lease_owner = NULL, lease_expires_at = 0 WHERE status = 'PENDING'"
-                    + " AND lease_owner = ? AND id IN ("
+                "UPDATE job SET lease_owner = NULL, lease_expires_at = 0 WHERE "
+                    + RESERVED_BY
+                    + " AND id IN ("
                     + placeholders(ids.size())
                     + ")")) {
       int i = 1;

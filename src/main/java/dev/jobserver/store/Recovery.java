@@ -125,7 +125,7 @@ final class Recovery {
         if (!owner.equals(row.leaseOwner)) {
           continue;
         }
-        if (row.status == JobStatus.PENDING) {
+        if (Leases.reservedBy(row, owner)) {
           reserved.add(row.id); // never started: a reservation, given up without an event
           continue;
         }

@@ -210,9 +210,8 @@ final class RunLedger {
           && row.attempt == attempts.get(row.id)
           && (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
         started.add(row.id);
-      } else if (owner.equals(row.leaseOwner)
+      } else if (Leases.reservedBy(row, owner)
           && row.attempt == attempts.get(row.id) - 1
-          && row.status == JobStatus.PENDING
           && row.hasDependents) {
         deferred.add(row.id); // still our reservation: the start-and-end statement skips these
       }
