@@ -30,6 +30,7 @@ import java.util.Set;
  */
 final class RunLedger {
 
+  /** SQL: the statuses of a job whose run is live (started, not yet ended). */
   static final String RUNNING_STATES = "('RUNNING', 'CANCEL_REQUESTED')";
 
   /** Stack traces kept per job (the latest): a job retried for ever must not grow for ever. */
