@@ -149,6 +149,8 @@ public class JobStore {
     progress(owner, List.of(new ProgressUpdate("-", 0, 0, 0)));
     // what an ending that concerns dependents loads (the shutdown path records endings too)
     new DependencyResolution.Ending("-", JobStatus.FAILED, Dependents.ABANDON).hashCode();
+    // a locked row: the shutdown path locks rows that exist, the calls above found none
+    new StoreSql.Row().hashCode();
     for (Cause cause : List.of(Cause.SUCCEED, Cause.FAIL, Cause.HAND_BACK)) {
       JobRowUpdate.sql(JobLifecycle.decide(JobStatus.RUNNING, cause, 1, 1), true);
     }
