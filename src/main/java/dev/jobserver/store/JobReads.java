@@ -246,11 +246,11 @@ public class JobReads {
       }
       sql.append(" WHERE 1 = 1");
       if (!types.isEmpty()) {
-        sql.append(" AND j.type IN (").append(JobStore.placeholders(types.size())).append(')');
+        sql.append(" AND j.type IN (").append(StoreSql.placeholders(types.size())).append(')');
         params.addAll(types);
       }
       if (!statuses.isEmpty()) {
-        sql.append(" AND j.status IN (").append(JobStore.placeholders(statuses.size())).append(')');
+        sql.append(" AND j.status IN (").append(StoreSql.placeholders(statuses.size())).append(')');
         params.addAll(statuses);
       }
       common(sql, q, after, params);
@@ -441,7 +441,7 @@ public class JobReads {
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT job_id, depends_on FROM job_dependency WHERE job_id IN ("
-                    + JobStore.placeholders(jobIds.size())
+                    + StoreSql.placeholders(jobIds.size())
                     + ") ORDER BY job_id, depends_on")) {
       int i = 1;
       for (String id : jobIds) {

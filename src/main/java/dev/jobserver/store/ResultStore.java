@@ -61,7 +61,7 @@ public class ResultStore {
   private static final String OWNED =
       "SELECT 1 FROM job WHERE id = ? AND attempt = ? AND lease_owner = ?"
           + " AND status IN "
-          + JobStore.RUNNING_STATES;
+          + RunLedger.RUNNING_STATES;
 
   /**
    * Starts (or restarts) a job's result for one run; bytes go to the database chunk by chunk. Only

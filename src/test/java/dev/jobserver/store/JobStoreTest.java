@@ -695,11 +695,11 @@ class JobStoreTest {
     List<String> traces =
         dev.jobserver.job.JobData.listFromJson(
             rowText("SELECT stacktrace FROM job WHERE id = 'f'"));
-    assertEquals(JobStore.MAX_TRACES, traces.size());
+    assertEquals(RunLedger.MAX_TRACES, traces.size());
     for (int k = 0; k < traces.size(); k++) {
       int round = 1000 - 2 * (traces.size() - k);
       assertTrue(traces.get(k).startsWith("trace " + round + "\n"), k + ": " + round);
-      assertEquals(JobStore.MAX_TRACE_LENGTH, traces.get(k).length());
+      assertEquals(RunLedger.MAX_TRACE_LENGTH, traces.get(k).length());
     }
     String data = rowText("SELECT data FROM job WHERE id = 'f'");
     // the last failure's error, or none once the requeue after it cleared it: one value either way

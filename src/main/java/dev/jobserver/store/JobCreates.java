@@ -1,0 +1,271 @@
+package dev.jobserver.store;
+
+import static dev.jobserver.store.DependencyResolution.ENDED_BADLY;
+import static dev.jobserver.store.DependencyResolution.ENDED_WELL;
+import static dev.jobserver.store.DependencyResolution.dependencyFailed;
+import static dev.jobserver.store.StoreSql.bind;
+import static dev.jobserver.store.StoreSql.chunks;
+import static dev.jobserver.store.StoreSql.placeholders;
+import static dev.jobserver.store.StoreSql.retryingDeadlocks;
+
+import dev.jobserver.job.Job;
+import dev.jobserver.job.JobLifecycle;
+import dev.jobserver.job.JobStatus;
+import dev.jobserver.job.UnknownDependencyException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Creates: new jobs with their "created" events. Plain creates share transactions (group commit); a
+ * job with dependencies is written alone, with its dependencies locked; a schedule's jobs are
+ * written in the transaction that advances the schedule.
+ */
+final class JobCreates {
+
+  private final StoreSql store;
+  private final GroupCommit<Job> inserts;
+
+  JobCreates(StoreSql store) {
+    this.store = store;
+    this.inserts = new GroupCommit<>(this::insertAll);
+  }
+
+  static final String INSERT_JOB =
+      "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status,"
+          + " progress, data, force_run, created_by, attempt, max_attempts, run_after,"
+          + " lease_expires_at) VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, 0)";
+
+  /**
+   * Stores a new job with its "created" event. Creates that arrive while another is being written
+   * share the next transaction (see {@link GroupCommit}); returns once this one is committed.
+   */
+  public void insert(Job job) throws SQLException {
+    inserts.write(job);
+  }
+
+  /**
+   * Stores new jobs, each with its "created" event (the actor is the job's creator), in one local
+   * transaction: two batched statements (multi-row inserts on PostgreSQL).
+   */
+  void insertAll(List<Job> jobs) throws SQLException {
+    try (Connection c = store.transaction();
+        PreparedStatement ins = c.prepareStatement(INSERT_JOB);
+        PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
+      for (Job job : jobs) {
+        bindCommon(ins, job);
+        ins.addBatch();
+        JobEventStore.add(
+            ev,
+            job.getId(),
+            job.getCreateAt(),
+            job.getCreatedBy(),
+            null,
+            job.getStatus(),
+            "created");
+      }
+      ins.executeBatch();
+      ev.executeBatch();
+      JobCounts counts = new JobCounts();
+      for (Job job : jobs) {
+        counts.created(job.getType(), job.getStatus());
+      }
+      counts.apply(c, store.isPostgres(c));
+      c.commit();
+      counts.publish(store.listener());
+    }
+  }
+
+  static final String INSERT_JOB_FULL =
+      "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status,"
+          + " progress, data, force_run, created_by, attempt, max_attempts, run_after,"
+          + " lease_expires_at, schedule_id, due_at, deps_waiting)"
+          + " VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)";
+
+  /** The ten parameters {@link #INSERT_JOB} and {@link #INSERT_JOB_FULL} begin with, in order. */
+  private static void bindCommon(PreparedStatement ins, Job job) throws SQLException {
+    ins.setString(1, job.getId());
+    ins.setString(2, job.getType());
+    ins.setInt(3, job.getPriority());
+    ins.setLong(4, job.getCreateAt());
+    ins.setString(5, job.getStatus().name());
+    ins.setString(6, job.dataJson());
+    ins.setBoolean(7, job.isForce());
+    ins.setString(8, Text.column(job.getCreatedBy(), JobEventStore.MAX_ACTOR));
+    ins.setInt(9, job.getMaxAttempts());
+    ins.setLong(10, job.getRunAfter());
+  }
+
+  private static void bindFull(PreparedStatement ins, Job job, int depsWaiting)
+      throws SQLException {
+    bindCommon(ins, job);
+    ins.setString(11, job.getScheduleId());
+    if (job.getDueAt() == null) {
+      ins.setNull(12, java.sql.Types.BIGINT);
+    } else {
+      ins.setLong(12, job.getDueAt());
+    }
+    ins.setInt(13, depsWaiting);
+  }
+
+  /**
+   * Stores a new job that depends on other jobs, in its own transaction: the dependencies are
+   * locked (so none of them ends unseen while the job is written), the state machine decides
+   * whether it starts PENDING (all ended well), BLOCKED (some have not ended) or ABANDONED (one
+   * ended failed, canceled or abandoned), and the new job's status is set on {@code job}.
+   *
+   * @param dependsOn ids of existing jobs, without repeats
+   * @throws UnknownDependencyException naming the first id that is no job
+   */
+  public void insertWaiting(Job job, List<String> dependsOn) throws SQLException {
+    retryingDeadlocks(
+        () -> {
+          insertWaitingOnce(job, dependsOn);
+          return null;
+        });
+  }
+
+  private void insertWaitingOnce(Job job, List<String> dependsOn) throws SQLException {
+    try (Connection c = store.transaction()) {
+      Map<String, JobStatus> statuses = new HashMap<>();
+      for (List<String> chunk : chunks(new ArrayList<>(new LinkedHashSet<>(dependsOn)))) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id, status FROM job WHERE id IN ("
+                    + placeholders(chunk.size())
+                    + ") ORDER BY id FOR UPDATE")) {
+          bind(ps, 1, chunk);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              statuses.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
+            }
+          }
+        }
+      }
+      String failed = null;
+      int waiting = 0;
+      for (String dep : dependsOn) {
+        JobStatus status = statuses.get(dep);
+        if (status == null) {
+          throw new UnknownDependencyException(dep);
+        }
+        if (ENDED_BADLY.contains(status)) {
+          failed = failed == null ? dep : failed;
+        } else if (!ENDED_WELL.contains(status)) {
+          waiting++;
+        }
+      }
+      JobStatus initial = JobLifecycle.initial(waiting > 0, failed != null);
+      String error = failed == null ? null : dependencyFailed(failed, statuses.get(failed));
+      job.startsAs(initial, error);
+      try (PreparedStatement ins = c.prepareStatement(INSERT_JOB_FULL)) {
+        bindFull(ins, job, initial == JobStatus.BLOCKED ? waiting : 0);
+        ins.executeUpdate();
+      }
+      try (PreparedStatement edge =
+          c.prepareStatement(
+              "INSERT INTO job_dependency (depends_on, job_id, met) VALUES (?, ?, ?)")) {
+        for (String dep : dependsOn) {
+          edge.setString(1, dep);
+          edge.setString(2, job.getId());
+          edge.setBoolean(3, ENDED_WELL.contains(statuses.get(dep)));
+          edge.addBatch();
+        }
+        edge.executeBatch();
+      }
+      for (List<String> chunk : chunks(dependsOn)) {
+        try (PreparedStatement flag =
+            c.prepareStatement(
+                "UPDATE job SET has_dependents = TRUE WHERE has_dependents = FALSE AND id IN ("
+                    + placeholders(chunk.size())
+                    + ")")) {
+          bind(flag, 1, chunk);
+          flag.executeUpdate();
+        }
+      }
+      try (PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
+        JobEventStore.add(
+            ev,
+            job.getId(),
+            job.getCreateAt(),
+            job.getCreatedBy(),
+            null,
+            initial,
+            error == null ? "created" : "created; " + error);
+        ev.executeBatch();
+      }
+      JobCounts counts = new JobCounts();
+      counts.created(job.getType(), initial);
+      if (initial.isFinished()) {
+        counts.runEnded(job.getType(), initial, job.getCreateAt(), -1);
+      }
+      counts.apply(c, store.isPostgres(c));
+      c.commit();
+      counts.publish(store.listener());
+    }
+  }
+
+  /**
+   * Writes a schedule's new jobs (with their schedule id and due time, and their "created" events
+   * by their creator, {@code schedule:<id>}, saying who fired them) in the caller's transaction,
+   * which also advances the schedule: the unique (schedule_id, due_at) key refuses a second job for
+   * one due time.
+   *
+   * @return what to run once that transaction has committed (it tells the listener)
+   */
+  Runnable insertScheduled(Connection c, List<Job> jobs, String firedBy) throws SQLException {
+    if (jobs.isEmpty()) {
+      return () -> {};
+    }
+    try (PreparedStatement ins = c.prepareStatement(INSERT_JOB_FULL);
+        PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
+      JobCounts counts = new JobCounts();
+      for (Job job : jobs) {
+        bindFull(ins, job, 0);
+        ins.addBatch();
+        JobEventStore.add(
+            ev,
+            job.getId(),
+            job.getCreateAt(),
+            job.getCreatedBy(),
+            null,
+            job.getStatus(),
+            (job.getDueAt() == null
+                    ? "created: run now"
+                    : "created for the due time " + java.time.Instant.ofEpochMilli(job.getDueAt()))
+                + " by "
+                + firedBy);
+        counts.created(job.getType(), job.getStatus());
+      }
+      ins.executeBatch();
+      ev.executeBatch();
+      counts.apply(c, store.isPostgres(c));
+      return () -> counts.publish(store.listener());
+    }
+  }
+
+  /** The statuses of these jobs now (absent: no such job), read without locking. */
+  Map<String, JobStatus> statuses(Connection c, Collection<String> ids) throws SQLException {
+    Map<String, JobStatus> out = new HashMap<>();
+    for (List<String> chunk : chunks(new ArrayList<>(ids))) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id, status FROM job WHERE id IN (" + placeholders(chunk.size()) + ")")) {
+        bind(ps, 1, chunk);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
+          }
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,373 @@
+package dev.jobserver.store;
+
+import static dev.jobserver.store.StoreSql.lock;
+import static dev.jobserver.store.StoreSql.lockAll;
+import static dev.jobserver.store.StoreSql.mergedData;
+
+import dev.jobserver.job.IllegalTransitionException;
+import dev.jobserver.job.JobData;
+import dev.jobserver.job.JobLifecycle;
+import dev.jobserver.job.JobLifecycle.Cause;
+import dev.jobserver.job.JobLifecycle.Transition;
+import dev.jobserver.job.JobStatus;
+import dev.jobserver.store.StoreSql.Row;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The run ledger: what runs did to their jobs. A reserved job becomes RUNNING when its run starts,
+ * and ends as the state machine decides from the run's outcome; running jobs report progress. Each
+ * write applies only while the job is still the run's (its lease owner and attempt).
+ */
+final class RunLedger {
+
+  /** SQL: the statuses of a job whose run is live (started, not yet ended). */
+  static final String RUNNING_STATES = "('RUNNING', 'CANCEL_REQUESTED')";
+
+  /** Stack traces kept per job (the latest): a job retried for ever must not grow for ever. */
+  static final int MAX_TRACES = 10;
+
+  /** Characters kept of one stack trace. */
+  static final int MAX_TRACE_LENGTH = 16_000;
+
+  private final StoreSql store;
+
+  RunLedger(StoreSql store) {
+    this.store = store;
+  }
+
+  /**
+   * Records, in one transaction, that runs started (their reserved jobs become RUNNING, as the
+   * state machine's START) and how runs ended. A run that both started and ended since the last
+   * call, plainly (completed or skipped, no data to add), is written in one statement.
+   *
+   * @return the starts that were refused: the job is no longer the reservation the run was started
+   *     on (canceled, changed or taken over meanwhile); those runs must stop
+   */
+  public Set<String> record(
+      String owner, List<RunStart> starts, List<RunOutcome> ends, String actor)
+      throws SQLException {
+    if (starts.isEmpty() && ends.isEmpty()) {
+      return Set.of();
+    }
+    return StoreSql.retryingDeadlocks(() -> recordOnce(owner, starts, ends, actor));
+  }
+
+  private Set<String> recordOnce(
+      String owner, List<RunStart> starts, List<RunOutcome> ends, String actor)
+      throws SQLException {
+    long now = System.currentTimeMillis();
+    Transition start = JobLifecycle.decide(JobStatus.PENDING, Cause.START, 0, 1);
+    Map<String, RunOutcome> endOf = new HashMap<>();
+    for (RunOutcome o : ends) {
+      endOf.put(o.jobId() + "#" + o.attempt(), o);
+    }
+    try (Connection c = store.transaction()) {
+      Statements statements = new Statements(store, c);
+      List<RunStart> written = new ArrayList<>();
+      List<RunOutcome> combined = new ArrayList<>();
+      List<String> keys = new ArrayList<>();
+      for (RunStart s : starts) {
+        RunOutcome end = endOf.get(s.jobId() + "#" + s.attempt());
+        JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+        v.startedAt = s.startedAt();
+        v.owner = owner;
+        v.attemptBefore = s.attempt() - 1;
+        Transition then = end == null ? null : plainEnd(end);
+        if (then != null) {
+          v.reportedProgress = end.progress();
+          JobRowUpdate.add(
+              statements.get(JobRowUpdate.sql(start, then, false)), s.jobId(), start, then, v);
+          combined.add(end);
+        } else {
+          JobRowUpdate.add(
+              statements.get(JobRowUpdate.sql(start, start, false)), s.jobId(), start, start, v);
+        }
+        written.add(s);
+        keys.add(JobRowUpdate.sql(start, then == null ? start : then, false));
+      }
+      Map<String, int[]> counts = statements.executeUpdates();
+      // which starts applied: a statement's counts come in the order its rows were added
+      Set<String> unapplied = new HashSet<>();
+      Map<String, Integer> next = new HashMap<>();
+      for (int k = 0; k < written.size(); k++) {
+        String sql = keys.get(k);
+        int index = next.merge(sql, 1, Integer::sum) - 1;
+        if (counts.get(sql)[index] == 0) {
+          unapplied.add(written.get(k).jobId());
+        }
+      }
+      // a start written before (when its run opened its result) was not refused; its end, if it
+      // came with it, is written below like any other
+      Set<String> deferred = new HashSet<>();
+      Set<String> startedBefore = alreadyStarted(c, owner, unapplied, written, deferred);
+      Set<String> refused = new HashSet<>(unapplied);
+      refused.removeAll(startedBefore);
+      refused.removeAll(deferred);
+      if (!deferred.isEmpty()) {
+        // some job depends on these: written as a start now, their ends below with the row read
+        for (RunStart s : written) {
+          if (deferred.contains(s.jobId())) {
+            JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+            v.startedAt = s.startedAt();
+            v.owner = owner;
+            v.attemptBefore = s.attempt() - 1;
+            JobRowUpdate.add(
+                statements.get(JobRowUpdate.sql(start, start, false)), s.jobId(), start, start, v);
+          }
+        }
+        statements.executeUpdates(); // the rows are locked: each applies
+        unapplied.removeAll(deferred);
+      }
+      for (RunStart s : written) {
+        if (unapplied.contains(s.jobId())) {
+          continue;
+        }
+        statements.count(s.type(), start, s.startedAt(), 0);
+        if (s.dueAt() > 0) {
+          statements.counts.started(s.type(), s.startedAt() - s.dueAt());
+        }
+        statements.event(
+            s.jobId(),
+            s.startedAt(),
+            actor,
+            JobStatus.PENDING,
+            JobStatus.RUNNING,
+            s.attempt() > 1 ? "attempt " + s.attempt() : null);
+      }
+      List<RunOutcome> rest = new ArrayList<>(ends);
+      for (RunOutcome o : combined) {
+        if (deferred.contains(o.jobId())) {
+          continue; // written by finishIn, which reads the row and its dependents
+        }
+        if (unapplied.contains(o.jobId())) {
+          if (!startedBefore.contains(o.jobId())) {
+            rest.remove(o); // its start was refused: the run is not the job's any more
+          }
+          continue;
+        }
+        rest.remove(o);
+        Transition end = plainEnd(o);
+        statements.event(o.jobId(), now, actor, JobStatus.RUNNING, end.to(), eventMessage(o));
+        statements.count(typeOf(written, o.jobId()), end, now, startOf(written, o.jobId()));
+        // no job depends on it: the statement applies only to a job without dependents
+      }
+      finishIn(c, statements, owner, rest, actor, now);
+      statements.executeAll();
+      store.commit(c, statements);
+      return refused;
+    }
+  }
+
+  private static String typeOf(List<RunStart> starts, String jobId) {
+    return starts.stream().filter(s -> s.jobId().equals(jobId)).findFirst().orElseThrow().type();
+  }
+
+  private static long startOf(List<RunStart> starts, String jobId) {
+    return starts.stream()
+        .filter(s -> s.jobId().equals(jobId))
+        .findFirst()
+        .orElseThrow()
+        .startedAt();
+  }
+
+  /** The end of a run that can be written together with its start, or null. */
+  private static Transition plainEnd(RunOutcome o) {
+    if ((o.cause() != Cause.SUCCEED && o.cause() != Cause.SKIP)
+        || !o.data().isEmpty()
+        || o.attempt() > 1) {
+      return null; // data to add, or an earlier attempt's error to clear: the row is read first
+    }
+    return JobLifecycle.decide(JobStatus.RUNNING, o.cause(), o.attempt(), o.attempt());
+  }
+
+  /**
+   * Of the starts that changed no row, those whose job is already running this very run (its start
+   * was written before, e.g. when its result was opened): they were not refused. Those still
+   * reserved for the run whose job has dependents go to {@code deferred}: the statement that writes
+   * a start and a plain end at once applies only to jobs without dependents, whose ending needs no
+   * further look.
+   */
+  private static Set<String> alreadyStarted(
+      Connection c,
+      String owner,
+      Set<String> candidates,
+      List<RunStart> starts,
+      Set<String> deferred)
+      throws SQLException {
+    if (candidates.isEmpty()) {
+      return Set.of();
+    }
+    Map<String, Integer> attempts = new HashMap<>();
+    for (RunStart s : starts) {
+      attempts.put(s.jobId(), s.attempt());
+    }
+    Set<String> started = new HashSet<>();
+    for (Row row : lockAll(c, candidates, false).values()) {
+      if (owner.equals(row.leaseOwner)
+          && row.attempt == attempts.get(row.id)
+          && (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
+        started.add(row.id);
+      } else if (Leases.reservedBy(row, owner)
+          && row.attempt == attempts.get(row.id) - 1
+          && row.hasDependents) {
+        deferred.add(row.id); // still our reservation: the start-and-end statement skips these
+      }
+    }
+    return started;
+  }
+
+  /**
+   * Records how runs ended, as the state machine decides from each job's status now: a run whose
+   * job was meanwhile asked to cancel ends CANCELED whatever it returned; a run that no longer owns
+   * its job (requeued, recovered elsewhere) changes nothing.
+   *
+   * @return how many jobs changed
+   */
+  public int finish(String owner, List<RunOutcome> outcomes, String actor) throws SQLException {
+    if (outcomes.isEmpty()) {
+      return 0;
+    }
+    return StoreSql.retryingDeadlocks(() -> finishOnce(owner, outcomes, actor));
+  }
+
+  private int finishOnce(String owner, List<RunOutcome> outcomes, String actor)
+      throws SQLException {
+    try (Connection c = store.transaction()) {
+      Statements statements = new Statements(store, c);
+      int changed = finishIn(c, statements, owner, outcomes, actor, System.currentTimeMillis());
+      statements.executeAll();
+      store.commit(c, statements);
+      return changed;
+    }
+  }
+
+  private int finishIn(
+      Connection c,
+      Statements statements,
+      String owner,
+      List<RunOutcome> outcomes,
+      String actor,
+      long now)
+      throws SQLException {
+    if (outcomes.isEmpty()) {
+      return 0;
+    }
+    Map<String, RunOutcome> byId = new LinkedHashMap<>();
+    for (RunOutcome o : outcomes) {
+      byId.put(o.jobId(), o);
+    }
+    boolean needsData = outcomes.stream().anyMatch(o -> !o.data().isEmpty() || o.error() != null);
+    Map<String, Row> current = lockAll(c, byId.keySet(), needsData);
+    int changed = 0;
+    for (RunOutcome o : byId.values()) {
+      Row row = current.get(o.jobId());
+      if (row == null
+          || !owner.equals(row.leaseOwner)
+          || row.attempt != o.attempt()
+          || !(row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
+        continue; // deleted, or no longer this run's
+      }
+      Transition t;
+      try {
+        t = JobLifecycle.decide(row.status, o.cause(), row.attempt, row.maxAttempts);
+      } catch (IllegalTransitionException superseded) {
+        continue;
+      }
+      JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+      v.reportedProgress = o.progress();
+      v.retryAt = o.retryAt();
+      v.keepLease = o.keepsLease();
+      String message = outcomeMessage(o, t, now);
+      Map<String, String> data = t.to() == JobStatus.CANCELED ? Map.of() : o.data();
+      String error = t.error() == JobLifecycle.Error.SET ? o.error() : null;
+      boolean rewrites =
+          !data.isEmpty()
+              || error != null
+              || (t.error() == JobLifecycle.Error.CLEAR && row.attempt > 1);
+      if (rewrites) {
+        if (row.data == null) {
+          // the batch was locked without its data (only plain outcomes were expected)
+          row = lock(c, o.jobId());
+        }
+        v.data = mergedData(row.data, data, t, error);
+        v.stacktrace = traces(row.stacktrace, error == null ? null : o.stacktrace());
+      }
+      JobRowUpdate.add(statements.get(JobRowUpdate.sql(t, rewrites, v.keepLease)), o.jobId(), t, v);
+      if (t.result() == JobLifecycle.Result.DISCARD) {
+        statements.discardResult(o.jobId());
+      }
+      statements.event(o.jobId(), now, actor, t.from(), t.to(), message);
+      statements.count(row.type, t, now, row.startAt);
+      statements.ended(o.jobId(), t, row.hasDependents);
+      changed++;
+    }
+    return changed;
+  }
+
+  /** Writes progress of running jobs, one batch; a job that is no longer this run's is skipped. */
+  public void progress(String owner, Collection<ProgressUpdate> updates) throws SQLException {
+    if (updates.isEmpty()) {
+      return;
+    }
+    try (Connection c = store.transaction();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE job SET progress = ?, last_activity_at = ?"
+                    + " WHERE id = ? AND lease_owner = ? AND attempt = ? AND status IN "
+                    + RUNNING_STATES)) {
+      for (ProgressUpdate u : updates) {
+        ps.setInt(1, u.progress());
+        ps.setLong(2, u.at());
+        ps.setString(3, u.jobId());
+        ps.setString(4, owner);
+        ps.setInt(5, u.attempt());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+      c.commit();
+    }
+  }
+
+  private static String eventMessage(RunOutcome o) {
+    return o.message() != null ? o.message() : o.error();
+  }
+
+  /** The event message of an outcome: the retry announced, else the message or the error. */
+  private static String outcomeMessage(RunOutcome o, Transition t, long now) {
+    if (o.cause() == Cause.FAIL && t.to() == JobStatus.PENDING) {
+      return "attempt "
+          + o.attempt()
+          + " failed, retry in "
+          + Math.max(0, o.retryAt() - now)
+          + " ms: "
+          + o.error();
+    }
+    if (t.to() == JobStatus.CANCELED) {
+      return "canceled on request";
+    }
+    return o.message() != null ? o.message() : o.error();
+  }
+
+  /** The stack traces with this failure's appended: the latest {@link #MAX_TRACES}, each cut. */
+  static String traces(String currentJson, String trace) {
+    if (trace == null) {
+      return currentJson;
+    }
+    List<String> traces = new ArrayList<>(JobData.listFromJson(currentJson));
+    traces.add(trace.length() <= MAX_TRACE_LENGTH ? trace : trace.substring(0, MAX_TRACE_LENGTH));
+    if (traces.size() > MAX_TRACES) {
+      traces = traces.subList(traces.size() - MAX_TRACES, traces.size());
+    }
+    return JobData.listToJson(traces);
+  }
+}
