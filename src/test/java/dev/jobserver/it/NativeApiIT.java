@@ -883,6 +883,28 @@ class NativeApiIT extends InServerTest {
     assertEquals(404, nativeMissing.status());
     conforms(schemas, nativeMissing, schemas.responseSchema(API + "/jobs/{id}", get, 404));
 
+    // schedules: one created, listed, triggered, its run history (a job with due_at) and events
+    Http.Reply schedule =
+        http.post(API + "/schedules", MANAGER, "{\"type\":\"noop\",\"every\":\"PT1H\"}");
+    assertEquals(201, schedule.status(), schedule.toString());
+    conforms(schemas, schedule, schemas.responseSchema(API + "/schedules", post, 201));
+    String scheduleId = schedule.json().getString("id");
+    conforms(
+        schemas,
+        http.get(API + "/schedules", READER),
+        schemas.responseSchema(API + "/schedules", get, 200));
+    Http.Reply triggered = http.post(API + "/schedules/" + scheduleId + "/trigger", MANAGER, null);
+    conforms(
+        schemas, triggered, schemas.responseSchema(API + "/schedules/{id}/trigger", post, 201));
+    Http.Reply runs = http.get(API + "/schedules/" + scheduleId + "/jobs", READER);
+    assertEquals(1, runs.json().getJsonArray("jobs").size(), runs.toString());
+    conforms(schemas, runs, schemas.responseSchema(API + "/schedules/{id}/jobs", get, 200));
+    conforms(
+        schemas,
+        http.get(API + "/schedules/" + scheduleId + "/events", READER),
+        schemas.responseSchema(API + "/schedules/{id}/events", get, 200));
+    assertEquals(204, http.delete(API + "/schedules/" + scheduleId, MANAGER).status());
+
     // and the check does fail: an unknown property, a missing one, a status outside the enum
     JsonObject job = v4Job.json();
     JsonObject wrong =
