@@ -32,28 +32,49 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
             title = "Jobserver",
             version = "0.1.0",
             description =
-                "A job server that speaks two existing job APIs over one store: the Taipy REST jobs"
-                    + " API under /api/v1/jobs and the Mattermost REST v4 jobs API under"
-                    + " /api/v4/jobs. Every call needs `Authorization: Bearer <JWT>`; roles come"
-                    + " from the token's `groups` claim. Every response carries `X-Request-Id`;"
-                    + " request bodies over 1 MiB are refused with 413."),
+                "A job server that speaks two existing job APIs over one store: the Mattermost REST"
+                    + " v4 jobs API under /api/v4/jobs (tag mattermost, operations v4…) and the Taipy"
+                    + " REST jobs API under /api/v1/jobs (tag taipy, operations taipy…); and its own"
+                    + " native API under /api/jobserver/v1 (tags jobs, schedules, server; operations"
+                    + " without a prefix), which is the one to use for new clients. Every call but"
+                    + " the sign-in settings needs `Authorization: Bearer <JWT>`; roles come from"
+                    + " the token's `groups` claim, and each operation lists the roles that may"
+                    + " call it (x-roles). Errors come in each API's own format (AppError,"
+                    + " TaipyMessage, ApiError), 401 and 403 included. Every response carries"
+                    + " `X-Request-Id`; request bodies over 1 MiB are refused with 413. How to"
+                    + " generate a client: docs/clients.md."),
     security = @SecurityRequirement(name = "bearer"),
     tags = {
       @Tag(
-          name = "v4 jobs (Mattermost)",
-          description = "Mattermost REST v4 jobs API; role manage_jobs (read_jobs may read)."),
+          name = "jobs",
+          description =
+              "Native API: search, create, cancel, retry and delete jobs, their events and result"
+                  + " files. Reading: read_jobs, manage_jobs or any TAIPY_ role; changing:"
+                  + " manage_jobs or TAIPY_ADMIN. Times are ISO-8601 UTC."),
+      @Tag(name = "schedules", description = "Native API: recurring schedules."),
       @Tag(
-          name = "v1 jobs (Taipy)",
+          name = "server",
+          description = "Native API: counts and throughput, the job types, the caller."),
+      @Tag(
+          name = "mattermost",
+          description =
+              "Mattermost REST v4 jobs API (role manage_jobs; read_jobs may read), with the"
+                  + " job types list as an extension."),
+      @Tag(
+          name = "taipy",
           description =
               "Taipy REST jobs API; roles TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN."),
-      @Tag(name = "job types", description = "The registered job types (= Taipy task configs).")
+      @Tag(name = "sign-in", description = "Single sign-on settings for the console; no token.")
     })
 @SecurityScheme(
     securitySchemeName = "bearer",
     type = SecuritySchemeType.HTTP,
     scheme = "bearer",
     bearerFormat = "JWT",
-    description = "A MicroProfile JWT from the company's single sign-on; roles in `groups`.")
+    description =
+        "A JWT from the company's single sign-on (or the development token that the run command"
+            + " prints); roles in its `groups` claim, or the claim JOBSERVER_ROLES_CLAIM names:"
+            + " manage_jobs, read_jobs, TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN.")
 public class JobServerApplication extends Application {
 
   /**

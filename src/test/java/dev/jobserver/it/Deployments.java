@@ -1,7 +1,12 @@
 package dev.jobserver.it;
 
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import org.jboss.shrinkwrap.api.ShrinkWrap;
+import org.jboss.shrinkwrap.api.asset.Asset;
 import org.jboss.shrinkwrap.api.asset.StringAsset;
 import org.jboss.shrinkwrap.api.importer.ZipImporter;
 import org.jboss.shrinkwrap.api.spec.WebArchive;
@@ -20,11 +25,16 @@ public final class Deployments {
         ShrinkWrap.create(ZipImporter.class, "jobserver.war")
             .importFrom(built)
             .as(WebArchive.class);
-    war.delete("/WEB-INF/classes/META-INF/microprofile-config.properties");
+    // the WAR's own settings (e.g. the OpenAPI filter), then the test's key and issuer: in a
+    // properties file the last value of a key wins
+    String config = "/WEB-INF/classes/META-INF/microprofile-config.properties";
+    String settings = war.contains(config) ? read(war.get(config).getAsset()) : "";
+    war.delete(config);
     war.addAsResource(new StringAsset(TestTokens.publicKeyPem()), "jwt-test-public.pem");
     war.addAsResource(
         new StringAsset(
-            "mp.jwt.verify.publickey.location=jwt-test-public.pem\n"
+            settings
+                + "\nmp.jwt.verify.publickey.location=jwt-test-public.pem\n"
                 + "mp.jwt.verify.issuer="
                 + TestTokens.ISSUER
                 + "\n"),
@@ -42,5 +52,13 @@ public final class Deployments {
         TestHandlers.Poison.class,
         TestHooks.class);
     return war;
+  }
+
+  private static String read(Asset asset) {
+    try (InputStream in = asset.openStream()) {
+      return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

@@ -14,6 +14,7 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirementsSet;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -26,14 +27,14 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("jobserver/v1/auth")
 @ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "sign-in", description = "Single sign-on settings for the console; no token needed.")
+@Tag(name = "sign-in")
 public class AuthConfigResource {
 
   @GET
   @PermitAll
   @SecurityRequirementsSet({}) // no token: the console asks this before it has one
   @Operation(
-      operationId = "authConfig",
+      operationId = "getAuthConfig",
       summary = "Single sign-on settings",
       description =
           "The issuer tokens must come from (mp.jwt.verify.issuer; an OpenID Connect IdP publishes"
@@ -48,6 +49,7 @@ public class AuthConfigResource {
       content =
           @Content(
               mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(ref = "AuthConfig"),
               examples =
                   @ExampleObject(
                       name = "Keycloak",

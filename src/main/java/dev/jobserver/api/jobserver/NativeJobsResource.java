@@ -64,13 +64,15 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("jobserver/v1/jobs")
 @ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(
-    name = "native",
-    description =
-        "The native API /api/jobserver/v1, what the console uses. Reading (R): read_jobs,"
-            + " manage_jobs or any TAIPY_ role; changing (W): manage_jobs or TAIPY_ADMIN. Errors"
-            + " are {\"message\", \"request_id\"}; times ISO-8601 UTC.")
+@Tag(name = "jobs")
 public class NativeJobsResource {
+
+  // the schemas of META-INF/openapi.yaml
+  static final String JSON_TYPE = MediaType.APPLICATION_JSON;
+  static final String ID = "Job id";
+  static final String TIME_INPUT =
+      "ISO-8601 (e.g. 2026-11-28T08:00:00.000Z, or a date alone: its midnight UTC) or epoch"
+          + " milliseconds";
 
   /** The characters of every job id (both forms), and so of any prefix that can match one. */
   private static final Pattern ID_CHARS = Pattern.compile("[A-Za-z0-9_-]+");
@@ -90,44 +92,43 @@ public class NativeJobsResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
-      operationId = "nativeSearchJobs",
+      operationId = "searchJobs",
       summary = "Search jobs",
       description =
           "Newest first (create_at, then id, descending), one page at a time: pass next_cursor as"
               + " cursor for the next page; every page costs the same at any depth. Filters"
               + " combine (AND); type and status may repeat or list values separated by commas"
-              + " (any of). Role R.")
+              + " (any of).")
   @APIResponse(
       responseCode = "200",
       description = "A page of jobs",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = NativeSchemas.JobPage.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "JobPage")))
   @APIResponse(
       responseCode = "400",
       description = "A bad parameter; the message names it",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
   public Response search(
-      @Parameter(description = "Only jobs of these types (repeatable)") @QueryParam("type")
+      @Parameter(
+              description = "Only jobs of these types (repeatable, or separated by commas)",
+              schema = @Schema(ref = "JobTypeNameList"))
+          @QueryParam("type")
           List<String> typeValues,
       @Parameter(
-              description =
-                  "Only jobs in these statuses (repeatable): pending, blocked, running,"
-                      + " cancel_requested, completed, warning, failed, canceled, skipped,"
-                      + " abandoned")
+              description = "Only jobs in these statuses (repeatable, or separated by commas)",
+              schema = @Schema(ref = "JobStatusList"))
           @QueryParam("status")
           List<String> statusValues,
-      @Parameter(description = "Created at or after: " + NativeSchemas.TIME_INPUT)
-          @QueryParam("created_after")
+      @Parameter(description = "Created at or after: " + TIME_INPUT) @QueryParam("created_after")
           String createdAfter,
-      @Parameter(description = "Created before: " + NativeSchemas.TIME_INPUT)
-          @QueryParam("created_before")
+      @Parameter(description = "Created before: " + TIME_INPUT) @QueryParam("created_before")
           String createdBefore,
       @Parameter(description = "Only the jobs this schedule created") @QueryParam("schedule_id")
           String scheduleId,
       @Parameter(description = "Jobs whose id starts with this") @QueryParam("q") String q,
-      @Parameter(description = "Jobs per page, 1-500, default 50") @QueryParam("limit")
+      @Parameter(
+              description = "Jobs per page, 1-500, default 50",
+              schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "500"))
+          @QueryParam("limit")
           String limitValue,
       @Parameter(description = "next_cursor of the previous page") @QueryParam("cursor")
           String cursor) {
@@ -183,29 +184,26 @@ public class NativeJobsResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativeCreateJob",
+      operationId = "createJob",
       summary = "Create a job",
       description =
           "Queues a job of a registered type; it runs as soon as a worker is free, or from run_at"
-              + " on. Unknown fields are ignored. Role W.")
+              + " on. Unknown fields are ignored.")
   @RequestBody(
       required = true,
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = NativeSchemas.CreateJob.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "NewJob")))
   @APIResponse(
       responseCode = "201",
       description = "The new job, pending",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = NativeSchemas.Job.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Job")))
   @APIResponse(
       responseCode = "400",
       description = "Not a JSON object, or a bad field (the message names it)",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
-  @APIResponse(responseCode = "413", description = "Body over 1 MiB")
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  @APIResponse(
+      responseCode = "413",
+      description = "Body over 1 MiB",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
   public Response create(InputStream in) throws IOException {
     JsonObject body =
         Bodies.jsonObject(Bodies.read(in))
@@ -247,19 +245,19 @@ public class NativeJobsResource {
     Roles.TAIPY_EXECUTOR,
     Roles.TAIPY_ADMIN
   })
-  @Operation(operationId = "nativeGetJob", summary = "Get a job", description = "Role R.")
+  @Operation(
+      operationId = "getJob",
+      summary = "Get a job",
+      description = "The job with the stack trace of each failed attempt (stacktrace).")
   @APIResponse(
       responseCode = "200",
       description = "The job",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = NativeSchemas.Job.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Job")))
   @APIResponse(
       responseCode = "404",
       description = "No such job",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
-  public Response get(@PathParam("id") String id) {
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response get(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     return json(NativeJobView.full(record(id)).toString());
   }
 
@@ -274,24 +272,20 @@ public class NativeJobsResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
-      operationId = "nativeGetJobEvents",
+      operationId = "getJobEvents",
       summary = "A job's events",
       description =
           "Every status change of the job, oldest first, with who made it: a token subject,"
-              + " engine:<instance>, schedule:<id> or dependency:<id>. Role R.")
+              + " engine:<instance>, schedule:<id> or dependency:<id>.")
   @APIResponse(
       responseCode = "200",
       description = "The events",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema =
-                  @Schema(type = SchemaType.ARRAY, implementation = NativeSchemas.Event.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "JobEventList")))
   @APIResponse(
       responseCode = "404",
       description = "No such job",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
-  public Response events(@PathParam("id") String id) {
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response events(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     checkId(id);
     List<JobEvent> events = jobs.events(id);
     if (events.isEmpty() && jobs.find(id).isEmpty()) {
@@ -312,20 +306,25 @@ public class NativeJobsResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
-      operationId = "nativeGetJobResult",
+      operationId = "getJobResult",
       summary = "Download a job's result file",
       description =
           "As the v4 download: the result of a finished job, streamed, with Content-Disposition;"
               + " a single Range (bytes=a-b, a-, -n) is honoured with 206, an unsatisfiable one is"
-              + " 416. Role R.")
-  @APIResponse(responseCode = "200", description = "The whole file")
+              + " 416.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The whole file, with its Content-Type and Content-Disposition")
   @APIResponse(responseCode = "206", description = "The requested range")
   @APIResponse(
       responseCode = "404",
       description = "No such job, or it has no result file (yet)",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
   @APIResponse(responseCode = "416", description = "The range is outside the file")
-  public Response result(@PathParam("id") String id, @HeaderParam("Range") String range) {
+  public Response result(
+      @Parameter(description = ID, required = true) @PathParam("id") String id,
+      @Parameter(description = "bytes=a-b, bytes=a- or bytes=-n") @HeaderParam("Range")
+          String range) {
     checkId(id);
     Job job = jobs.find(id).orElseThrow(() -> notFound(id));
     JobResultInfo result =
@@ -345,27 +344,24 @@ public class NativeJobsResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativeCancelJob",
+      operationId = "cancelJob",
       summary = "Cancel a job",
       description =
           "A pending or blocked job is canceled at once; a running one becomes cancel_requested"
-              + " and is stopped by the instance running it, then canceled. Role W.")
+              + " and is stopped by the instance running it, then canceled.")
   @APIResponse(
       responseCode = "200",
       description = "The job after the change",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = NativeSchemas.Job.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Job")))
   @APIResponse(
       responseCode = "404",
       description = "No such job",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
   @APIResponse(
       responseCode = "409",
       description = "It has finished",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
-  public Response cancel(@PathParam("id") String id) {
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response cancel(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     checkId(id);
     try {
       jobs.cancel(id, Caller.actor(security));
@@ -388,27 +384,24 @@ public class NativeJobsResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativeRetryJob",
+      operationId = "retryJob",
       summary = "Retry a job",
       description =
           "A failed, canceled or abandoned job goes back to pending with a fresh attempt budget"
-              + " (its type's attempts from now on); its events keep the history. Role W.")
+              + " (its type's attempts from now on); its events keep the history.")
   @APIResponse(
       responseCode = "200",
       description = "The job, pending",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = NativeSchemas.Job.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Job")))
   @APIResponse(
       responseCode = "404",
       description = "No such job",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
   @APIResponse(
       responseCode = "409",
       description = "It is not failed, canceled or abandoned",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
-  public Response retry(@PathParam("id") String id) {
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response retry(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     checkId(id);
     try {
       jobs.retry(id, Caller.actor(security));
@@ -424,19 +417,19 @@ public class NativeJobsResource {
   @Path("{id}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativeDeleteJob",
+      operationId = "deleteJob",
       summary = "Delete a job",
-      description = "Deletes a finished job with its result and events. Role W.")
+      description = "Deletes a finished job with its result and events.")
   @APIResponse(responseCode = "204", description = "Deleted")
   @APIResponse(
       responseCode = "404",
       description = "No such job",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
   @APIResponse(
       responseCode = "409",
       description = "It has not finished",
-      content = @Content(schema = @Schema(implementation = NativeSchemas.Error.class)))
-  public Response delete(@PathParam("id") String id) {
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response delete(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     checkId(id);
     try {
       jobs.delete(id, Caller.actor(security));

@@ -40,7 +40,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -51,8 +55,11 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("jobserver/v1/schedules")
 @ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "schedules", description = "Recurring schedules (native API)")
+@Tag(name = "schedules")
 public class SchedulesResource {
+
+  private static final String JSON_TYPE = MediaType.APPLICATION_JSON;
+  private static final String ID = "Schedule id";
 
   @Inject private ScheduleService schedules;
   @Inject private JobService jobs;
@@ -68,9 +75,13 @@ public class SchedulesResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
-      operationId = "nativeListSchedules",
+      operationId = "listSchedules",
       summary = "List the schedules",
-      description = "{\"schedules\": [...]}, oldest first.")
+      description = "Every schedule, oldest first.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The schedules",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ScheduleList")))
   public Response list() {
     return json(200, ScheduleView.list(schedules.list()).toString());
   }
@@ -79,15 +90,28 @@ public class SchedulesResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativeCreateSchedule",
+      operationId = "createSchedule",
       summary = "Create a schedule",
       description =
           "Body {name?, type, data?, cron | every, time_zone?, overlap?, misfire?, paused?}: exactly"
               + " one of cron (5 fields, or 6 with seconds first) and every (ISO-8601 duration of at"
               + " least PT1S); time_zone an IANA zone (default UTC); overlap skip (default) or"
               + " allow; misfire skip (default) or run_once. 400 names the field that is wrong.")
-  @APIResponse(responseCode = "201", description = "The schedule")
-  @APIResponse(responseCode = "400", description = "A bad field, named in the message")
+  @RequestBody(
+      required = true,
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ScheduleDefinition")))
+  @APIResponse(
+      responseCode = "201",
+      description = "The schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Schedule")))
+  @APIResponse(
+      responseCode = "400",
+      description = "A bad field, named in the message",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  @APIResponse(
+      responseCode = "413",
+      description = "Body over 1 MiB",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
   public Response create(InputStream in) throws IOException {
     Schedule s = definitionCall(() -> schedules.create(definition(in), actor()));
     return Response.status(201)
@@ -107,9 +131,16 @@ public class SchedulesResource {
     Roles.TAIPY_EXECUTOR,
     Roles.TAIPY_ADMIN
   })
-  @Operation(operationId = "nativeGetSchedule", summary = "A schedule")
-  @APIResponse(responseCode = "404", description = "No such schedule")
-  public Response get(@PathParam("id") String id) {
+  @Operation(operationId = "getSchedule", summary = "A schedule")
+  @APIResponse(
+      responseCode = "200",
+      description = "The schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Schedule")))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response get(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     return ok(found(id, () -> schedules.get(id)));
   }
 
@@ -118,12 +149,29 @@ public class SchedulesResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativeReplaceSchedule",
+      operationId = "replaceSchedule",
       summary = "Replace a schedule's definition",
       description =
           "As create; its id, creation, counts and run history stay. The next run is computed"
               + " anew from now.")
-  public Response replace(@PathParam("id") String id, InputStream in) throws IOException {
+  @RequestBody(
+      required = true,
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ScheduleDefinition")))
+  @APIResponse(
+      responseCode = "200",
+      description = "The schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Schedule")))
+  @APIResponse(
+      responseCode = "400",
+      description = "A bad field, named in the message",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response replace(
+      @Parameter(description = ID, required = true) @PathParam("id") String id, InputStream in)
+      throws IOException {
     return ok(
         found(id, () -> definitionCall(() -> schedules.replace(id, definition(in), actor()))));
   }
@@ -132,10 +180,15 @@ public class SchedulesResource {
   @Path("{id}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativeDeleteSchedule",
+      operationId = "deleteSchedule",
       summary = "Delete a schedule",
-      description = "204; the jobs it created stay.")
-  public Response delete(@PathParam("id") String id) {
+      description = "The jobs it created stay.")
+  @APIResponse(responseCode = "204", description = "Deleted")
+  @APIResponse(
+      responseCode = "404",
+      description = "No such schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response delete(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     found(
         id,
         () -> {
@@ -150,10 +203,18 @@ public class SchedulesResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativePauseSchedule",
+      operationId = "pauseSchedule",
       summary = "Pause a schedule",
       description = "It creates no job until resumed.")
-  public Response pause(@PathParam("id") String id) {
+  @APIResponse(
+      responseCode = "200",
+      description = "The schedule, paused",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Schedule")))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response pause(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     return ok(found(id, () -> schedules.pause(id, actor())));
   }
 
@@ -162,10 +223,18 @@ public class SchedulesResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativeResumeSchedule",
+      operationId = "resumeSchedule",
       summary = "Resume a schedule",
       description = "From now on; the due times that passed while it was paused make no job.")
-  public Response resume(@PathParam("id") String id) {
+  @APIResponse(
+      responseCode = "200",
+      description = "The schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Schedule")))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response resume(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     return ok(found(id, () -> schedules.resume(id, actor())));
   }
 
@@ -174,10 +243,19 @@ public class SchedulesResource {
   @Consumes(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.TAIPY_ADMIN})
   @Operation(
-      operationId = "nativeTriggerSchedule",
+      operationId = "triggerSchedule",
       summary = "Run a schedule now",
-      description = "201 with the job it created; its next run stays as it was.")
-  public Response trigger(@PathParam("id") String id) {
+      description = "Creates a job now; its next run stays as it was.")
+  @APIResponse(
+      responseCode = "201",
+      description = "The job it created",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Job")))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such schedule",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
+  public Response trigger(
+      @Parameter(description = ID, required = true) @PathParam("id") String id) {
     Job job = found(id, () -> schedules.trigger(id, actor()));
     return json(201, NativeJobView.of(JobRecord.of(job, null)).toString());
   }
@@ -193,15 +271,25 @@ public class SchedulesResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
-      operationId = "nativeScheduleJobs",
+      operationId = "getScheduleJobs",
       summary = "A schedule's run history",
       description =
-          "{\"jobs\": [...], \"next_cursor\"}: the jobs it created, newest first, each with the"
-              + " due time it was created for (due_at; null for a trigger); also after it was"
-              + " deleted.")
+          "The jobs it created, newest first, each with the due time it was created for"
+              + " (due_at; null for a trigger); also after it was deleted.")
+  @APIResponse(
+      responseCode = "200",
+      description = "A page of its jobs",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ScheduleRunPage")))
+  @APIResponse(
+      responseCode = "400",
+      description = "A bad limit or cursor",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ApiError")))
   public Response jobs(
-      @PathParam("id") String id,
-      @Parameter(description = "Jobs per page, 1-500, default 50") @QueryParam("limit")
+      @Parameter(description = ID, required = true) @PathParam("id") String id,
+      @Parameter(
+              description = "Jobs per page, 1-500, default 50",
+              schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "500"))
+          @QueryParam("limit")
           String limitValue,
       @Parameter(description = "next_cursor of the previous page") @QueryParam("cursor")
           String cursor) {
@@ -263,12 +351,16 @@ public class SchedulesResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
-      operationId = "nativeScheduleEvents",
+      operationId = "getScheduleEvents",
       summary = "Who changed a schedule",
       description =
-          "[{at, actor, action, message}], oldest first: create, replace, pause, resume, trigger,"
-              + " delete; also after it was deleted.")
-  public Response events(@PathParam("id") String id) {
+          "Its recorded changes, oldest first: create, replace, pause, resume, trigger,"
+              + " delete; also after it was deleted (an unknown id has none).")
+  @APIResponse(
+      responseCode = "200",
+      description = "The changes",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "ScheduleEventList")))
+  public Response events(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     return json(200, ScheduleView.events(schedules.events(id)));
   }
 

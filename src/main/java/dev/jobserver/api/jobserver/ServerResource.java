@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -38,8 +37,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("jobserver/v1")
 @ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "native")
+@Tag(name = "server")
 public class ServerResource {
+
+  private static final String JSON_TYPE = MediaType.APPLICATION_JSON;
 
   @Inject private JobService jobs;
   @Inject private JobTypeRegistry types;
@@ -56,21 +57,18 @@ public class ServerResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
-      operationId = "nativeStats",
+      operationId = "getStats",
       summary = "Counts, throughput and instances",
       description =
           "Per type: jobs in each status now (every status, 0 included), jobs finished and failed"
               + " in the last hour and the mean run time of the runs that ended in it; every"
               + " registered type and every type that has jobs is listed. Instances: those whose"
               + " engine beat within three leases, with their workers and how many were busy."
-              + " Read from counters kept with every change, not by counting jobs. Role R.")
+              + " Read from counters kept with every change, not by counting jobs.")
   @APIResponse(
       responseCode = "200",
       description = "The stats",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = NativeSchemas.Stats.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Stats")))
   public Response stats() {
     JobService.Stats stats = jobs.stats();
     Set<String> names = new TreeSet<>(stats.counts().keySet());
@@ -117,17 +115,13 @@ public class ServerResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
-      operationId = "nativeJobTypes",
+      operationId = "getJobTypes",
       summary = "The registered job types",
-      description = "Every job type this server runs, with its settings, by name. Role R.")
+      description = "Every job type this server runs, with its settings, by name.")
   @APIResponse(
       responseCode = "200",
       description = "The types",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema =
-                  @Schema(type = SchemaType.ARRAY, implementation = NativeSchemas.JobType.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "JobTypeList")))
   public Response jobTypes() {
     JsonArrayBuilder a = JSON.createArrayBuilder();
     for (JobHandler h : types.all()) {
@@ -156,18 +150,15 @@ public class ServerResource {
     Roles.TAIPY_ADMIN
   })
   @Operation(
-      operationId = "nativeMe",
+      operationId = "getMe",
       summary = "Who am I",
       description =
           "The caller's subject, its Jobserver roles and whether it may change jobs, so that a"
-              + " client offers only what it may do. Any of the roles.")
+              + " client offers only what it may do.")
   @APIResponse(
       responseCode = "200",
       description = "The caller",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = NativeSchemas.Me.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "Me")))
   public Response me() {
     JsonArrayBuilder roles = JSON.createArrayBuilder();
     boolean canWrite = false;

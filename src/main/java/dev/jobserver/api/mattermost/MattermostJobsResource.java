@@ -69,10 +69,20 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
 @RolesAllowed(Roles.MANAGE_JOBS)
-@Tag(name = "v4 jobs (Mattermost)")
+@Tag(name = "mattermost")
 public class MattermostJobsResource {
 
   private static final String OK = "{\"status\":\"OK\"}";
+
+  // the schemas of META-INF/openapi.yaml
+  private static final String JSON_TYPE = MediaType.APPLICATION_JSON;
+  private static final String JOB = "MattermostJob";
+  private static final String APP_ERROR = "AppError";
+  private static final String OK_SCHEMA = "MattermostStatusOk";
+  private static final String ID = "Job id (Mattermost or Taipy form)";
+  private static final String PAGE = "Page number, from 0; a bad value means 0";
+  private static final String PER_PAGE =
+      "Jobs per page, default 60, at most 200; a bad value means 60";
 
   @Inject private JobService jobs;
   @Inject private JobTypeRegistry types;
@@ -81,34 +91,41 @@ public class MattermostJobsResource {
   @GET
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
   @Operation(
-      operationId = "getJobs",
+      operationId = "v4GetJobs",
       summary = "List jobs",
-      description =
-          "Newest create_at first (ties: id descending). " + "Roles manage_jobs or read_jobs.")
+      description = "One page of jobs, newest create_at first (ties: id descending).")
   @APIResponse(
       responseCode = "200",
       description = "An array of jobs (empty when none match)",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(type = SchemaType.ARRAY, implementation = JobSchema.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "MattermostJobList")))
   @APIResponse(
       responseCode = "400",
       description =
           "Unknown job_type "
               + "(api.context.invalid_url_param.app_error) or status (api.job.status.invalid)",
-      content = @Content(schema = @Schema(implementation = AppErrorSchema.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
   public Response list(
-      @Parameter(description = "Page number, from 0; a bad value means 0") @QueryParam("page")
+      @Parameter(description = PAGE, schema = @Schema(type = SchemaType.INTEGER))
+          @QueryParam("page")
           String page,
-      @Parameter(description = "Jobs per page, default 60, at most 200; a bad value means 60")
+      @Parameter(description = PER_PAGE, schema = @Schema(type = SchemaType.INTEGER))
           @QueryParam("per_page")
           String perPage,
       @Parameter(description = "Only jobs of this type") @QueryParam("job_type") String jobType,
       @Parameter(
-              description =
-                  "Only jobs in this status: pending, in_progress, success, error,"
-                      + " cancel_requested, canceled or warning")
+              description = "Only jobs in this status",
+              schema =
+                  @Schema(
+                      type = SchemaType.STRING,
+                      enumeration = {
+                        "pending",
+                        "in_progress",
+                        "success",
+                        "error",
+                        "cancel_requested",
+                        "canceled",
+                        "warning"
+                      }))
           @QueryParam("status")
           String status) {
     List<String> typeFilter = List.of();
@@ -165,28 +182,21 @@ public class MattermostJobsResource {
   @POST
   @Consumes(MediaType.WILDCARD)
   @Operation(
-      operationId = "createJob",
+      operationId = "v4CreateJob",
       summary = "Create a job",
       description =
-          "Queues a job of a registered type; it runs as soon as a worker is free. Body"
-              + " {\"type\": ..., \"data\": {string: string}}. Extensions: an integer"
-              + " \"priority\" (default 0) runs it before lower ones; \"run_at\" (epoch ms)"
-              + " starts it no earlier; \"depends_on\" (up to 100 existing job ids) makes it wait"
+          "Queues a job of a registered type; it runs as soon as a worker is free. Extensions:"
+              + " an integer priority (default 0) runs it before lower ones; run_at (epoch ms)"
+              + " starts it no earlier; depends_on (up to 100 existing job ids) makes it wait"
               + " (shown pending) until each has ended well, and cancels it (canceled) if one"
               + " fails or is canceled.")
   @RequestBody(
       required = true,
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = CreateJobSchema.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "MattermostNewJob")))
   @APIResponse(
       responseCode = "201",
       description = "The new job, status pending",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = JobSchema.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = JOB)))
   @APIResponse(
       responseCode = "400",
       description =
@@ -194,8 +204,11 @@ public class MattermostJobsResource {
               + "(api.context.invalid_body_param.app_error), also for a bad priority, run_at or"
               + " depends_on (an unknown id is named); unknown type "
               + "(api.job.unable_to_create_job.incorrect_job_type)",
-      content = @Content(schema = @Schema(implementation = AppErrorSchema.class)))
-  @APIResponse(responseCode = "413", description = "Body over 1 MiB")
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
+  @APIResponse(
+      responseCode = "413",
+      description = "Body over 1 MiB",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
   public Response create(InputStream in) throws IOException {
     JsonObject body = body(in, "job");
     JsonValue typeValue = body.get("type");
@@ -252,14 +265,15 @@ public class MattermostJobsResource {
     Roles.TAIPY_EXECUTOR,
     Roles.TAIPY_ADMIN
   })
-  @Tag(name = "job types")
   @Operation(
-      operationId = "getJobTypes",
+      operationId = "v4GetJobTypes",
       summary = "List job types (extension)",
       description =
-          "Every registered job type with "
-              + "its description, settings and its Taipy task id. Any role may read it.")
-  @APIResponse(responseCode = "200", description = "An array of job types")
+          "Every registered job type with its description, settings and its Taipy task id.")
+  @APIResponse(
+      responseCode = "200",
+      description = "An array of job types",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "JobTypeList")))
   public Response jobTypes() {
     return json(JobTypesView.list(types.all()));
   }
@@ -267,20 +281,20 @@ public class MattermostJobsResource {
   @GET
   @Path("{id}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
-  @Operation(operationId = "getJob", summary = "Get a job")
+  @Operation(operationId = "v4GetJob", summary = "Get a job")
   @APIResponse(
       responseCode = "200",
       description = "The job",
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = JobSchema.class)))
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = JOB)))
   @APIResponse(
       responseCode = "400",
-      description = "Malformed id (api.context.invalid_url_param.app_error)")
-  @APIResponse(responseCode = "404", description = "No such job (app.job.get.app_error)")
-  public Response get(
-      @Parameter(description = "Job id (Mattermost or Taipy form)") @PathParam("id") String id) {
+      description = "Malformed id (api.context.invalid_url_param.app_error)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such job (app.job.get.app_error)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
+  public Response get(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     return json(MattermostJobView.of(find(id)).toString());
   }
 
@@ -289,20 +303,29 @@ public class MattermostJobsResource {
   @Produces(MediaType.WILDCARD)
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
   @Operation(
-      operationId = "downloadJob",
+      operationId = "v4DownloadJob",
       summary = "Download a job's result file",
       description =
           "Streams the result of a "
               + "finished job (e.g. a job_export CSV). A single Range (bytes=a-b, a-, -n) is honoured "
               + "with 206; an unsatisfiable one is 416.")
-  @APIResponse(responseCode = "200", description = "The whole file")
+  @APIResponse(
+      responseCode = "200",
+      description = "The whole file, with its Content-Type and Content-Disposition")
   @APIResponse(responseCode = "206", description = "The requested range")
   @APIResponse(
       responseCode = "400",
-      description = "The job has no downloadable result (api.job.unable_to_download_job)")
-  @APIResponse(responseCode = "404", description = "No such job")
+      description = "The job has no downloadable result (api.job.unable_to_download_job)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such job",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
   @APIResponse(responseCode = "416", description = "The range is outside the file")
-  public Response download(@PathParam("id") String id, @HeaderParam("Range") String range) {
+  public Response download(
+      @Parameter(description = ID, required = true) @PathParam("id") String id,
+      @Parameter(description = "bytes=a-b, bytes=a- or bytes=-n") @HeaderParam("Range")
+          String range) {
     Job job = find(id);
     JobResultInfo result = jobs.result(job).orElse(null);
     if (result == null) {
@@ -319,17 +342,28 @@ public class MattermostJobsResource {
   @Path("{id}/cancel")
   @Consumes(MediaType.WILDCARD)
   @Operation(
-      operationId = "cancelJob",
+      operationId = "v4CancelJob",
       summary = "Cancel a job",
       description =
           "A pending job is canceled at once; a running "
               + "one becomes cancel_requested and is stopped by the instance running it, then canceled.")
-  @APIResponse(responseCode = "200", description = "{\"status\":\"OK\"}")
-  @APIResponse(responseCode = "404", description = "No such job")
+  @APIResponse(
+      responseCode = "200",
+      description = "Asked",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = OK_SCHEMA)))
+  @APIResponse(
+      responseCode = "400",
+      description = "Malformed id (api.context.invalid_url_param.app_error)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such job",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
   @APIResponse(
       responseCode = "409",
-      description = "The job has finished (jobs.request_cancellation.status.error)")
-  public Response cancel(@PathParam("id") String id) {
+      description = "The job has finished (jobs.request_cancellation.status.error)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
+  public Response cancel(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     checkId(id);
     try {
       jobs.cancel(id, Caller.actor(security));
@@ -361,15 +395,27 @@ public class MattermostJobsResource {
   @Path("type/{type}")
   @RolesAllowed({Roles.MANAGE_JOBS, Roles.READ_JOBS})
   @Operation(
-      operationId = "getJobsByType",
+      operationId = "v4GetJobsByType",
       summary = "List jobs of one type",
       description = "Newest first, paged as the list.")
-  @APIResponse(responseCode = "200", description = "An array of jobs")
-  @APIResponse(responseCode = "400", description = "Type longer than 32 characters or unknown")
+  @APIResponse(
+      responseCode = "200",
+      description = "An array of jobs (empty when none match)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "MattermostJobList")))
+  @APIResponse(
+      responseCode = "400",
+      description =
+          "Type longer than 32 characters or unknown (api.context.invalid_url_param.app_error)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
   public Response byType(
-      @PathParam("type") String type,
-      @QueryParam("page") String page,
-      @QueryParam("per_page") String perPage) {
+      @Parameter(description = "A registered job type", required = true) @PathParam("type")
+          String type,
+      @Parameter(description = PAGE, schema = @Schema(type = SchemaType.INTEGER))
+          @QueryParam("page")
+          String page,
+      @Parameter(description = PER_PAGE, schema = @Schema(type = SchemaType.INTEGER))
+          @QueryParam("per_page")
+          String perPage) {
     if (!JobTypes.isWellFormed(type) || !types.contains(type)) {
       throw invalidUrlParam("job_type", "unknown job type: " + type);
     }
@@ -380,7 +426,7 @@ public class MattermostJobsResource {
   @Path("{id}/status")
   @Consumes(MediaType.WILDCARD)
   @Operation(
-      operationId = "updateJobStatus",
+      operationId = "v4UpdateJobStatus",
       summary = "Set a job's status",
       description =
           "Without force: in_progress → pending "
@@ -389,17 +435,25 @@ public class MattermostJobsResource {
               + "force: true the target may be pending, cancel_requested or canceled from any status.")
   @RequestBody(
       required = true,
-      content =
-          @Content(
-              mediaType = "application/json",
-              schema = @Schema(implementation = StatusChangeSchema.class)))
-  @APIResponse(responseCode = "200", description = "{\"status\":\"OK\"}")
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "MattermostStatusChange")))
+  @APIResponse(
+      responseCode = "200",
+      description = "Changed",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = OK_SCHEMA)))
   @APIResponse(
       responseCode = "400",
       description =
-          "Missing status (api.context.invalid_body_param.app_error) or a change that is not allowed (api.job.status.invalid)")
-  @APIResponse(responseCode = "404", description = "No such job")
-  public Response changeStatus(@PathParam("id") String id, InputStream in) throws IOException {
+          "Malformed id or missing status (api.context.invalid_url_param.app_error,"
+              + " api.context.invalid_body_param.app_error) or a change that is not allowed"
+              + " (api.job.status.invalid)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
+  @APIResponse(
+      responseCode = "404",
+      description = "No such job",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
+  public Response changeStatus(
+      @Parameter(description = ID, required = true) @PathParam("id") String id, InputStream in)
+      throws IOException {
     checkId(id);
     JsonObject body = body(in, "status");
     JsonValue statusValue = body.get("status");

@@ -37,6 +37,9 @@ import jakarta.ws.rs.core.StreamingOutput;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -48,8 +51,13 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("v1/jobs")
 @ApplicationScoped
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "v1 jobs (Taipy)")
+@Tag(name = "taipy")
 public class TaipyJobsResource {
+
+  // the schemas of META-INF/openapi.yaml
+  private static final String JSON_TYPE = MediaType.APPLICATION_JSON;
+  private static final String MESSAGE = "TaipyMessage";
+  private static final String ID = "Job id (Taipy or Mattermost form)";
 
   @Inject private JobService jobs;
   @Inject private JobTypeRegistry types;
@@ -61,14 +69,26 @@ public class TaipyJobsResource {
       operationId = "taipyGetJobs",
       summary = "Get all jobs",
       description =
-          "A bare array of every job, oldest first, "
-              + "streamed (constant memory however many). Roles TAIPY_READER, TAIPY_EDITOR, "
-              + "TAIPY_EXECUTOR or TAIPY_ADMIN. Optional page/per_page (extension) return one page.")
-  @APIResponse(responseCode = "200", description = "An array of Taipy jobs")
+          "A bare array of every job, oldest first, streamed (constant memory however many)."
+              + " Optional page/per_page (extension) return one page.")
+  @APIResponse(
+      responseCode = "200",
+      description = "An array of Taipy jobs",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "TaipyJobList")))
+  @APIResponse(
+      responseCode = "400",
+      description = "A bad page or per_page (named in the message)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
   public Response list(
-      @Parameter(description = "Extension: page number from 0 (with per_page)") @QueryParam("page")
+      @Parameter(
+              description = "Extension: page number from 0 (default 0; per_page 100 if absent)",
+              schema = @Schema(type = SchemaType.INTEGER, minimum = "0"))
+          @QueryParam("page")
           String page,
-      @Parameter(description = "Extension: jobs per page, 1-10000") @QueryParam("per_page")
+      @Parameter(
+              description = "Extension: jobs per page, 1-10000 (default 100)",
+              schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "10000"))
+          @QueryParam("per_page")
           String perPage) {
     long limit = -1;
     long offset = 0;
@@ -92,13 +112,16 @@ public class TaipyJobsResource {
   @GET
   @Path("{id}")
   @RolesAllowed({Roles.TAIPY_READER, Roles.TAIPY_EDITOR, Roles.TAIPY_EXECUTOR, Roles.TAIPY_ADMIN})
-  @Operation(
-      operationId = "taipyGetJob",
-      summary = "Get a job",
-      description = "Roles TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR or TAIPY_ADMIN.")
-  @APIResponse(responseCode = "200", description = "{\"job\": {...}}")
-  @APIResponse(responseCode = "404", description = "{\"message\": \"Job: <id> does not exist.\"}")
-  public Response get(@PathParam("id") String id) {
+  @Operation(operationId = "taipyGetJob", summary = "Get a job")
+  @APIResponse(
+      responseCode = "200",
+      description = "The job",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "TaipyJobEnvelope")))
+  @APIResponse(
+      responseCode = "404",
+      description = "Job: <id> does not exist.",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
+  public Response get(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     Job job = find(id);
     return json(
         JSON.createObjectBuilder()
@@ -116,17 +139,26 @@ public class TaipyJobsResource {
       summary = "Create a job",
       description =
           "Creates a job of the task config (job type) "
-              + "named by task_id (a config id, or a task id TASK_<config>_<uuid>) and queues it to run. "
-              + "Roles TAIPY_EDITOR or TAIPY_ADMIN.")
+              + "named by task_id (a config id, or a task id TASK_<config>_<uuid>) and queues it to"
+              + " run.")
   @APIResponse(
       responseCode = "201",
-      description = "{\"message\": \"Job was created.\", \"job\": {...}}")
-  @APIResponse(responseCode = "400", description = "{\"message\": \"Config id is missing.\"}")
+      description = "Job was created.",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "TaipyJobCreated")))
+  @APIResponse(
+      responseCode = "400",
+      description = "Config id is missing.",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
   @APIResponse(
       responseCode = "404",
-      description = "{\"message\": \"Task config: <id> does not exist.\"}")
+      description = "Task config: <id> does not exist.",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
   public Response create(
-      @Parameter(description = "Task config id, or TASK_<config>_<uuid>") @QueryParam("task_id")
+      @Parameter(
+              description = "Task config id (a job type), or TASK_<config>_<uuid>",
+              required = true,
+              example = "sleep")
+          @QueryParam("task_id")
           String taskId) {
     if (taskId == null || taskId.isBlank()) {
       throw ApiException.taipy(400, "Config id is missing.");
@@ -151,15 +183,20 @@ public class TaipyJobsResource {
   @Operation(
       operationId = "taipyDeleteJob",
       summary = "Delete a job",
-      description =
-          "Deletes a finished job with its result and "
-              + "events. Roles TAIPY_EDITOR or TAIPY_ADMIN.")
-  @APIResponse(responseCode = "200", description = "{\"message\": \"Job <id> was deleted.\"}")
-  @APIResponse(responseCode = "404", description = "No such job")
+      description = "Deletes a finished job with its result and events.")
+  @APIResponse(
+      responseCode = "200",
+      description = "Job <id> was deleted.",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
+  @APIResponse(
+      responseCode = "404",
+      description = "Job: <id> does not exist.",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
   @APIResponse(
       responseCode = "409",
-      description = "{\"message\": \"Job: <id> cannot be deleted.\"} — it has not finished")
-  public Response delete(@PathParam("id") String id) {
+      description = "Job: <id> cannot be deleted. (it has not finished)",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
+  public Response delete(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     checkId(id);
     try {
       jobs.delete(id, Caller.actor(security));
@@ -179,11 +216,16 @@ public class TaipyJobsResource {
       operationId = "taipyCancelJob",
       summary = "Cancel a job",
       description =
-          "A pending job is canceled, a running one is "
-              + "stopped, a finished one is left as it is. Roles TAIPY_EXECUTOR or TAIPY_ADMIN.")
-  @APIResponse(responseCode = "200", description = "{\"message\": \"Job <id> was cancelled.\"}")
-  @APIResponse(responseCode = "404", description = "No such job")
-  public Response cancel(@PathParam("id") String id) {
+          "A pending job is canceled, a running one is stopped, a finished one is left as it is.")
+  @APIResponse(
+      responseCode = "200",
+      description = "Job <id> was cancelled.",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
+  @APIResponse(
+      responseCode = "404",
+      description = "Job: <id> does not exist.",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
+  public Response cancel(@Parameter(description = ID, required = true) @PathParam("id") String id) {
     checkId(id);
     try {
       jobs.cancelIfUnfinished(id, Caller.actor(security));
