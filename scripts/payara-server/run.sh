@@ -3,13 +3,15 @@
 # runs it: the distribution from Maven Central, a domain, a PostgreSQL JDBC pool and jdbc/jobserver
 # made with asadmin, the settings made with set-config-property, the WAR deployed at /jobserver.
 # Then a smoke (smoke.sh): v4 and v1 create -> run -> read with a token, the jobs in PostgreSQL, the
-# domain's settings read, health ready, the console loading in Chromium under /jobserver. Everything
-# is torn down at the end (domain stopped and deleted, database dropped), also when a step fails.
+# domain's settings read, health ready, the console loading in Chromium under /jobserver. Then
+# (GROUP=0 skips it) a deployment group of two instances gets the WAR, and group.mjs checks that
+# jobs created on either run on both and that a SIGKILL of one mid-run loses none. Everything is
+# torn down at the end (instances, domain, database), also when a step fails.
 #
 #   bash scripts/payara-server/run.sh        from the project's root or anywhere; builds if needed
 #
 # Ports: ADMIN_PORT (14848), HTTP_PORT (18180), and BASE_PORT (18100) + offsets for the rest of the
-# domain's listeners. Database: DB (jobserver_as_smoke) on PGHOST/PGPORT/PGUSER (127.0.0.1:5432,
+# domain's listeners; the instances jobs-1 and jobs-2 use BASE_PORT + 10..19 and + 20..29. Database: DB (jobserver_as_smoke) on PGHOST/PGPORT/PGUSER (127.0.0.1:5432,
 # postgres). KEEP=1 leaves the domain running (then: asadmin stop-domain --domaindir ... jobserver).
 # Every asadmin command it runs is printed (docs/deploying.md shows the same ones).
 set -euo pipefail
@@ -41,6 +43,10 @@ teardown() {
   fi
   say "tearing down"
   if [ -d "$domaindir/$domain" ]; then
+    "$work/payara6/bin/asadmin" --port "$ADMIN_PORT" stop-deployment-group --kill=true jobserver-group > /dev/null 2>&1 || true
+    for pidfile in "$work"/payara6/glassfish/nodes/*/*/config/pid; do # instances that did not stop
+      [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2> /dev/null || true
+    done
     "$work/payara6/bin/asadmin" --port "$ADMIN_PORT" undeploy jobserver > /dev/null 2>&1 || true
     "$work/payara6/bin/asadmin" stop-domain --domaindir "$domaindir" --kill=true "$domain" > /dev/null 2>&1 || true
     [ $rc -ne 0 ] && cp "$domaindir/$domain/logs/server.log" "$work/server.log" 2>/dev/null && echo "the domain's log: $work/server.log"
@@ -59,6 +65,7 @@ fi
 say "the WAR and the distribution"
 [ -f target/jobserver.war ] || mvn -B -q -ntp package -DskipTests
 rm -rf "$work" && mkdir -p "$work"
+cp target/jobserver.war "$work/jobserver.war" # what is deployed stays the same while it runs
 # From Maven Central, through the local repository (a second run downloads nothing)
 mvn -B -q -ntp dependency:copy -Dartifact="fish.payara.distributions:payara:$PAYARA_VERSION:zip" \
   -DoutputDirectory="$work"
@@ -122,7 +129,7 @@ asadmin set-config-property --source=domain --propertyName=mp.jwt.verify.issuer 
 
 say "deploying the unchanged WAR at /jobserver"
 t0=$(date +%s)
-asadmin deploy --name jobserver --contextroot /jobserver "$root/target/jobserver.war"
+asadmin deploy --name jobserver --contextroot /jobserver "$work/jobserver.war"
 echo "deployed in $(($(date +%s) - t0)) s"
 
 say "smoke"
@@ -130,3 +137,37 @@ say "smoke"
   (cd scripts/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 DB="$DB" WORKERS="$WORKERS" INSTANCE=das OUT="$work/screenshots" \
   node scripts/payara-server/smoke.mjs "http://localhost:$HTTP_PORT" /jobserver "$TOKEN" "$READ_TOKEN"
+
+[ "${GROUP:-1}" = 1 ] || exit 0
+say "a deployment group of two instances"
+# The instances' configurations are copies of default-config: the settings of the DAS's above, and
+# each instance's name as its Jobserver instance id (in lease owners, job events, the console)
+asadmin set configs.config.default-config.ejb-container.ejb-timer-service.ejb-timer-service=Dummy
+asadmin set configs.config.default-config.network-config.protocols.protocol.http-listener-1.http.header-buffer-length-bytes=65536
+asadmin set configs.config.default-config.network-config.transports.transport.tcp.socket-write-buffer-size=131072
+asadmin create-jvm-options --target default-config '-Djobserver.instance.id=${com.sun.aas.instanceName}'
+asadmin create-deployment-group jobserver-group
+for i in 1 2; do
+  b=$((BASE_PORT + 10 * i)) # 18110-18119 and 18120-18129
+  asadmin create-instance --node "localhost-$domain" --deploymentgroup jobserver-group \
+    --systemproperties "HTTP_LISTENER_PORT=$b:HTTP_SSL_LISTENER_PORT=$((b + 1)):ASADMIN_LISTENER_PORT=$((b + 2)):IIOP_LISTENER_PORT=$((b + 3)):IIOP_SSL_LISTENER_PORT=$((b + 4)):IIOP_SSL_MUTUALAUTH_PORT=$((b + 5)):JMX_SYSTEM_CONNECTOR_PORT=$((b + 6)):JMS_PROVIDER_PORT=$((b + 7)):OSGI_SHELL_TELNET_PORT=$((b + 8)):JAVA_DEBUGGER_PORT=$((b + 9))" \
+    "jobs-$i"
+done
+asadmin create-resource-ref --target jobserver-group jdbc/jobserver
+asadmin start-deployment-group jobserver-group
+# the application moves from the DAS to the group: the DAS administers, the instances run jobs.
+asadmin undeploy jobserver
+asadmin deploy --target jobserver-group --name jobserver --contextroot /jobserver "$work/jobserver.war"
+# Deployed to running instances, the engine's loops do not start: Payara refuses their threads
+# while the module is still being enabled ("Module jobserver is disabled"). Started with the
+# instance, the application starts whole.
+asadmin restart-deployment-group jobserver-group
+for i in 1 2; do
+  for _ in $(seq 1 120); do
+    curl -sf -o /dev/null "http://localhost:$((BASE_PORT + 10 * i))/health/ready" && break
+    sleep 1
+  done
+done
+DB="$DB" NAMES=jobs-1,jobs-2 node scripts/payara-server/group.mjs \
+  "http://localhost:$((BASE_PORT + 10))/jobserver" "http://localhost:$((BASE_PORT + 20))/jobserver" "$TOKEN" \
+  "$work/payara6/glassfish/nodes/localhost-$domain/jobs-1/config/pid"
