@@ -14,6 +14,8 @@
     : 'Use "Authorize" to enter a bearer token.';
 
   window.ui = SwaggerUIBundle({
+    // MicroProfile OpenAPI serves the document at the server's root, not under the context root
+    // the console is deployed at; its "servers" carry the context root.
     url: '/openapi',
     dom_id: '#swagger-ui',
     deepLinking: true,

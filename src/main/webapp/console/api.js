@@ -2,7 +2,8 @@
 // The token lives in sessionStorage (this tab, until it closes or the person signs out), never in a
 // cookie, so the browser never sends it anywhere by itself.
 
-const API_BASE = '/api/jobserver/v1';
+// Relative to this module, so the console works under any context root (`/`, `/jobserver`, ...).
+const API_BASE = new URL('../api/jobserver/v1', import.meta.url).pathname;
 const TOKEN_KEY = 'jobserver.token';
 
 export function storedToken() {

@@ -97,7 +97,7 @@ function renderShell() {
     'nav',
     { class: 'nav', 'aria-label': 'Main' },
     SECTIONS.map((s) => h('a', { href: `#${s.path}`, dataset: { path: s.path } }, s.label)),
-    h('a', { href: '/api-docs/', class: 'nav-external' }, 'API explorer'),
+    h('a', { href: 'api-docs/', class: 'nav-external' }, 'API explorer'),
   );
   const roles = (me.roles || []).join(', ') || 'no roles';
   // signed in through SSO, the ID token names the person; a pasted token has only its subject

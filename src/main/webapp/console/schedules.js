@@ -381,7 +381,7 @@ function emptyState(ctx) {
       'p',
       {},
       ctx.me.can_write
-        ? ['Create one through the API: ', h('code', {}, 'POST /api/jobserver/v1/schedules'), ' (see the ', h('a', { href: '/api-docs/' }, 'API explorer'), ').']
+        ? ['Create one through the API: ', h('code', {}, 'POST /api/jobserver/v1/schedules'), ' (see the ', h('a', { href: 'api-docs/' }, 'API explorer'), ').']
         : 'Schedules appear here as soon as someone creates one.',
     ),
   );

@@ -113,7 +113,7 @@ export function renderSignIn(root, { notice, info, onSignedIn, ssoSignOut }) {
           h('code', {}, 'mvn -Prun'),
           ' prints instead. The token is kept in this tab only and forgotten when you sign out or close it.',
         ),
-        h('div', { class: 'signin-actions' }, button, h('a', { href: '/api-docs/' }, 'API explorer')),
+        h('div', { class: 'signin-actions' }, button, h('a', { href: 'api-docs/' }, 'API explorer')),
       ),
     ),
   );

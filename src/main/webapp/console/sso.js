@@ -253,9 +253,12 @@ function read(key) {
   }
 }
 
-/** The console's own address, as registered at the IdP (its only redirect URI). */
+/**
+ * The console's own address, as registered at the IdP (its only redirect URI): the application's
+ * root, `https://host/` or, deployed under a context root, `https://host/jobserver/`.
+ */
 function consoleUrl() {
-  return `${window.location.origin}/`;
+  return new URL('../', import.meta.url).href;
 }
 
 /** Why this page cannot do an SSO sign-in, or null when it can. */

@@ -1,5 +1,6 @@
 package dev.jobserver.database;
 
+import dev.jobserver.common.Settings;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,7 +12,7 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The data source class named by {@link JobserverDataSource}: the container pools it; it decides
- * from the environment at run time which database to reach, so one WAR serves H2 and PostgreSQL.
+ * from the settings at run time which database to reach, so one WAR serves H2 and PostgreSQL.
  */
 public class ConfiguredDataSource implements DataSource {
 
@@ -62,7 +63,9 @@ public class ConfiguredDataSource implements DataSource {
       delegate = h2;
     } else {
       throw new IllegalStateException(
-          "JOBSERVER_DB_URL must be a jdbc:postgresql: or jdbc:h2: URL, got " + url);
+          Settings.describe("JOBSERVER_DB_URL")
+              + " must be a jdbc:postgresql: or jdbc:h2: URL, got "
+              + url);
     }
   }
 

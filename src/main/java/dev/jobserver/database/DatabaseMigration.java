@@ -1,5 +1,6 @@
 package dev.jobserver.database;
 
+import dev.jobserver.common.Settings;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Resource;
 import jakarta.ejb.Singleton;
@@ -40,6 +41,11 @@ public class DatabaseMigration {
 
   @PostConstruct
   void migrate() {
+    String named = Settings.get(JobserverDataSource.SETTING);
+    if (named == null) {
+      // the WAR's own pool reads it through ${MPCONFIG=...}: a malformed value is refused here
+      Settings.number("JOBSERVER_DB_POOL_WAIT_MS", 2000, 0, 600_000);
+    }
     // an index built on a large table may take minutes: no socket timeout meanwhile
     try (Connection connection = dataSource.getConnection();
         LongStatements longer = LongStatements.on(connection)) {
@@ -51,7 +57,14 @@ public class DatabaseMigration {
           "Database schema is up to date on "
               + connection.getMetaData().getDatabaseProductName()
               + " "
-              + connection.getMetaData().getDatabaseProductVersion());
+              + connection.getMetaData().getDatabaseProductVersion()
+              + (named == null
+                  ? " (Jobserver's own pool)"
+                  : " (the server's data source "
+                      + named
+                      + ", "
+                      + Settings.describe(JobserverDataSource.SETTING)
+                      + ")"));
     } catch (Exception e) {
       throw new IllegalStateException("Database migration failed: " + e.getMessage(), e);
     }

@@ -1,24 +1,25 @@
 package dev.jobserver.database;
 
-import dev.jobserver.common.WholeNumbers;
+import dev.jobserver.common.Settings;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * Where the database is, from the environment (or the same names as system properties, which win):
+ * Where the database is, from the settings (MicroProfile Config, see {@link Settings}):
  * JOBSERVER_DB_URL / _USER / _PASSWORD, else an embedded H2 file database in JOBSERVER_DATA_DIR.
+ * With JOBSERVER_DATASOURCE set, the server's own JNDI data source is used instead and these are
+ * not read (see {@link JobserverDataSource}).
  */
 public final class DatabaseSettings {
 
   private DatabaseSettings() {}
 
+  /**
+   * A setting by its environment name, read through MicroProfile Config under its dotted name (in
+   * the server), or from the system property or the environment (outside it).
+   */
   public static String setting(String envName, String fallback) {
-    String property = System.getProperty(envName.toLowerCase().replace('_', '.'));
-    if (property != null && !property.isBlank()) {
-      return property;
-    }
-    String env = System.getenv(envName);
-    return env == null || env.isBlank() ? fallback : env;
+    return Settings.get(envName, fallback);
   }
 
   public static Path dataDir() {
@@ -69,7 +70,7 @@ public final class DatabaseSettings {
   public static final int LONG_STATEMENT_MILLIS = 30 * 60_000;
 
   private static int seconds(String name, int fallback) {
-    return (int) WholeNumbers.parse(setting(name, null), fallback, 0, 3600, name);
+    return (int) Settings.number(name, fallback, 0, 3600);
   }
 
   public static boolean isH2(String url) {

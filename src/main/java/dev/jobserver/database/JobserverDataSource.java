@@ -4,7 +4,15 @@ import jakarta.annotation.sql.DataSourceDefinition;
 import jakarta.ejb.Singleton;
 
 /**
- * The application's pooled data source; JPA and the engine both use it.
+ * The application's data source; JPA and the engine both use it, by the name {@link #JNDI_NAME}.
+ *
+ * <p>That name is a reference (WEB-INF/web.xml) to one of two data sources, and persistence.xml
+ * names the same one: the server's own, when {@code jobserver.datasource} (MicroProfile Config;
+ * environment JOBSERVER_DATASOURCE) names a JNDI resource such as {@code jdbc/jobserver} that the
+ * administrator made (a Payara Server domain's JDBC pool: its size, validation and timeouts are
+ * then the administrator's, see docs/deploying.md); otherwise the WAR's own pool below, {@link
+ * #OWN_POOL}, on the database that JOBSERVER_DB_URL names (or the embedded H2). Payara expands
+ * {@code ${MPCONFIG=...}} in deployment descriptors when it reads them, at deployment.
  *
  * <p>When the database goes away (README, Operating it): each connection is checked as it is handed
  * out (a cheap check with no round trip: the driver marks a connection closed once it failed), and
@@ -18,7 +26,7 @@ import jakarta.ejb.Singleton;
  * statement had just timed out (3 s) waited 3 s more and answered its 503 after 6 s.
  */
 @DataSourceDefinition(
-    name = JobserverDataSource.JNDI_NAME,
+    name = JobserverDataSource.OWN_POOL,
     className = "dev.jobserver.database.ConfiguredDataSource",
     url = "configured-from-environment",
     minPoolSize = 0,
@@ -27,9 +35,16 @@ import jakarta.ejb.Singleton;
       "fish.payara.is-connection-validation-required=true",
       "fish.payara.connection-validation-method=meta-data",
       "fish.payara.fail-all-connections=true",
-      "fish.payara.max-wait-time-in-millis=${ENV=JOBSERVER_DB_POOL_WAIT_MS:2000}"
+      "fish.payara.max-wait-time-in-millis=${MPCONFIG=jobserver.db.pool.wait.ms:2000}"
     })
 @Singleton
 public class JobserverDataSource {
+  /** What the application looks up: the operator's data source or the WAR's own pool. */
   public static final String JNDI_NAME = "java:app/jdbc/jobserver";
+
+  /** The WAR's own pool, used when {@code jobserver.datasource} is not set. */
+  public static final String OWN_POOL = "java:app/jdbc/jobserver-pool";
+
+  /** The setting that names the operator's data source. */
+  public static final String SETTING = "JOBSERVER_DATASOURCE";
 }

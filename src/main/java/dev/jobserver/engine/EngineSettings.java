@@ -1,9 +1,11 @@
 package dev.jobserver.engine;
 
-import dev.jobserver.common.WholeNumbers;
-import dev.jobserver.database.DatabaseSettings;
+import dev.jobserver.common.Settings;
 
-/** The engine's knobs, from the environment (JOBSERVER_*), with defaults for one machine. */
+/**
+ * The engine's knobs, from the settings (JOBSERVER_*, read through MicroProfile Config as
+ * jobserver.*, see {@link Settings}), with defaults for one machine.
+ */
 public record EngineSettings(
     int workers,
     long pollMinMillis,
@@ -29,6 +31,6 @@ public record EngineSettings(
   }
 
   static int number(String name, int fallback, int min, int max) {
-    return (int) WholeNumbers.parse(DatabaseSettings.setting(name, null), fallback, min, max, name);
+    return (int) Settings.number(name, fallback, min, max);
   }
 }

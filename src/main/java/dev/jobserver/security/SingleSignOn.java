@@ -1,8 +1,8 @@
 package dev.jobserver.security;
 
 import com.nimbusds.jose.JWSAlgorithm;
+import dev.jobserver.common.Settings;
 import dev.jobserver.common.WholeNumbers;
-import dev.jobserver.database.DatabaseSettings;
 import java.net.URI;
 import java.net.URL;
 import java.util.Arrays;
@@ -11,7 +11,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * The single sign-on settings, read once and checked when the application starts ({@link
@@ -106,11 +105,9 @@ public final class SingleSignOn {
     return instance;
   }
 
+  /** Through MicroProfile Config: JOBSERVER_ROLES_CLAIM as jobserver.roles.claim, and so on. */
   private static String setting(String name) {
-    String dotted = name.toLowerCase(Locale.ROOT).replace('_', '.');
-    String configured =
-        ConfigProvider.getConfig().getOptionalValue(dotted, String.class).orElse(null);
-    return name.startsWith("JOBSERVER_") ? DatabaseSettings.setting(name, configured) : configured;
+    return Settings.get(name);
   }
 
   /**
@@ -273,10 +270,7 @@ public final class SingleSignOn {
   }
 
   private static IllegalArgumentException wrong(String setting, String why) {
-    String name =
-        setting.startsWith("mp.")
-            ? setting.toUpperCase(Locale.ROOT).replace('.', '_') + " [" + setting + "]"
-            : setting;
-    return new IllegalArgumentException(name + " " + why);
+    String env = setting.toUpperCase(Locale.ROOT).replace('.', '_');
+    return new IllegalArgumentException(Settings.describe(env) + " " + why);
   }
 }

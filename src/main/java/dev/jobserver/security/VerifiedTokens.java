@@ -1,13 +1,12 @@
 package dev.jobserver.security;
 
+import dev.jobserver.common.Settings;
 import dev.jobserver.common.WholeNumbers;
-import dev.jobserver.database.DatabaseSettings;
 import jakarta.security.enterprise.identitystore.CredentialValidationResult;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
 /**
@@ -32,11 +31,8 @@ public final class VerifiedTokens {
   private static final class Shared {
     static final VerifiedTokens INSTANCE =
         new VerifiedTokens(
-            ttlSetting(DatabaseSettings.setting("JOBSERVER_TOKEN_CACHE_SECONDS", null)),
-            tokenAge(
-                ConfigProvider.getConfig()
-                    .getOptionalValue("mp.jwt.verify.token.age", String.class)
-                    .orElse(null)));
+            ttlSetting(Settings.get("JOBSERVER_TOKEN_CACHE_SECONDS")),
+            tokenAge(Settings.get("mp.jwt.verify.token.age")));
   }
 
   /** The setting, or 0 (every token verified, the safe side) with an error in the log. */
@@ -71,7 +67,8 @@ public final class VerifiedTokens {
   }
 
   static long seconds(String value) {
-    return WholeNumbers.parse(value, 300, 0, 86_400, "JOBSERVER_TOKEN_CACHE_SECONDS");
+    return WholeNumbers.parse(
+        value, 300, 0, 86_400, Settings.describe("JOBSERVER_TOKEN_CACHE_SECONDS"));
   }
 
   /**

@@ -79,10 +79,12 @@ class SingleSignOnTest {
   void malformedSettingsAreRefusedNamingTheSetting() {
     assertTrue(
         refused("JOBSERVER_ROLES_CLAIM", "realm_access..roles")
-            .startsWith("JOBSERVER_ROLES_CLAIM 'realm_access..roles' has an empty segment"));
+            .startsWith(
+                "JOBSERVER_ROLES_CLAIM [jobserver.roles.claim] 'realm_access..roles' has an empty segment"));
     assertTrue(
         refused("JOBSERVER_ROLE_MAP", "admins:manage_jobs")
-            .startsWith("JOBSERVER_ROLE_MAP 'admins:manage_jobs' is not of the form"));
+            .startsWith(
+                "JOBSERVER_ROLE_MAP [jobserver.role.map] 'admins:manage_jobs' is not of the form"));
     assertTrue(
         refused("mp.jwt.verify.publickey.location", JWKS)
             .startsWith("MP_JWT_VERIFY_ISSUER [mp.jwt.verify.issuer] is not set"));
@@ -127,7 +129,7 @@ class SingleSignOnTest {
         "api://jobserver/jobs offline_access",
         from("JOBSERVER_OIDC_SCOPE", "  api://jobserver/jobs \t offline_access ").scope());
     assertEquals(
-        "JOBSERVER_OIDC_SCOPE 'jobs \"x\"' is not a list of OAuth scopes (separated by spaces, no"
+        "JOBSERVER_OIDC_SCOPE [jobserver.oidc.scope] 'jobs \"x\"' is not a list of OAuth scopes (separated by spaces, no"
             + " quotes or \\)",
         refused("JOBSERVER_OIDC_SCOPE", "jobs \"x\""));
   }
