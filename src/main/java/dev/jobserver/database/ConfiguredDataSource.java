@@ -17,6 +17,11 @@ public class ConfiguredDataSource implements DataSource {
 
   private final DataSource delegate;
 
+  /** PostgreSQL: tells a slow database from a gone one; null on H2. */
+  private final String livenessKey;
+
+  private volatile Liveness liveness;
+
   public ConfiguredDataSource() {
     this(
         DatabaseSettings.socketTimeoutSeconds(),
@@ -74,12 +79,14 @@ public class ConfiguredDataSource implements DataSource {
         pg.setTcpKeepAlive(true);
       }
       delegate = pg;
+      livenessKey = url + (user == null ? "" : "\n" + user);
     } else if (DatabaseSettings.isH2(url)) {
       JdbcDataSource h2 = new JdbcDataSource();
       h2.setURL(url);
       h2.setUser(user == null ? "sa" : user);
       h2.setPassword(password == null ? "" : password);
       delegate = h2;
+      livenessKey = null;
     } else {
       throw new IllegalStateException(
           "JOBSERVER_DB_URL must be a jdbc:postgresql: or jdbc:h2: URL, got " + url);
@@ -133,12 +140,23 @@ public class ConfiguredDataSource implements DataSource {
 
   @Override
   public Connection getConnection() throws SQLException {
-    return delegate.getConnection();
+    Connection c = delegate.getConnection();
+    return livenessKey == null ? c : liveness().track(c);
   }
 
   @Override
   public Connection getConnection(String username, String password) throws SQLException {
-    return delegate.getConnection();
+    return getConnection();
+  }
+
+  /** Started with the first connection (not when the container merely builds the pool). */
+  private Liveness liveness() {
+    Liveness l = liveness;
+    if (l == null) {
+      l = Liveness.of(livenessKey, delegate);
+      liveness = l;
+    }
+    return l;
   }
 
   @Override

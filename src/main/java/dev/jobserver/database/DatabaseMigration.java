@@ -46,11 +46,6 @@ public class DatabaseMigration {
       postgres =
           connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
       update(connection);
-      if (!connection.getAutoCommit()) {
-        // Liquibase turned it off (and committed each change): back to the pool's default, so that
-        // the timeouts put back on close are committed with it, not rolled back by the pool
-        connection.setAutoCommit(true);
-      }
       migrated = true;
       LOG.info(
           "Database schema is up to date on "

@@ -61,7 +61,7 @@ public final class DatabaseSettings {
    * one (issue 25).
    */
   public static int lockTimeoutMillis() {
-    return millis("JOBSERVER_DB_LOCK_TIMEOUT_MS", 2_000);
+    return millis("JOBSERVER_DB_LOCK_TIMEOUT_MS", 5_000);
   }
 
   /**
@@ -71,25 +71,26 @@ public final class DatabaseSettings {
    * take long lift it with the socket timeout, see {@link LongStatements}.
    */
   public static int statementTimeoutMillis() {
-    return millis("JOBSERVER_DB_STATEMENT_TIMEOUT_MS", 3_000);
+    return millis("JOBSERVER_DB_STATEMENT_TIMEOUT_MS", 10_000);
   }
 
   /**
    * Seconds a PostgreSQL statement may wait for the database's next bytes
    * (JOBSERVER_DB_SOCKET_TIMEOUT_S): past it the connection counts as broken, the pool drops its
-   * idle ones and the request answers 503 (a network partition otherwise hangs a request for as
-   * long as TCP takes to give up, many minutes). It is the last resort for a database that does not
-   * answer at all: a slow statement is canceled by the database first ({@link
-   * #statementTimeoutMillis()}, {@link #lockTimeoutMillis()}) and its connection kept. So it is at
-   * least one second longer than the statement timeout, whatever is set (default: the statement
-   * timeout plus one second, 4 s). The few statements that may legitimately take long (schema
-   * migration, exports, data retention) lift it on their own connection, see {@link
-   * #LONG_STATEMENT_MILLIS}.
+   * idle ones and the request answers 503. It is the last resort: a database that stops answering
+   * (a partition) is found within 3 s by the heartbeat of {@link Liveness}, which aborts the
+   * statements waiting for it, and a slow statement is canceled by the database itself ({@link
+   * #statementTimeoutMillis()}, {@link #lockTimeoutMillis()}), its connection kept. A batch of
+   * statements gets no byte back until its last one has run, so the socket timeout must outlast a
+   * batch whose statements each wait up to those timeouts: it is at least one second longer than
+   * the statement timeout, whatever is set (default 30 s). The few statements that may legitimately
+   * take long (schema migration, exports, data retention) lift it on their own connection, see
+   * {@link #LONG_STATEMENT_MILLIS}.
    */
   public static int socketTimeoutSeconds() {
     int statement = statementTimeoutMillis();
     int floor = statement == 0 ? 0 : (statement + 999) / 1000 + 1;
-    int configured = seconds("JOBSERVER_DB_SOCKET_TIMEOUT_S", Math.max(floor, 4));
+    int configured = seconds("JOBSERVER_DB_SOCKET_TIMEOUT_S", Math.max(floor, 30));
     return configured == 0 ? 0 : Math.max(configured, floor);
   }
 

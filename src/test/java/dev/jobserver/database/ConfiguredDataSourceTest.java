@@ -35,20 +35,22 @@ class ConfiguredDataSourceTest {
   void everyConnectionCarriesTheStatementAndLockTimeouts() throws Exception {
     System.setProperty("jobserver.db.url", "jdbc:postgresql://127.0.0.1:5432/x");
     PGSimpleDataSource pg = pg(new ConfiguredDataSource());
-    assertEquals("-c statement_timeout=3000 -c lock_timeout=2000", pg.getOptions());
-    assertEquals(4, pg.getSocketTimeout());
+    assertEquals("-c statement_timeout=10000 -c lock_timeout=5000", pg.getOptions());
+    assertEquals(30, pg.getSocketTimeout());
 
     System.setProperty("jobserver.db.statement.timeout.ms", "10000");
     System.setProperty("jobserver.db.lock.timeout.ms", "0");
     pg = pg(new ConfiguredDataSource());
     assertEquals("-c statement_timeout=10000", pg.getOptions());
-    assertEquals(11, pg.getSocketTimeout(), "longer than the statement timeout");
+    assertEquals(30, pg.getSocketTimeout());
+    System.setProperty("jobserver.db.statement.timeout.ms", "40000");
+    assertEquals(41, pg(new ConfiguredDataSource()).getSocketTimeout(), "longer than it");
   }
 
   @Test
   void theSocketTimeoutIsNeverShorterThanTheStatementTimeoutPlusASecond() {
     System.setProperty("jobserver.db.socket.timeout.s", "2");
-    assertEquals(4, DatabaseSettings.socketTimeoutSeconds());
+    assertEquals(11, DatabaseSettings.socketTimeoutSeconds());
     System.setProperty("jobserver.db.socket.timeout.s", "30");
     assertEquals(30, DatabaseSettings.socketTimeoutSeconds());
     System.setProperty("jobserver.db.statement.timeout.ms", "2500");
@@ -58,7 +60,7 @@ class ConfiguredDataSourceTest {
     assertEquals(0, DatabaseSettings.socketTimeoutSeconds(), "0: no socket timeout, as asked");
     System.setProperty("jobserver.db.statement.timeout.ms", "0");
     System.clearProperty("jobserver.db.socket.timeout.s");
-    assertEquals(4, DatabaseSettings.socketTimeoutSeconds());
+    assertEquals(30, DatabaseSettings.socketTimeoutSeconds());
   }
 
   @Test
@@ -68,7 +70,7 @@ class ConfiguredDataSourceTest {
         "jdbc:postgresql://127.0.0.1:5432/x?options=-c%20statement_timeout%3D9000%20-c%20search_path%3Dq");
     PGSimpleDataSource pg = pg(new ConfiguredDataSource());
     assertEquals(
-        "-c statement_timeout=9000 -c search_path=q -c lock_timeout=2000", pg.getOptions());
+        "-c statement_timeout=9000 -c search_path=q -c lock_timeout=5000", pg.getOptions());
   }
 
   @Test
