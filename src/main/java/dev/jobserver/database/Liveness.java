@@ -102,11 +102,25 @@ final class Liveness {
           s.execute("SELECT 1");
         }
         lastAnswer = System.nanoTime();
-      } catch (SQLException | RuntimeException e) {
+      } catch (SQLException e) {
+        if (answered(e)) {
+          lastAnswer = System.nanoTime();
+        }
+        closeHeartbeat();
+      } catch (RuntimeException e) {
         closeHeartbeat();
       }
       sleep(HEARTBEAT_MILLIS);
     }
+  }
+
+  /**
+   * Whether the database itself refused (too many connections, starting up, a canceled statement):
+   * then it is there. Failures to reach it have SQLSTATE class 08 (or none).
+   */
+  static boolean answered(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && !state.startsWith("08");
   }
 
   private void watch() {

@@ -128,6 +128,68 @@ class LivenessTest {
   }
 
   @Test
+  void aDatabaseThatRefusesTheHeartbeatsConnectionIsThere() throws Exception {
+    DataSource full =
+        new DelegatingSource(heartbeatAnsweringIn(1)) {
+          @Override
+          public Connection getConnection() throws SQLException {
+            throw new SQLException("sorry, too many clients already", "53300");
+          }
+        };
+    Liveness liveness = Liveness.of(UUID.randomUUID().toString(), full);
+    FakeConnection slow = new FakeConnection(4_500);
+    assertTrue(liveness.track(slow.connection()).createStatement().execute("UPDATE job SET ..."));
+    assertEquals(1, slow.aborted.getCount(), "not aborted");
+    assertFalse(liveness.gone());
+    assertFalse(Liveness.answered(new SQLException("The connection attempt failed.", "08001")));
+  }
+
+  /** A data source that answers as another one, unless told otherwise. */
+  abstract static class DelegatingSource implements DataSource {
+    private final DataSource d;
+
+    DelegatingSource(DataSource d) {
+      this.d = d;
+    }
+
+    @Override
+    public Connection getConnection(String u, String p) throws SQLException {
+      return getConnection();
+    }
+
+    @Override
+    public PrintWriter getLogWriter() throws SQLException {
+      return d.getLogWriter();
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) {}
+
+    @Override
+    public void setLoginTimeout(int seconds) {}
+
+    @Override
+    public int getLoginTimeout() {
+      return 0;
+    }
+
+    @Override
+    public Logger getParentLogger() {
+      return Logger.getGlobal();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) {
+      return null;
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+      return false;
+    }
+  }
+
+  @Test
   void aStatementWaitingOnADatabaseThatStoppedAnsweringIsAbortedWithin4s() throws Exception {
     Liveness liveness = Liveness.of(UUID.randomUUID().toString(), heartbeatAnsweringIn(60_000));
     FakeConnection frozen = new FakeConnection(60_000);
