@@ -18,8 +18,16 @@ public class ConfiguredDataSource implements DataSource {
 
   private final DataSource delegate;
 
+  /** PostgreSQL: tells a slow database from a gone one; null on H2. */
+  private final String livenessKey;
+
+  private volatile Liveness liveness;
+
   public ConfiguredDataSource() {
-    this(DatabaseSettings.socketTimeoutSeconds());
+    this(
+        DatabaseSettings.socketTimeoutSeconds(),
+        DatabaseSettings.statementTimeoutMillis(),
+        DatabaseSettings.lockTimeoutMillis());
   }
 
   /**
@@ -27,6 +35,19 @@ public class ConfiguredDataSource implements DataSource {
    *     bytes (0: for ever), unless the URL sets {@code socketTimeout} itself
    */
   public ConfiguredDataSource(int socketTimeoutSeconds) {
+    this(socketTimeoutSeconds, 0, 0);
+  }
+
+  /**
+   * @param socketTimeoutSeconds how long a PostgreSQL statement may wait for the database's next
+   *     bytes (0: for ever), unless the URL sets {@code socketTimeout} itself
+   * @param statementTimeoutMillis PostgreSQL's {@code statement_timeout} of every connection (0:
+   *     the server's), unless the URL's {@code options} set it
+   * @param lockTimeoutMillis PostgreSQL's {@code lock_timeout} of every connection (0: the
+   *     server's), unless the URL's {@code options} set it
+   */
+  public ConfiguredDataSource(
+      int socketTimeoutSeconds, int statementTimeoutMillis, int lockTimeoutMillis) {
     String url = DatabaseSettings.url();
     String user = DatabaseSettings.user();
     String password = DatabaseSettings.password();
@@ -51,22 +72,47 @@ public class ConfiguredDataSource implements DataSource {
       if (!names(url, "socketTimeout")) {
         pg.setSocketTimeout(socketTimeoutSeconds);
       }
+      // A statement that waits long for locks or runs long is canceled by the database itself,
+      // which keeps the connection: slow is not dead (README, Operating it). Set in the startup
+      // packet, so it costs no round trip.
+      pg.setOptions(withTimeouts(pg.getOptions(), statementTimeoutMillis, lockTimeoutMillis));
       if (!names(url, "tcpKeepAlive")) {
         pg.setTcpKeepAlive(true);
       }
       delegate = pg;
+      livenessKey = url + (user == null ? "" : "\n" + user);
     } else if (DatabaseSettings.isH2(url)) {
       JdbcDataSource h2 = new JdbcDataSource();
       h2.setURL(url);
       h2.setUser(user == null ? "sa" : user);
       h2.setPassword(password == null ? "" : password);
       delegate = h2;
+      livenessKey = null;
     } else {
       throw new IllegalStateException(
           Settings.describe("JOBSERVER_DB_URL")
               + " must be a jdbc:postgresql: or jdbc:h2: URL, got "
               + url);
     }
+  }
+
+  /**
+   * PostgreSQL's startup {@code options} with {@code statement_timeout} and {@code lock_timeout}
+   * added (milliseconds; 0 adds nothing), unless the options given already set them.
+   */
+  static String withTimeouts(String options, int statementTimeoutMillis, int lockTimeoutMillis) {
+    StringBuilder b = new StringBuilder(options == null ? "" : options.trim());
+    for (var setting :
+        new Object[][] {
+          {"statement_timeout", statementTimeoutMillis}, {"lock_timeout", lockTimeoutMillis}
+        }) {
+      String name = (String) setting[0];
+      int millis = (Integer) setting[1];
+      if (millis > 0 && !b.toString().contains(name)) {
+        b.append(b.length() == 0 ? "" : " ").append("-c ").append(name).append('=').append(millis);
+      }
+    }
+    return b.length() == 0 ? null : b.toString();
   }
 
   /** Whether the URL sets this connection parameter itself. */
@@ -97,12 +143,23 @@ public class ConfiguredDataSource implements DataSource {
 
   @Override
   public Connection getConnection() throws SQLException {
-    return delegate.getConnection();
+    Connection c = delegate.getConnection();
+    return livenessKey == null ? c : liveness().track(c);
   }
 
   @Override
   public Connection getConnection(String username, String password) throws SQLException {
-    return delegate.getConnection();
+    return getConnection();
+  }
+
+  /** Started with the first connection (not when the container merely builds the pool). */
+  private Liveness liveness() {
+    Liveness l = liveness;
+    if (l == null) {
+      l = Liveness.of(livenessKey, delegate);
+      liveness = l;
+    }
+    return l;
   }
 
   @Override

@@ -55,19 +55,52 @@ public final class DatabaseSettings {
   }
 
   /**
+   * Milliseconds a PostgreSQL statement may wait for one row or table lock
+   * (JOBSERVER_DB_LOCK_TIMEOUT_MS, 0: no limit), PostgreSQL's own {@code lock_timeout}: past it the
+   * database cancels the statement (SQLSTATE 55P03) and the connection stays healthy. Under a storm
+   * of endings and creates a wait behind other transactions' locks is a busy database, not a dead
+   * one (issue 25).
+   */
+  public static int lockTimeoutMillis() {
+    return millis("JOBSERVER_DB_LOCK_TIMEOUT_MS", 5_000);
+  }
+
+  /**
+   * Milliseconds a PostgreSQL statement may run (JOBSERVER_DB_STATEMENT_TIMEOUT_MS, 0: no limit),
+   * PostgreSQL's own {@code statement_timeout}: past it the database cancels the statement
+   * (SQLSTATE 57014) and the connection stays healthy. The few statements that may legitimately
+   * take long lift it with the socket timeout, see {@link LongStatements}.
+   */
+  public static int statementTimeoutMillis() {
+    return millis("JOBSERVER_DB_STATEMENT_TIMEOUT_MS", 10_000);
+  }
+
+  /**
    * Seconds a PostgreSQL statement may wait for the database's next bytes
-   * (JOBSERVER_DB_SOCKET_TIMEOUT_S): past it the connection counts as broken (a network partition
-   * otherwise hangs a request for as long as TCP takes to give up, many minutes). Every statement
-   * of the API and the engine answers in milliseconds; the few that may legitimately take long
-   * (schema migration, exports, data retention) lift it on their own connection, see {@link
-   * #LONG_STATEMENT_MILLIS}.
+   * (JOBSERVER_DB_SOCKET_TIMEOUT_S): past it the connection counts as broken, the pool drops its
+   * idle ones and the request answers 503. It is the last resort: a database that stops answering
+   * (a partition) is found within 3 s by the heartbeat of {@link Liveness}, which aborts the
+   * statements waiting for it, and a slow statement is canceled by the database itself ({@link
+   * #statementTimeoutMillis()}, {@link #lockTimeoutMillis()}), its connection kept. A batch of
+   * statements gets no byte back until its last one has run, so the socket timeout must outlast a
+   * batch whose statements each wait up to those timeouts: it is at least one second longer than
+   * the statement timeout, whatever is set (default 30 s). The few statements that may legitimately
+   * take long (schema migration, exports, data retention) lift it on their own connection, see
+   * {@link #LONG_STATEMENT_MILLIS}.
    */
   public static int socketTimeoutSeconds() {
-    return seconds("JOBSERVER_DB_SOCKET_TIMEOUT_S", 3);
+    int statement = statementTimeoutMillis();
+    int floor = statement == 0 ? 0 : (statement + 999) / 1000 + 1;
+    int configured = seconds("JOBSERVER_DB_SOCKET_TIMEOUT_S", Math.max(floor, 30));
+    return configured == 0 ? 0 : Math.max(configured, floor);
   }
 
   /** The socket timeout of the few statements that may take long (migration, export, retention). */
   public static final int LONG_STATEMENT_MILLIS = 30 * 60_000;
+
+  private static int millis(String name, int fallback) {
+    return (int) WholeNumbers.parse(setting(name, null), fallback, 0, 3_600_000, name);
+  }
 
   private static int seconds(String name, int fallback) {
     return (int) Settings.number(name, fallback, 0, 3600);

@@ -69,6 +69,40 @@ public class StoreException extends RuntimeException {
   }
 
   /**
+   * Whether anything in this failure's chain of causes says the database is busy rather than gone:
+   * it canceled a statement that waited too long for a lock ({@code lock_timeout}, SQLSTATE 55P03;
+   * H2's lock timeout HYT00) or ran too long ({@code statement_timeout}, 57014), or it broke a
+   * deadlock (40P01) or a serialization conflict (40001). The connection is healthy: the same
+   * request can succeed when tried again a moment later. Seen through a {@link StoreException},
+   * which keeps the driver's exception as its cause.
+   */
+  public static boolean isBusy(Throwable thrown) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable t = thrown; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof SQLException sql && isBusy(sql)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the database canceled this statement for a timeout, a deadlock or a conflict. */
+  public static boolean isBusy(SQLException e) {
+    for (SQLException s = e; s != null; s = s.getNextException()) {
+      String state = s.getSQLState();
+      if (state != null
+          && (state.equals("57014")
+              || state.equals("55P03")
+              || state.equals("40P01")
+              || state.equals("40001")
+              || state.equals("HYT00"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Whether a failure means the database could not be reached or did not answer in time (try again
    * later), rather than that it refused what was sent (a constraint, a value it cannot store).
    * Connection failures have SQLSTATE class 08; PostgreSQL's admin shutdown is 57P01 and too many

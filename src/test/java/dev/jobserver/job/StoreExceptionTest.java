@@ -74,11 +74,72 @@ class StoreExceptionTest {
   }
 
   @Test
+  void statementsTheDatabaseCanceledCountAsBusyHoweverTheyAreWrapped() {
+    SQLException lockTimeout = sql("canceling statement due to lock timeout", "55P03");
+    SQLException statementTimeout = sql("canceling statement due to statement timeout", "57014");
+    SQLException deadlock = sql("deadlock detected", "40P01");
+    SQLException conflict = sql("could not serialize access", "40001");
+    SQLException h2LockTimeout = sql("Timeout trying to lock table", "HYT00");
+    SQLException batch = sql("Batch entry 3 was aborted", "40P01");
+    SQLException batchHead = sql("Batch entry 0 UPDATE job ... was aborted", null);
+    batchHead.setNextException(batch);
+    for (Throwable t :
+        new Throwable[] {
+          lockTimeout,
+          statementTimeout,
+          deadlock,
+          conflict,
+          h2LockTimeout,
+          batchHead,
+          // the store's StoreException says unavailable or not; busy is read from its cause
+          StoreException.of("Changing job j1 failed", lockTimeout),
+          new EJBException(new PersistenceException("Exception [EclipseLink-4002]", deadlock)),
+          new IOException("Listing jobs failed", statementTimeout)
+        }) {
+      assertTrue(StoreException.isBusy(t), t::toString);
+    }
+  }
+
+  @Test
+  void aDatabaseThatIsGoneOrRefusesIsNotBusy() {
+    SQLException ioError = sql("An I/O error occurred while sending to the backend.", "08006");
+    ioError.initCause(new SocketTimeoutException("Read timed out"));
+    for (Throwable t :
+        new Throwable[] {
+          ioError,
+          sql("This connection has been closed.", "08003"),
+          sql("terminating connection due to administrator command", "57P01"),
+          sql("duplicate key value violates unique constraint", "23505"),
+          new SQLException("Error in allocating a connection."),
+          new SocketTimeoutException("connect timed out"),
+          StoreException.of("Storing the new job failed", ioError),
+          new IllegalStateException("a bug")
+        }) {
+      assertFalse(StoreException.isBusy(t), t::toString);
+    }
+  }
+
+  @Test
+  void theBusyAnswerSaysBusyInEachApisOwnErrorFormat() {
+    String v4 = ErrorBodies.busy(ApiFlavor.MATTERMOST, "req1");
+    assertTrue(v4.contains("\"id\":\"api.context.database_busy.app_error\""), v4);
+    assertTrue(v4.contains("\"status_code\":503") && v4.contains("\"request_id\":\"req1\""), v4);
+    assertTrue(v4.contains("\"message\":\"" + ErrorBodies.BUSY + "\""), v4);
+    assertTrue(ErrorBodies.BUSY.contains("busy") && !ErrorBodies.BUSY.contains("unavailable"));
+    String v1 = ErrorBodies.busy(ApiFlavor.TAIPY, "req1");
+    assertTrue(v1.equals("{\"message\":\"" + ErrorBodies.BUSY + "\"}"), v1);
+    String nat = ErrorBodies.busy(ApiFlavor.NATIVE, "req1");
+    assertTrue(
+        nat.equals("{\"message\":\"" + ErrorBodies.BUSY + "\",\"request_id\":\"req1\"}"), nat);
+  }
+
+  @Test
   void aCycleOfCausesEnds() {
     RuntimeException a = new RuntimeException("a");
     RuntimeException b = new RuntimeException("b", a);
     a.initCause(b);
     assertFalse(StoreException.isUnavailable(a));
+    assertFalse(StoreException.isBusy(a));
   }
 
   @Test

@@ -20,8 +20,10 @@ import java.util.logging.Logger;
  * The last word on every exception that reaches JAX-RS: the right status with a body in the API's
  * own format. A failure that says the database cannot be reached, however it is wrapped (the
  * store's, JPA's, EJB's), is 503 with {@code Retry-After}, logged as one line at most every {@value
- * #UNAVAILABLE_LOG_MILLIS} ms with the number of such answers since. Unexpected exceptions are
- * logged with the request id and answered 500 without detail.
+ * #UNAVAILABLE_LOG_MILLIS} ms with the number of such answers since; one that says the database is
+ * busy (it canceled a statement for a lock wait, a deadlock or a timeout, and the connection is
+ * healthy) is a 503 that says so, with a shorter {@code Retry-After}, logged the same way.
+ * Unexpected exceptions are logged with the request id and answered 500 without detail.
  */
 @Provider
 public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
@@ -34,6 +36,12 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
   static final long UNAVAILABLE_LOG_MILLIS = 10_000;
   private static final AtomicLong unavailableLogged = new AtomicLong(Long.MIN_VALUE / 2);
   private static final AtomicLong unavailableSince = new AtomicLong();
+
+  /** Seconds a client is asked to wait before it tries again while the database is busy. */
+  public static final int BUSY_RETRY_AFTER_SECONDS = 2;
+
+  private static final AtomicLong busyLogged = new AtomicLong(Long.MIN_VALUE / 2);
+  private static final AtomicLong busySince = new AtomicLong();
 
   @Context private HttpServletRequest request;
   @Context private SecurityContext security;
@@ -53,6 +61,10 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
     } else if (e instanceof Bodies.BadBodyException) {
       status = 400;
       detail = e.getMessage();
+    } else if (StoreException.isBusy(thrown)) {
+      // the database canceled a statement (lock wait, deadlock, timeout): up, and the pool whole
+      logBusy(requestId, thrown);
+      return busy(flavor, requestId);
     } else if (StoreException.isUnavailable(thrown)) {
       // however it is wrapped (the store's, JPA's, EJB's, the runtime's around a streamed body)
       logUnavailable(requestId, thrown);
@@ -109,11 +121,32 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
         .build();
   }
 
+  /**
+   * 503 in the API's error format with {@code Retry-After}: the database is busy (it canceled a
+   * statement that waited or ran too long, or broke a deadlock); the client may try again soon.
+   */
+  public static Response busy(ApiFlavor flavor, String requestId) {
+    return Response.status(503)
+        .type("application/json")
+        .header("Retry-After", Integer.toString(BUSY_RETRY_AFTER_SECONDS))
+        .entity(ErrorBodies.busy(flavor, requestId))
+        .build();
+  }
+
   private void logUnavailable(String requestId, Throwable thrown) {
-    unavailableSince.incrementAndGet();
+    logRarely("unavailable", unavailableLogged, unavailableSince, requestId, thrown);
+  }
+
+  private void logBusy(String requestId, Throwable thrown) {
+    logRarely("busy", busyLogged, busySince, requestId, thrown);
+  }
+
+  private void logRarely(
+      String what, AtomicLong logged, AtomicLong since, String requestId, Throwable thrown) {
+    since.incrementAndGet();
     long now = System.currentTimeMillis();
-    long last = unavailableLogged.get();
-    if (now - last < UNAVAILABLE_LOG_MILLIS || !unavailableLogged.compareAndSet(last, now)) {
+    long last = logged.get();
+    if (now - last < UNAVAILABLE_LOG_MILLIS || !logged.compareAndSet(last, now)) {
       return;
     }
     Throwable root = thrown;
@@ -121,8 +154,10 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       root = root.getCause();
     }
     LOG.warning(
-        "The database is unavailable: answered 503 to "
-            + unavailableSince.getAndSet(0)
+        "The database is "
+            + what
+            + ": answered 503 to "
+            + since.getAndSet(0)
             + " requests since the last such line; the latest, "
             + requestId
             + " to "

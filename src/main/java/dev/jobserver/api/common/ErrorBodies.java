@@ -10,6 +10,21 @@ public final class ErrorBodies {
   public static final String UNAVAILABLE =
       "The database is unavailable; try again in a few seconds.";
 
+  /**
+   * The message of a busy 503: the database is up but canceled the request's statement for a lock
+   * wait, a deadlock or a statement that ran too long (README, Operating it).
+   */
+  public static final String BUSY = "The database is busy; try again in a few seconds.";
+
+  /** A busy 503's body in the API's format. */
+  public static String busy(ApiFlavor flavor, String requestId) {
+    return switch (flavor) {
+      case TAIPY -> message(BUSY);
+      case NATIVE -> nativeError(BUSY, requestId);
+      default -> appError("api.context.database_busy.app_error", BUSY, "", requestId, 503);
+    };
+  }
+
   /** Mattermost's AppError. */
   public static String appError(
       String id, String message, String detail, String requestId, int status) {

@@ -76,8 +76,11 @@ public class RefusedRequestLog implements ServletContextListener {
     install(WEB_CORE_LOGGER, "Request refused", RefusedRequestLog::isUnreadableUri, Level.WARNING);
     install(
         EJB_CONTAINER_LOGGER,
-        "An EJB call failed: the database is unavailable",
-        r -> r.getThrown() != null && StoreException.isUnavailable(r.getThrown()),
+        "An EJB call failed: the database is unavailable or busy",
+        r ->
+            r.getThrown() != null
+                && (StoreException.isUnavailable(r.getThrown())
+                    || StoreException.isBusy(r.getThrown())),
         Level.WARNING);
     OneLine pool =
         new OneLine(
