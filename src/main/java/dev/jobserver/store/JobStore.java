@@ -1231,7 +1231,12 @@ public class JobStore {
           continue;
         }
         if (row.status == JobStatus.PENDING) {
-          reserved.add(row.id); // never started: a reservation, given up without an event
+          // never started: a reservation, given up without an event; but a run stopped from
+          // outside (timed out with attempts left, requeued) whose thread is alive keeps the
+          // lease until it returns, or another instance would start the job beside it
+          if (!alive.contains(row.id)) {
+            reserved.add(row.id);
+          }
           continue;
         }
         Transition t;
