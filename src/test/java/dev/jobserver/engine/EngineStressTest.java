@@ -134,6 +134,7 @@ class EngineStressTest {
       System.out.println("faults stopped; " + jobIds.size() + " jobs created; " + counts);
 
       List<Probe> probes = probe(chaosRandom, live, seconds);
+      lostClaims(chaosRandom, live);
 
       // (b) every job final within the bound
       long settleDeadline = calm + settleSeconds * 1_000_000_000L;
@@ -353,6 +354,36 @@ class EngineStressTest {
       }
     }
     return probes;
+  }
+
+  /**
+   * (c) The reservation of a claim whose commit answer was lost, made for each live engine while it
+   * is busy with a backlog: nobody holds it, so its lease must expire, and the job must then run.
+   */
+  private void lostClaims(Random r, StressEngine[] live) throws Exception {
+    int workers = live[0].settings.workers() + live[1].settings.workers();
+    int before = log.runs.size();
+    for (int i = 0; i < 25 * workers; i++) {
+      create(
+          String.format("w-%03d", i), "quick", 0, Map.of("ms", String.valueOf(50 + r.nextInt(50))));
+    }
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (log.runs.size() < before + workers && System.nanoTime() - until < 0) {
+      Thread.sleep(5);
+    }
+    for (StressEngine e : live) {
+      String id = "lost-" + e.name;
+      create(id, "quick", 0, Map.of("ms", "1"));
+      try (Connection c = db.ds.getConnection();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE job SET lease_owner = ?, lease_expires_at = ? WHERE id = ?")) {
+        ps.setString(1, e.name);
+        ps.setLong(2, client.databaseMillis() + LEASE);
+        ps.setString(3, id);
+        ps.executeUpdate();
+      }
+    }
   }
 
   private boolean claimed(String id) {
