@@ -9,7 +9,8 @@ import java.util.logging.Logger;
  * from the database's clock. Leases, lease recovery, claims of due jobs and schedules compare times
  * written by different instances, so they must not depend on how well each instance's clock is set:
  * with this clock two instances whose own clocks differ by minutes still agree within a round trip
- * to the database. The monotonic clock ({@link #nanos}) is this machine's, for intervals.
+ * to the database. Between two syncs it runs on this machine's monotonic clock, which nobody sets.
+ * The monotonic clock ({@link #nanos}) is this machine's, for intervals.
  */
 final class SharedClock implements EngineClock {
 
@@ -20,6 +21,14 @@ final class SharedClock implements EngineClock {
 
   private final EngineClock local;
   private final LongSupplier databaseMillis;
+
+  /**
+   * The database's time at the last sync and this machine's monotonic reading then: the time is
+   * carried on from there by the monotonic clock, so that this machine's wall clock being set
+   * (stepped back or forward between two syncs) moves no lease; null before the first sync.
+   */
+  private volatile long[] anchor;
+
   private volatile long offset;
   private volatile boolean synced;
 
@@ -34,7 +43,8 @@ final class SharedClock implements EngineClock {
 
   @Override
   public long millis() {
-    return local.millis() + offset;
+    long[] a = anchor;
+    return a == null ? local.millis() : a[0] + (local.nanos() - a[1]) / 1_000_000L;
   }
 
   @Override
@@ -44,7 +54,7 @@ final class SharedClock implements EngineClock {
 
   /** The correction applied to this machine's clock now (ms). */
   long offset() {
-    return offset;
+    return millis() - local.millis();
   }
 
   /**
@@ -58,6 +68,7 @@ final class SharedClock implements EngineClock {
       long db = databaseMillis.getAsLong();
       long roundTrip = local.nanos() - before;
       long measured = db - (localAtStart + roundTrip / 2_000_000L);
+      anchor = new long[] {db, before + roundTrip / 2};
       long old = offset;
       offset = measured;
       if (!synced || Math.abs(measured - old) > LOGGED_CHANGE_MILLIS) {
