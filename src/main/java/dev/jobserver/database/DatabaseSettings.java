@@ -99,7 +99,7 @@ public final class DatabaseSettings {
   public static final int LONG_STATEMENT_MILLIS = 30 * 60_000;
 
   private static int millis(String name, int fallback) {
-    return (int) WholeNumbers.parse(setting(name, null), fallback, 0, 3_600_000, name);
+    return (int) Settings.number(name, fallback, 0, 3_600_000);
   }
 
   private static int seconds(String name, int fallback) {
