@@ -646,7 +646,9 @@ class EngineStressTest {
         boolean tookOthers =
             c.claimed().stream().anyMatch(j -> !j.id().startsWith("probe-"))
                 && c.claimed().stream().noneMatch(j -> j.id().equals(probe.id()));
-        if (tookOthers && c.limited().getOrDefault("one", 0) > 0 && firstHolding >= c.end()) {
+        // a slot of its type was free in this claim (an earlier probe handed back may take it)
+        long ones = c.claimed().stream().filter(j -> j.type().equals("one")).count();
+        if (tookOthers && c.limited().getOrDefault("one", 0) > ones && firstHolding >= c.end()) {
           failures.add(
               "(d) "
                   + probe.id()
