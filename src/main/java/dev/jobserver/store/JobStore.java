@@ -218,18 +218,19 @@ public class JobStore {
       Map<String, Integer> limited,
       Collection<String> excludedIds)
       throws SQLException {
-    return leases.reserve(owner, limit, now, leaseUntil, limited, excludedIds);
+    return StoreSql.retryingDeadlocks(
+        () -> leases.reserve(owner, limit, now, leaseUntil, limited, excludedIds));
   }
 
   /** Gives up this instance's hold on jobs it no longer runs (see {@link Leases#release}). */
   public int release(String owner, Collection<String> ids) throws SQLException {
-    return leases.release(owner, ids);
+    return StoreSql.retryingDeadlocks(() -> leases.release(owner, ids));
   }
 
   /** Extends the leases of the jobs this instance holds (see {@link Leases#extendLeases}). */
   public int extendLeases(String owner, Collection<String> ids, long leaseUntil)
       throws SQLException {
-    return leases.extendLeases(owner, ids, leaseUntil);
+    return StoreSql.retryingDeadlocks(() -> leases.extendLeases(owner, ids, leaseUntil));
   }
 
   /** The database's wall clock (see {@link Leases#databaseMillis}). */
@@ -263,7 +264,11 @@ public class JobStore {
 
   /** Writes progress of running jobs; a job that is no longer this run's is skipped. */
   public void progress(String owner, Collection<ProgressUpdate> updates) throws SQLException {
-    ledger.progress(owner, updates);
+    StoreSql.retryingDeadlocks(
+        () -> {
+          ledger.progress(owner, updates);
+          return null;
+        });
   }
 
   // ---- the engine: jobs whose run is gone (Recovery) ------------------------------------------
