@@ -408,7 +408,14 @@ try {
     await page.locator('#schedule-all-jobs').click();
     await page.waitForURL(`**/#/jobs?schedule=${hourly.id}`, { timeout: WAIT });
     await page.locator(`tr[data-id="${triggered}"]`).waitFor({ timeout: WAIT });
-    const rows = await page.locator('table.jobs tbody tr').count();
+    // the list is drawn again by its live updates: count once it has settled on one row (a list
+    // of any other length for the whole wait fails, with the count it last had)
+    let rows = -1;
+    for (const until = Date.now() + WAIT; Date.now() < until; ) {
+      rows = await page.locator('table.jobs tbody tr').count();
+      if (rows === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     if (rows !== 1) throw new Error(`${rows} jobs listed for a schedule that made one`);
     await page.locator('#filter-schedule').waitFor({ timeout: WAIT });
     await shot(page, 'jobs-of-schedule');
