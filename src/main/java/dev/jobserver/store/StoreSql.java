@@ -105,8 +105,9 @@ final class StoreSql {
   /**
    * Runs the work, again (up to {@link #DEADLOCK_ATTEMPTS} times in all) when the database aborted
    * it to break a deadlock: two endings whose dependents overlap across levels may lock them in
-   * opposite orders. Every write path of the store goes through here, so a deadlock never changes
-   * an outcome; what is still deadlocked after that is reported as transient to the caller.
+   * opposite orders. Every write path of the engine (and callers' status changes) goes through
+   * here, so a deadlock never changes an outcome; what is still deadlocked after that is reported
+   * as transient to the caller.
    */
   static <T> T retryingDeadlocks(SqlWork<T> work) throws SQLException {
     for (int attempt = 1; ; attempt++) {
