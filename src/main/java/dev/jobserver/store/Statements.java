@@ -95,7 +95,9 @@ final class Statements {
     counts.changed(type, t.from(), t.to());
     if (t.to().isFinished() && !t.from().isFinished()) {
       boolean ran = t.from() == JobStatus.RUNNING || t.from() == JobStatus.CANCEL_REQUESTED;
-      counts.runEnded(type, t.to(), now, ran && startAt > 0 ? now - startAt : -1);
+      // a start is on the engine's (the database's) clock, now on this machine's: a run of 0 ms
+      // may read a few ms below 0 and must still count as a run
+      counts.runEnded(type, t.to(), now, ran && startAt > 0 ? Math.max(0, now - startAt) : -1);
     }
   }
 
