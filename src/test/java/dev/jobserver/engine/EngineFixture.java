@@ -187,4 +187,27 @@ final class EngineFixture {
   }
 
   static final Set<String> NONE = Set.of();
+
+  /**
+   * A thread standing for the run's handler blocked in I/O: alive, whatever interrupts it, until
+   * the latch opens; then it returns as a worker does ({@code run.thread} cleared).
+   */
+  static Thread stubborn(Run run, java.util.concurrent.CountDownLatch returns) {
+    Thread t =
+        new Thread(
+            () -> {
+              while (true) {
+                try {
+                  returns.await();
+                  run.thread = null;
+                  return;
+                } catch (InterruptedException ignored) {
+                  // it does not react to the interrupt
+                }
+              }
+            });
+    run.thread = t;
+    t.start();
+    return t;
+  }
 }

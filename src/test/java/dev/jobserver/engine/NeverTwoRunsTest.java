@@ -41,36 +41,13 @@ class NeverTwoRunsTest {
     return ids;
   }
 
-  /**
-   * A thread standing for the run's handler blocked in I/O: alive, whatever interrupts it, until
-   * the latch opens; then it returns as a worker does ({@code run.thread} cleared).
-   */
-  private static Thread stubborn(Run run, CountDownLatch returns) {
-    Thread t =
-        new Thread(
-            () -> {
-              while (true) {
-                try {
-                  returns.await();
-                  run.thread = null;
-                  return;
-                } catch (InterruptedException ignored) {
-                  // it does not react to the interrupt
-                }
-              }
-            });
-    run.thread = t;
-    t.start();
-    return t;
-  }
-
   @Test
   void aRunStoppedForItsTimeoutKeepsTheJobLeasedHereUntilItsThreadHasReturned() throws Exception {
     f.insert("x", "t", 1000);
     f.update("UPDATE job SET max_attempts = 3 WHERE id = 'x'");
     Run run = f.startedRun("x", handler);
     CountDownLatch returns = new CountDownLatch(1);
-    Thread thread = stubborn(run, returns);
+    Thread thread = EngineFixture.stubborn(run, returns);
     runner.stop(run, Run.StopReason.TIMEOUT);
     assertEquals(1, f.outcomes.size());
     assertTrue(f.outcomes.get(0).keepsLease());
@@ -96,7 +73,7 @@ class NeverTwoRunsTest {
     f.insert("r", "t", 1000);
     Run run = f.startedRun("r", handler);
     CountDownLatch returns = new CountDownLatch(1);
-    Thread thread = stubborn(run, returns);
+    Thread thread = EngineFixture.stubborn(run, returns);
     f.store.change("r", Cause.REQUEUE, "alice", "requeued", type -> 1);
     assertEquals("PENDING", f.row("r").get("status"));
     assertEquals(OWNER, f.row("r").get("owner"), "a caller's change leaves the lease");
@@ -132,7 +109,7 @@ class NeverTwoRunsTest {
     f.insert("s", "t", 1000);
     Run run = f.startedRun("s", handler);
     CountDownLatch returns = new CountDownLatch(1);
-    Thread thread = stubborn(run, returns);
+    Thread thread = EngineFixture.stubborn(run, returns);
     OutcomeRecorder recorder = new OutcomeRecorder(() -> f.store, OWNER, ACTOR, id -> {});
     // grace 4 s with a lease of 3 s; the test's clock moves 50 ms each time the shutdown reads it
     EngineSettings settings = new EngineSettings(2, 10, 50, 3000, 50, 500, 4000);

@@ -43,21 +43,7 @@ class ShutdownKeepsStoppedRunsTest {
     f.update("UPDATE job SET max_attempts = 3 WHERE id = 'x'");
     Run run = f.startedRun("x", handler);
     CountDownLatch returns = new CountDownLatch(1);
-    Thread thread =
-        new Thread(
-            () -> {
-              while (true) {
-                try {
-                  returns.await();
-                  run.thread = null;
-                  return;
-                } catch (InterruptedException ignored) {
-                  // blocked in I/O: it does not see the interrupt
-                }
-              }
-            });
-    run.thread = thread;
-    thread.start();
+    Thread thread = EngineFixture.stubborn(run, returns);
     runner.stop(run, Run.StopReason.TIMEOUT); // attempts left: retried later, the lease kept
     f.store.finish(OWNER, f.outcomes, ACTOR);
     f.update("UPDATE job SET run_after = 0");
