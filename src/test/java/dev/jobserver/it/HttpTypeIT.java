@@ -320,17 +320,32 @@ class HttpTypeIT extends InServerTest {
   }
 
   @Test
-  void aTimeoutIsRetriedAndFailsWhenNoAttemptIsLeft() throws Exception {
+  void aTimeoutIsRetriedWithTheTypesBackoffAndFailsWhenNoAttemptIsLeft() throws Exception {
     try (ServerSocket silent = new ServerSocket(PORT2, 50, InetAddress.getLoopbackAddress())) {
       Thread t = new Thread(() -> holdConnections(silent, new CountDownLatch(1), null));
       t.setDaemon(true);
       t.start();
-      String id =
-          createNative(
-              "{\"url\":\"http://127.0.0.1:" + PORT2 + "/slow\",\"timeout_ms\":\"700\"}",
-              ",\"max_attempts\":1");
-      JsonObject failed = awaitStatus(id, "failed", 20_000);
-      assertTrue(failed.getString("error").contains("timed out after 700 ms"), failed.toString());
+      String url = "http://127.0.0.1:" + PORT2 + "/slow";
+      String retried =
+          createNative("{\"url\":\"" + url + "\",\"timeout_ms\":\"700\"}", ",\"max_attempts\":2");
+      // back to pending after its first attempt, the next one 10 s away (the type's backoff)
+      JsonObject pending =
+          awaitJob(
+              retried,
+              j -> j.getInt("attempt") == 1 && j.getString("status").equals("pending"),
+              20_000);
+      assertTrue(pending.getString("error").contains("timed out after 700 ms"), pending.toString());
+      long runAt = Instant.parse(pending.getString("run_at")).toEpochMilli();
+      long finished = Instant.parse(pending.getString("updated_at")).toEpochMilli();
+      assertTrue(
+          runAt - finished >= 9_000 && runAt - finished <= 11_000,
+          "retry " + (runAt - finished) + " ms after the timeout");
+      http.post(NATIVE + "/jobs/" + retried + "/cancel", ADMIN, "");
+      awaitStatus(retried, "canceled", 10_000);
+      String last =
+          createNative("{\"url\":\"" + url + "\",\"timeout_ms\":\"500\"}", ",\"max_attempts\":1");
+      JsonObject failed = awaitStatus(last, "failed", 20_000);
+      assertTrue(failed.getString("error").contains("timed out after 500 ms"), failed.toString());
     }
   }
 
@@ -364,24 +379,30 @@ class HttpTypeIT extends InServerTest {
   }
 
   /**
-   * Accepts one connection, reads the request, answers nothing, and notes when the client closes
-   * the connection (its read ends).
+   * Accepts connections one at a time, reads each request, answers nothing, and notes when the
+   * client closes the connection (its read ends); returns when the server socket is closed.
    */
   private static void holdConnections(
       ServerSocket server, CountDownLatch accepted, AtomicLong closedAt) {
-    try (Socket s = server.accept()) {
+    while (true) {
+      Socket s;
+      try {
+        s = server.accept();
+      } catch (IOException closed) {
+        return;
+      }
       accepted.countDown();
-      InputStream in = s.getInputStream();
-      byte[] buffer = new byte[8192];
-      while (in.read(buffer) >= 0) {
-        // the request, then nothing until the client goes
+      try (s) {
+        InputStream in = s.getInputStream();
+        byte[] buffer = new byte[8192];
+        while (in.read(buffer) >= 0) {
+          // the request, then nothing until the client goes
+        }
+      } catch (IOException reset) {
+        // reset by the client: closed too
       }
       if (closedAt != null) {
-        closedAt.set(System.currentTimeMillis());
-      }
-    } catch (IOException e) {
-      if (closedAt != null) {
-        closedAt.set(System.currentTimeMillis()); // reset by the client: closed too
+        closedAt.compareAndSet(0, System.currentTimeMillis());
       }
     }
   }
