@@ -183,10 +183,10 @@ final class HttpAllowList {
 
   /**
    * The URL as prefixes are compared with: scheme and host in lower case, the default port dropped,
-   * dot segments resolved, no fragment.
+   * dot segments resolved.
    *
-   * @throws IllegalArgumentException when it is no absolute http(s) URL, has user information, or
-   *     hides a path segment in percent-encoding
+   * @throws IllegalArgumentException when it is no absolute http(s) URL, has user information or a
+   *     fragment, climbs above the root, or hides a path separator in percent-encoding
    */
   static String normalise(String url) {
     URI u;
@@ -210,13 +210,15 @@ final class HttpAllowList {
     if (lower.contains("%2e") || lower.contains("%2f") || lower.contains("%5c")) {
       throw new IllegalArgumentException("must not percent-encode '.', '/' or '\\' in its path");
     }
-    String normalPath =
-        URI.create("http://h" + (path.isEmpty() ? "/" : path)).normalize().getRawPath();
-    if (normalPath.startsWith("/..") || path.isEmpty() && u.getRawQuery() == null) {
-      normalPath = normalPath.startsWith("/..") ? null : "";
+    if (u.getRawFragment() != null) {
+      throw new IllegalArgumentException("must not have a fragment (#...)");
     }
-    if (normalPath == null) {
-      throw new IllegalArgumentException("must not climb above the root with '..'");
+    String normalPath = "";
+    if (!path.isEmpty() || u.getRawQuery() != null) {
+      normalPath = URI.create("http://h" + (path.isEmpty() ? "/" : path)).normalize().getRawPath();
+      if (normalPath.startsWith("/..")) {
+        throw new IllegalArgumentException("must not climb above the root with '..'");
+      }
     }
     int port = u.getPort();
     boolean defaultPort =

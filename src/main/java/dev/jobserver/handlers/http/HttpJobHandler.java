@@ -95,8 +95,13 @@ public class HttpJobHandler implements JobHandler {
       } catch (UnknownHostException e) {
         throw JobFailure.retryAfter("unknown host: " + HttpCall.shown(url), null, e);
       }
-      HttpResponse<BoundedBody> response =
-          send(request(context, call, url, method, body), call.timeout(), context, method, url);
+      HttpRequest request;
+      try {
+        request = request(context, call, url, method, body);
+      } catch (IllegalArgumentException e) { // a URL or header the HTTP client refuses
+        throw JobFailure.permanent("cannot call " + HttpCall.shown(url) + ": " + e.getMessage());
+      }
+      HttpResponse<BoundedBody> response = send(request, call.timeout(), context, method, url);
       int status = response.statusCode();
       HttpOutcome outcome = HttpOutcome.of(status);
       if (outcome == HttpOutcome.SUCCESS) {

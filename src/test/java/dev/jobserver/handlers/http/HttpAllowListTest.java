@@ -55,6 +55,9 @@ class HttpAllowListTest {
     assertTrue(refusal(allow, "ftp://api.example.com/").contains("http"));
     assertTrue(refusal(allow, "/relative").contains("http"));
     assertTrue(refusal(allow, "https://api.example.com/a b").contains("not a URL"));
+    assertTrue(refusal(allow, "https://api.example.com/#x").contains("fragment"));
+    assertTrue(refusal(allow, "https://api.example.com/../x").contains("'..'"));
+    assertTrue(refusal(allow, "https://api.example.com\\@evil.net/").contains("not a URL"));
   }
 
   @Test
