@@ -120,7 +120,9 @@ public class HttpJobHandler implements JobHandler {
                   + " "
                   + HttpCall.shown(url)
                   + (next == null
-                      ? ": redirect to another host (or none) not followed: " + location
+                      ? location == null
+                          ? ": a redirect without Location"
+                          : ": redirect to another host not followed: " + HttpCall.shown(location)
                       : ": more than " + MAX_REDIRECTS + " redirects"));
         }
         if ((status == 303 && !method.equals("HEAD"))
