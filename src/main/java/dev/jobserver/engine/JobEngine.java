@@ -2,7 +2,6 @@ package dev.jobserver.engine;
 
 import dev.jobserver.database.DatabaseSettings;
 import dev.jobserver.job.JobSignal;
-import dev.jobserver.schedule.ScheduleFiring;
 import dev.jobserver.schedule.ScheduleListener;
 import dev.jobserver.schedule.ScheduleSignal;
 import dev.jobserver.store.InstanceStore;

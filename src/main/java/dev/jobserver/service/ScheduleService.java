@@ -1,10 +1,17 @@
-package dev.jobserver.schedule;
+package dev.jobserver.service;
 
+import dev.jobserver.engine.ScheduleFiring;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobSignal;
 import dev.jobserver.job.JobTypeCatalog;
 import dev.jobserver.job.StoreException;
+import dev.jobserver.schedule.InvalidScheduleException;
+import dev.jobserver.schedule.Schedule;
+import dev.jobserver.schedule.ScheduleDefinition;
+import dev.jobserver.schedule.ScheduleEvent;
+import dev.jobserver.schedule.ScheduleNotFoundException;
+import dev.jobserver.schedule.ScheduleSignal;
 import dev.jobserver.store.ScheduleStore;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionManagement;

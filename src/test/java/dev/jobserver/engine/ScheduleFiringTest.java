@@ -1,12 +1,14 @@
-package dev.jobserver.schedule;
+package dev.jobserver.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jobserver.engine.EngineClock;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobLifecycle.Cause;
+import dev.jobserver.schedule.Schedule;
+import dev.jobserver.schedule.ScheduleDefinition;
+import dev.jobserver.schedule.ScheduleNotFoundException;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ScheduleStore;
 import dev.jobserver.store.TestDatabase;

@@ -1,6 +1,5 @@
-package dev.jobserver.schedule;
+package dev.jobserver.engine;
 
-import dev.jobserver.engine.EngineClock;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.store.ScheduleStore;
