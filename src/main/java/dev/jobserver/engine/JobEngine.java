@@ -253,11 +253,6 @@ public class JobEngine {
     };
   }
 
-  /** This instance's schedule firing (tests hold it to see what downtime does). */
-  public ScheduleFiring scheduleFiring() {
-    return scheduleFiring;
-  }
-
   /** Writes this instance's row for the stats: it is alive, with its workers and how busy. */
   private void seen(long startedAt, long now) {
     try {

@@ -37,7 +37,6 @@ public final class ScheduleFiring {
   private final Object wake = new Object();
   private boolean wakeRequested;
   private volatile boolean stopped;
-  private volatile boolean held;
 
   /**
    * @param graceMillis how late a due time may fire; older ones count as missed (misfire)
@@ -77,9 +76,6 @@ public final class ScheduleFiring {
 
   /** One firing round now; returns what each schedule it claimed did. */
   public List<ScheduleStore.Fired> fire() throws SQLException {
-    if (held) {
-      return List.of();
-    }
     List<ScheduleStore.Fired> round =
         store.get().fire(clock.millis(), graceMillis, BATCH, maker, firedBy);
     if (!round.isEmpty()) {
@@ -100,13 +96,11 @@ public final class ScheduleFiring {
       return; // more may be due
     }
     long wait = pollMaxMillis;
-    if (!held) {
-      OptionalLong next = store.get().nextDue();
-      if (next.isPresent()) {
-        long until = next.getAsLong() - clock.millis();
-        // due now, yet nothing was left to claim: another instance is firing it
-        wait = until <= 0 ? BUSY_WAIT_MILLIS : Math.min(until, pollMaxMillis);
-      }
+    OptionalLong next = store.get().nextDue();
+    if (next.isPresent()) {
+      long until = next.getAsLong() - clock.millis();
+      // due now, yet nothing was left to claim: another instance is firing it
+      wait = until <= 0 ? BUSY_WAIT_MILLIS : Math.min(until, pollMaxMillis);
     }
     synchronized (wake) {
       if (!wakeRequested && !stopped) {
@@ -126,15 +120,6 @@ public final class ScheduleFiring {
 
   public void stop() {
     stopped = true;
-    wake();
-  }
-
-  /**
-   * Holds (true) or resumes (false) this instance's firing: while held it fires nothing, as if
-   * every instance were down. For tests of what downtime does (misfire); see the README.
-   */
-  public void hold(boolean hold) {
-    held = hold;
     wake();
   }
 }
