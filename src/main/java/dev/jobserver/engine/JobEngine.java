@@ -7,7 +7,7 @@ import dev.jobserver.schedule.ScheduleSignal;
 import dev.jobserver.store.InstanceStore;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ResultStore;
-import dev.jobserver.store.ScheduleStore;
+import dev.jobserver.store.ScheduleFirings;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -60,7 +60,7 @@ public class JobEngine {
   @Inject private JobStore pooledStore;
   @Inject private ResultStore results;
   @Inject private JobTypeRegistry types;
-  @Inject private ScheduleStore schedules;
+  @Inject private ScheduleFirings schedules;
   @Inject private Instance<ScheduleListener> scheduleListeners;
   @Inject private InstanceStore instances;
 
@@ -236,12 +236,12 @@ public class JobEngine {
   }
 
   /** Tells every listener bean (metrics) what each schedule did in a round; a failure is theirs. */
-  private static java.util.function.Consumer<List<ScheduleStore.Fired>> firedTo(
+  private static java.util.function.Consumer<List<ScheduleFirings.Fired>> firedTo(
       Instance<ScheduleListener> beans) {
     List<ScheduleListener> listeners = new java.util.ArrayList<>();
     beans.forEach(listeners::add);
     return round -> {
-      for (ScheduleStore.Fired f : round) {
+      for (ScheduleFirings.Fired f : round) {
         for (ScheduleListener l : listeners) {
           try {
             l.fired(f.scheduleId(), f.created(), f.skipped(), f.missed());

@@ -10,6 +10,7 @@ import dev.jobserver.schedule.Schedule;
 import dev.jobserver.schedule.ScheduleDefinition;
 import dev.jobserver.schedule.ScheduleNotFoundException;
 import dev.jobserver.store.JobStore;
+import dev.jobserver.store.ScheduleFirings;
 import dev.jobserver.store.ScheduleStore;
 import dev.jobserver.store.TestDatabase;
 import java.util.ArrayList;
@@ -51,14 +52,16 @@ class ScheduleFiringTest {
   private final TestDatabase db = new TestDatabase();
   private final JobStore jobs = JobStore.over(db.ds);
   private final ScheduleStore store = ScheduleStore.over(db.ds, jobs);
+  private final ScheduleFirings firings = ScheduleFirings.over(db.ds, jobs);
   private final Clock clock = new Clock();
-  private final List<ScheduleStore.Fired> counted = Collections.synchronizedList(new ArrayList<>());
+  private final List<ScheduleFirings.Fired> counted =
+      Collections.synchronizedList(new ArrayList<>());
   private final ScheduleFiring firing = firing(5_000);
 
   private ScheduleFiring firing(long grace) {
     return new ScheduleFiring(
         clock,
-        () -> store,
+        () -> firings,
         ScheduleFiring.jobs(type -> 1),
         grace,
         50,

@@ -50,7 +50,7 @@ public final class Deployments {
         TestHandlers.ResultWriter.class,
         TestHandlers.ArmPoison.class,
         TestHandlers.Poison.class,
-        HeldScheduleStore.class,
+        HeldScheduleFirings.class,
         TestHooks.class);
     return war;
   }

@@ -13,14 +13,14 @@ import jakarta.ws.rs.core.Response;
 
 /**
  * Test-only routes, in the test WAR only: hold this instance's schedule firing ({@link
- * HeldScheduleStore}), which to the schedules is what every instance being down looks like (the
+ * HeldScheduleFirings}), which to the schedules is what every instance being down looks like (the
  * rest of the engine keeps running).
  */
 @Path("test/hooks")
 @ApplicationScoped
 public class TestHooks {
 
-  @Inject private HeldScheduleStore schedules;
+  @Inject private HeldScheduleFirings schedules;
   @Inject private Event<ScheduleSignal> signals;
 
   @POST

@@ -1,5 +1,6 @@
 package dev.jobserver.it;
 
+import dev.jobserver.store.ScheduleFirings;
 import dev.jobserver.store.ScheduleStore;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -10,14 +11,14 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * The test WAR's schedule store: while held ({@link TestHooks}) this instance finds nothing due, so
- * it fires nothing, which to the schedules is what every instance being down looks like; the rest
- * of the engine keeps running. Not in the production WAR.
+ * The test WAR's schedule firing store: while held ({@link TestHooks}) this instance finds nothing
+ * due, so it fires nothing, which to the schedules is what every instance being down looks like;
+ * the rest of the engine keeps running. Not in the production WAR.
  */
 @Alternative
 @Priority(Interceptor.Priority.APPLICATION)
 @ApplicationScoped
-public class HeldScheduleStore extends ScheduleStore {
+public class HeldScheduleFirings extends ScheduleFirings {
 
   private volatile boolean held;
 
@@ -26,7 +27,8 @@ public class HeldScheduleStore extends ScheduleStore {
   }
 
   @Override
-  public List<Fired> fire(long now, long graceMillis, int limit, JobMaker maker, String firedBy)
+  public List<Fired> fire(
+      long now, long graceMillis, int limit, ScheduleStore.JobMaker maker, String firedBy)
       throws SQLException {
     return held ? List.of() : super.fire(now, graceMillis, limit, maker, firedBy);
   }
