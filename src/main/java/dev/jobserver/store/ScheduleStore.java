@@ -4,7 +4,6 @@ import dev.jobserver.database.JobserverDataSource;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobData;
 import dev.jobserver.schedule.Schedule;
-import dev.jobserver.schedule.ScheduleEvent;
 import dev.jobserver.schedule.ScheduleNotFoundException;
 import dev.jobserver.schedule.Timing;
 import jakarta.annotation.Resource;
@@ -15,9 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -83,33 +80,6 @@ public class ScheduleStore {
       event(c, s.id(), s.createdAt(), actor, "create", describe(s));
       c.commit();
     }
-  }
-
-  public Optional<Schedule> get(String id) throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT " + ScheduleRows.COLUMNS + " FROM job_schedule WHERE id = ?")) {
-      ps.setString(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(ScheduleRows.read(rs)) : Optional.empty();
-      }
-    }
-  }
-
-  /** Every schedule, oldest first. */
-  public List<Schedule> list() throws SQLException {
-    List<Schedule> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT " + ScheduleRows.COLUMNS + " FROM job_schedule ORDER BY created_at, id");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        out.add(ScheduleRows.read(rs));
-      }
-    }
-    return out;
   }
 
   /**
@@ -231,30 +201,6 @@ public class ScheduleStore {
       committed.run();
       return job;
     }
-  }
-
-  /** A schedule's recorded changes, oldest first (also after it was deleted). */
-  public List<ScheduleEvent> events(String id) throws SQLException {
-    List<ScheduleEvent> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT schedule_id, at, actor, action, message FROM schedule_event"
-                    + " WHERE schedule_id = ? ORDER BY id")) {
-      ps.setString(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(
-              new ScheduleEvent(
-                  rs.getString(1),
-                  rs.getLong(2),
-                  rs.getString(3),
-                  rs.getString(4),
-                  rs.getString(5)));
-        }
-      }
-    }
-    return out;
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import dev.jobserver.schedule.ScheduleDefinition;
 import dev.jobserver.schedule.ScheduleNotFoundException;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ScheduleFirings;
+import dev.jobserver.store.ScheduleReads;
 import dev.jobserver.store.ScheduleStore;
 import dev.jobserver.store.TestDatabase;
 import java.util.ArrayList;
@@ -131,7 +132,7 @@ class ScheduleFiringTest {
         "null|PENDING|schedule:" + s.id(),
         db.one("SELECT old_status, new_status, actor FROM job_event WHERE job_id = ?", job));
     assertEquals("{\"k\":\"v\"}", db.one("SELECT data FROM job WHERE id = ?", job));
-    Schedule after = store.get(s.id()).orElseThrow();
+    Schedule after = ScheduleReads.get(db.ds, s.id()).orElseThrow();
     assertEquals(T0 + 20_000, after.nextRunAt());
     assertEquals(job, after.lastJobId());
     assertEquals(1, after.fired());
@@ -172,7 +173,7 @@ class ScheduleFiringTest {
     assertEquals("600", db.one("SELECT COUNT(*) FROM job WHERE schedule_id IS NOT NULL"));
     assertEquals("600", db.one("SELECT COUNT(DISTINCT schedule_id || ':' || due_at) FROM job"));
     for (String id : ids) {
-      assertEquals(20, store.get(id).orElseThrow().fired());
+      assertEquals(20, ScheduleReads.get(db.ds, id).orElseThrow().fired());
     }
   }
 
@@ -185,7 +186,7 @@ class ScheduleFiringTest {
       firing.fire();
     }
     assertEquals(1, jobsOf(skip.id()).size(), "its first job never ran");
-    assertEquals(2, store.get(skip.id()).orElseThrow().skipped());
+    assertEquals(2, ScheduleReads.get(db.ds, skip.id()).orElseThrow().skipped());
     assertEquals(3, jobsOf(allow.id()).size());
     finishAll();
     clock.now.addAndGet(1000);
@@ -203,11 +204,11 @@ class ScheduleFiringTest {
     ScheduleFiring strict = firing(0); // no grace: whatever passed was missed
     strict.fire();
     assertEquals(1, jobsOf(skip.id()).size(), "nothing for the due times that passed");
-    assertEquals(9, store.get(skip.id()).orElseThrow().missed());
+    assertEquals(9, ScheduleReads.get(db.ds, skip.id()).orElseThrow().missed());
     List<String> onceJobs = jobsOf(once.id());
     assertEquals(2, onceJobs.size(), "one for all missed due times: " + onceJobs);
     assertTrue(onceJobs.get(1).startsWith((T0 + 10_000) + "|"), "keyed by the latest missed");
-    assertEquals(T0 + 11_000, store.get(skip.id()).orElseThrow().nextRunAt());
+    assertEquals(T0 + 11_000, ScheduleReads.get(db.ds, skip.id()).orElseThrow().nextRunAt());
     clock.now.addAndGet(500);
     strict.fire();
     assertEquals(2, jobsOf(skip.id()).size(), "and on from there");
@@ -224,9 +225,9 @@ class ScheduleFiringTest {
     assertEquals(clock.millis() + 1000, resumed.nextRunAt(), "no catch-up of a pause");
     Job now = store.trigger(s.id(), "dave", clock.millis(), ScheduleFiring.jobs(t -> 1));
     assertEquals(List.of("null|PENDING|schedule:" + s.id()), jobsOf(s.id()));
-    assertEquals(now.getId(), store.get(s.id()).orElseThrow().lastJobId());
-    assertEquals(resumed.nextRunAt(), store.get(s.id()).orElseThrow().nextRunAt());
-    Schedule every = store.get(s.id()).orElseThrow();
+    assertEquals(now.getId(), ScheduleReads.get(db.ds, s.id()).orElseThrow().lastJobId());
+    assertEquals(resumed.nextRunAt(), ScheduleReads.get(db.ds, s.id()).orElseThrow().nextRunAt());
+    Schedule every = ScheduleReads.get(db.ds, s.id()).orElseThrow();
     Schedule replacement =
         new ScheduleDefinition(
                 "s2", "noop", Map.of(), "*/5 * * * * *", null, "Europe/Berlin", null, null, false)
@@ -236,10 +237,12 @@ class ScheduleFiringTest {
     assertEquals(every.createdAt(), replaced.createdAt());
     assertEquals(0, replaced.nextRunAt() % 5000);
     store.delete(s.id(), "frank", clock.millis());
-    assertTrue(store.get(s.id()).isEmpty());
+    assertTrue(ScheduleReads.get(db.ds, s.id()).isEmpty());
     assertEquals(1, jobsOf(s.id()).size(), "its jobs stay");
     List<String> events =
-        store.events(s.id()).stream().map(e -> e.action() + ":" + e.actor()).toList();
+        ScheduleReads.events(db.ds, s.id()).stream()
+            .map(e -> e.action() + ":" + e.actor())
+            .toList();
     assertEquals(
         List.of(
             "create:alice",
