@@ -17,6 +17,7 @@ import dev.jobserver.job.JobSignal;
 import dev.jobserver.job.JobStatus;
 import dev.jobserver.job.JobTypeCatalog;
 import dev.jobserver.job.StoreException;
+import dev.jobserver.job.StoredJobEvent;
 import dev.jobserver.job.UnknownDependencyException;
 import dev.jobserver.job.UnknownJobTypeException;
 import dev.jobserver.store.InstanceStore;
@@ -176,11 +177,15 @@ public class JobService {
 
   /** A job's status changes, oldest first. */
   public List<JobEvent> events(String id) {
-    try {
-      return reads.events(id);
-    } catch (SQLException e) {
-      throw StoreException.of("Reading the events of job " + id + " failed", e);
-    }
+    return em
+        .createQuery(
+            "SELECT e FROM StoredJobEvent e WHERE e.jobId = :id ORDER BY e.id",
+            StoredJobEvent.class)
+        .setParameter("id", id)
+        .getResultList()
+        .stream()
+        .map(StoredJobEvent::toEvent)
+        .toList();
   }
 
   /**

@@ -1,12 +1,10 @@
 package dev.jobserver.store;
 
 import dev.jobserver.database.JobserverDataSource;
-import dev.jobserver.job.JobEvent;
 import dev.jobserver.job.JobFields;
 import dev.jobserver.job.JobPages;
 import dev.jobserver.job.JobQuery;
 import dev.jobserver.job.JobRecord;
-import dev.jobserver.job.JobStatus;
 import dev.jobserver.job.StoreException;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,7 +21,7 @@ import javax.sql.DataSource;
 /**
  * Reads of many job records for streamed listings (and {@link JobExport}): through database
  * cursors, a page at a time, never a whole list in memory; the statements are {@link JobListSql}'s.
- * Also a job's dependencies and events.
+ * Also a job's dependencies.
  */
 @ApplicationScoped
 public class JobReads {
@@ -230,31 +228,6 @@ public class JobReads {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
-        }
-      }
-    }
-    return out;
-  }
-
-  /** A job's status changes, oldest first. */
-  public List<JobEvent> events(String jobId) throws SQLException {
-    List<JobEvent> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT at, actor, old_status, new_status, message FROM job_event"
-                    + " WHERE job_id = ? ORDER BY id")) {
-      ps.setString(1, jobId);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          String from = rs.getString(3);
-          out.add(
-              new JobEvent(
-                  rs.getLong(1),
-                  rs.getString(2),
-                  from == null ? null : JobStatus.valueOf(from),
-                  JobStatus.valueOf(rs.getString(4)),
-                  rs.getString(5)));
         }
       }
     }
