@@ -2,13 +2,12 @@ package dev.jobserver.engine;
 
 import dev.jobserver.database.DatabaseSettings;
 import dev.jobserver.job.JobSignal;
-import dev.jobserver.schedule.ScheduleFiring;
 import dev.jobserver.schedule.ScheduleListener;
 import dev.jobserver.schedule.ScheduleSignal;
 import dev.jobserver.store.InstanceStore;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ResultStore;
-import dev.jobserver.store.ScheduleStore;
+import dev.jobserver.store.ScheduleFirings;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -61,7 +60,7 @@ public class JobEngine {
   @Inject private JobStore pooledStore;
   @Inject private ResultStore results;
   @Inject private JobTypeRegistry types;
-  @Inject private ScheduleStore schedules;
+  @Inject private ScheduleFirings schedules;
   @Inject private Instance<ScheduleListener> scheduleListeners;
   @Inject private InstanceStore instances;
 
@@ -237,12 +236,12 @@ public class JobEngine {
   }
 
   /** Tells every listener bean (metrics) what each schedule did in a round; a failure is theirs. */
-  private static java.util.function.Consumer<List<ScheduleStore.Fired>> firedTo(
+  private static java.util.function.Consumer<List<ScheduleFirings.Fired>> firedTo(
       Instance<ScheduleListener> beans) {
     List<ScheduleListener> listeners = new java.util.ArrayList<>();
     beans.forEach(listeners::add);
     return round -> {
-      for (ScheduleStore.Fired f : round) {
+      for (ScheduleFirings.Fired f : round) {
         for (ScheduleListener l : listeners) {
           try {
             l.fired(f.scheduleId(), f.created(), f.skipped(), f.missed());
@@ -252,11 +251,6 @@ public class JobEngine {
         }
       }
     };
-  }
-
-  /** This instance's schedule firing (tests hold it to see what downtime does). */
-  public ScheduleFiring scheduleFiring() {
-    return scheduleFiring;
   }
 
   /** Writes this instance's row for the stats: it is alive, with its workers and how busy. */

@@ -3,7 +3,6 @@ package dev.jobserver.handlers;
 import dev.jobserver.engine.JobContext;
 import dev.jobserver.engine.JobHandler;
 import dev.jobserver.engine.JobTypeSettings;
-import dev.jobserver.store.JobReads;
 import dev.jobserver.store.JobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -19,7 +18,6 @@ public class DataRetentionHandler implements JobHandler {
 
   static final int BATCH = 1000;
 
-  @Inject private JobReads reads;
   @Inject private JobStore store;
 
   @Override
@@ -42,7 +40,7 @@ public class DataRetentionHandler implements JobHandler {
   public void run(JobContext context) throws Exception {
     long days = Params.longValue(context.data(), "older_than_days", 30, 0, 36_500);
     long cutoff = System.currentTimeMillis() - Duration.ofDays(days).toMillis();
-    long total = reads.countFinishedBefore(cutoff);
+    long total = store.countFinishedBefore(cutoff);
     long deleted = 0;
     while (!context.cancelRequested()) {
       int n = store.deleteFinishedBefore(cutoff, BATCH);

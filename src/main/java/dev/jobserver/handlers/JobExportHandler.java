@@ -4,7 +4,7 @@ import dev.jobserver.engine.JobContext;
 import dev.jobserver.engine.JobHandler;
 import dev.jobserver.engine.JobTypeSettings;
 import dev.jobserver.job.JobStatus;
-import dev.jobserver.store.JobReads;
+import dev.jobserver.store.JobExport;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.BufferedWriter;
@@ -25,7 +25,7 @@ import java.util.Map;
 @ApplicationScoped
 public class JobExportHandler implements JobHandler {
 
-  @Inject private JobReads reads;
+  @Inject private JobExport export;
 
   @Override
   public String type() {
@@ -56,7 +56,7 @@ public class JobExportHandler implements JobHandler {
             new OutputStreamWriter(
                 context.openResult(fileName, "text/csv; charset=UTF-8"), StandardCharsets.UTF_8),
             65536)) {
-      count = reads.exportCsv(type, statuses, since, out, context::cancelRequested);
+      count = export.exportCsv(type, statuses, since, out, context::cancelRequested);
     }
     context.putData("exported", Long.toString(count));
     context.putData("file_name", fileName);

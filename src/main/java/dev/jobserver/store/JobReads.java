@@ -1,19 +1,14 @@
 package dev.jobserver.store;
 
 import dev.jobserver.database.JobserverDataSource;
-import dev.jobserver.database.LongStatements;
-import dev.jobserver.job.JobEvent;
 import dev.jobserver.job.JobFields;
 import dev.jobserver.job.JobPages;
 import dev.jobserver.job.JobQuery;
 import dev.jobserver.job.JobRecord;
-import dev.jobserver.job.JobResultInfo;
-import dev.jobserver.job.JobStatus;
 import dev.jobserver.job.StoreException;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.io.Writer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,19 +16,15 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
-import org.postgresql.PGStatement;
 
 /**
- * Reads of many job records for streamed listings and the built-in export: through database
- * cursors, one row at a time, never a whole list in memory.
+ * Reads of many job records for streamed listings (and {@link JobExport}): through database
+ * cursors, a page at a time, never a whole list in memory; the statements are {@link JobListSql}'s.
+ * Also a job's dependencies.
  */
 @ApplicationScoped
 public class JobReads {
-
-  /** The finished statuses, as an SQL list. */
-  static final String FINISHED = finished();
 
   @Resource(lookup = JobserverDataSource.JNDI_NAME)
   private DataSource dataSource;
@@ -171,11 +162,11 @@ public class JobReads {
    */
   private boolean readChunk(Pages p, int want, List<JobRecord> out) throws SQLException {
     List<Object> params = new ArrayList<>();
-    String sql = chunkSql(p.q, p.fields, p.after, p.offset, want, params);
+    String sql = JobListSql.chunkSql(p.q, p.fields, p.after, p.offset, want, params);
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false); // PostgreSQL uses a cursor for the fetch size only in a transaction
       try (PreparedStatement ps = c.prepareStatement(sql)) {
-        planEachTime(ps);
+        JobListSql.planEachTime(ps);
         int fetch = p.fetchSize(want);
         ps.setFetchSize(fetch);
         for (int i = 0; i < params.size(); i++) {
@@ -189,7 +180,7 @@ public class JobReads {
         long bytes = 0;
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            JobRecord job = record(rs, p.fields);
+            JobRecord job = JobListSql.record(rs, p.fields);
             out.add(job);
             bytes += job.weight();
             p.rowsSeen++;
@@ -210,219 +201,6 @@ public class JobReads {
         c.setAutoCommit(true);
       }
     }
-  }
-
-  /** Most (type, status) pairs a query is split into (see {@link #chunkSql}). */
-  static final int MAX_BRANCHES = 64;
-
-  /**
-   * The statement that reads one chunk. A filter on several types or statuses is split into one
-   * branch per (type, status) pair, each an index range scan in list order with its own limit,
-   * merged by a UNION ALL: {@code type IN (..) AND status IN (..) ORDER BY create_at} would read
-   * and sort every matching row, whereas each branch reads at most a chunk, at any depth of the
-   * keyset (the indexes {@code (type, status, create_at, id)}, {@code (type, create_at, id)} and
-   * {@code (status, create_at, id)} serve them).
-   */
-  static String chunkSql(
-      JobQuery q,
-      JobFields fields,
-      JobQuery.Position after,
-      long offset,
-      int want,
-      List<Object> params) {
-    String dir = q.newestFirst() ? "DESC" : "ASC";
-    // each (type, status) pair is read once, however often the query names it
-    List<String> types = List.copyOf(new java.util.LinkedHashSet<>(q.types()));
-    List<String> statuses = q.statuses().stream().map(JobStatus::name).distinct().toList();
-    int branchCount = Math.max(types.size(), 1) * Math.max(statuses.size(), 1);
-    boolean withResults = fields.results();
-    StringBuilder sql = new StringBuilder("SELECT ");
-    if (branchCount < 2 || branchCount > MAX_BRANCHES || offset > 0) {
-      sql.append(columns("j", fields, true));
-      if (withResults) {
-        sql.append(RESULT_COLUMNS).append(" FROM job j LEFT JOIN job_result r ON r.job_id = j.id");
-      } else {
-        sql.append(" FROM job j");
-      }
-      sql.append(" WHERE 1 = 1");
-      if (!types.isEmpty()) {
-        sql.append(" AND j.type IN (").append(StoreSql.placeholders(types.size())).append(')');
-        params.addAll(types);
-      }
-      if (!statuses.isEmpty()) {
-        sql.append(" AND j.status IN (").append(StoreSql.placeholders(statuses.size())).append(')');
-        params.addAll(statuses);
-      }
-      common(sql, q, after, params);
-      sql.append(" ORDER BY j.create_at ").append(dir).append(", j.id ").append(dir);
-      sql.append(" LIMIT ?");
-      params.add((long) want);
-      if (offset > 0) {
-        sql.append(" OFFSET ?");
-        params.add(offset);
-      }
-      return sql.toString();
-    }
-    sql.append(columns("u", fields, false));
-    sql.append(withResults ? RESULT_COLUMNS : "").append(" FROM (SELECT * FROM (");
-    boolean first = true;
-    for (String type :
-        types.isEmpty() ? java.util.Collections.<String>singletonList(null) : types) {
-      for (String status :
-          statuses.isEmpty() ? java.util.Collections.<String>singletonList(null) : statuses) {
-        sql.append(first ? "(" : " UNION ALL (");
-        first = false;
-        sql.append("SELECT ").append(columns("j", fields, true)).append(" FROM job j WHERE 1 = 1");
-        if (type != null) {
-          sql.append(" AND j.type = ?");
-          params.add(type);
-        }
-        if (status != null) {
-          sql.append(" AND j.status = ?");
-          params.add(status);
-        }
-        common(sql, q, after, params);
-        sql.append(" ORDER BY j.create_at ").append(dir).append(", j.id ").append(dir);
-        sql.append(" LIMIT ?)");
-        params.add((long) want);
-      }
-    }
-    sql.append(") b ORDER BY b.create_at ").append(dir).append(", b.id ").append(dir);
-    sql.append(" LIMIT ?) u");
-    params.add((long) want);
-    if (withResults) {
-      sql.append(" LEFT JOIN job_result r ON r.job_id = u.id");
-    }
-    sql.append(" ORDER BY u.create_at ").append(dir).append(", u.id ").append(dir);
-    return sql.toString();
-  }
-
-  /**
-   * The conditions every branch shares: the time range, the id prefix, and the keyset position. The
-   * position is written {@code create_at <= ? AND (create_at < ? OR id < ?)} rather than as the
-   * plain OR, so that its first part bounds the index range: a page deep in the list is read from
-   * its place in the index, not by walking past every newer row.
-   */
-  private static void common(
-      StringBuilder sql, JobQuery q, JobQuery.Position after, List<Object> params) {
-    if (q.createdAfter() != null) {
-      sql.append(" AND j.create_at >= ?");
-      params.add(q.createdAfter());
-    }
-    if (q.createdBefore() != null) {
-      sql.append(" AND j.create_at < ?");
-      params.add(q.createdBefore());
-    }
-    if (q.scheduleId() != null) {
-      sql.append(" AND j.schedule_id = ?");
-      params.add(q.scheduleId());
-    }
-    if (q.idPrefix() != null) {
-      sql.append(" AND j.id LIKE ? ESCAPE '!'");
-      params.add(q.idPrefix().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
-    }
-    if (after != null) {
-      String cmp = q.newestFirst() ? "<" : ">";
-      sql.append(" AND j.create_at ")
-          .append(cmp)
-          .append("= ? AND (j.create_at ")
-          .append(cmp)
-          .append(" ? OR j.id ")
-          .append(cmp)
-          .append(" ?)");
-      params.add(after.createAt());
-      params.add(after.createAt());
-      params.add(after.id());
-    }
-  }
-
-  private static final String[] JOB_COLUMNS = {
-    "id",
-    "type",
-    "priority",
-    "create_at",
-    "start_at",
-    "last_activity_at",
-    "status",
-    "progress",
-    "data",
-    "stacktrace",
-    "force_run",
-    "created_by",
-    "attempt",
-    "max_attempts",
-    "run_after",
-    "schedule_id",
-    "due_at"
-  };
-
-  private static final String RESULT_COLUMNS =
-      ", r.file_name, r.content_type, r.size, r.created_at";
-
-  /**
-   * The job columns, those the fields leave out read as NULL (in the statement that reads the
-   * table: {@code source}; the outer statements of a merge name them as the others).
-   */
-  private static String columns(String alias, JobFields fields, boolean source) {
-    StringBuilder b = new StringBuilder();
-    for (String column : JOB_COLUMNS) {
-      b.append(b.length() == 0 ? "" : ", ");
-      boolean skipped =
-          (column.equals("data") && !fields.data())
-              || (column.equals("stacktrace") && !fields.traces());
-      if (skipped && source) {
-        b.append("NULL AS ").append(column);
-      } else {
-        b.append(alias).append('.').append(column);
-      }
-    }
-    return b.toString();
-  }
-
-  /**
-   * On PostgreSQL, a list statement is planned for its values each time rather than from a cached
-   * generic plan: a generic plan made while the table was small stays a scan and sort as the table
-   * grows (DESIGN.md, known pitfalls), and the best branch plan depends on how common the type or
-   * status asked for is.
-   */
-  private static void planEachTime(PreparedStatement ps) throws SQLException {
-    if (ps.isWrapperFor(PGStatement.class)) {
-      ps.unwrap(PGStatement.class).setPrepareThreshold(0);
-    }
-  }
-
-  private static JobRecord record(ResultSet rs, JobFields fields) throws SQLException {
-    boolean withResults = fields.results();
-    String id = rs.getString(1);
-    JobResultInfo result = null;
-    int r = JOB_COLUMNS.length + 1;
-    if (withResults && rs.getString(r) != null) {
-      result =
-          new JobResultInfo(
-              id, rs.getString(r), rs.getString(r + 1), rs.getLong(r + 2), rs.getLong(r + 3));
-    }
-    long due = rs.getLong(17);
-    Long dueAt = rs.wasNull() ? null : due;
-    return new JobRecord(
-        id,
-        rs.getString(2),
-        rs.getInt(3),
-        rs.getLong(4),
-        rs.getLong(5),
-        rs.getLong(6),
-        JobStatus.valueOf(rs.getString(7)),
-        rs.getInt(8),
-        rs.getString(9),
-        rs.getString(10),
-        rs.getBoolean(11),
-        rs.getString(12),
-        rs.getInt(13),
-        rs.getInt(14),
-        rs.getLong(15),
-        result,
-        rs.getString(16),
-        dueAt,
-        List.of());
   }
 
   /** The ids of the jobs this one depends on, as created (empty: none). */
@@ -454,129 +232,5 @@ public class JobReads {
       }
     }
     return out;
-  }
-
-  /** A job's status changes, oldest first. */
-  public List<JobEvent> events(String jobId) throws SQLException {
-    List<JobEvent> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT at, actor, old_status, new_status, message FROM job_event"
-                    + " WHERE job_id = ? ORDER BY id")) {
-      ps.setString(1, jobId);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          String from = rs.getString(3);
-          out.add(
-              new JobEvent(
-                  rs.getLong(1),
-                  rs.getString(2),
-                  from == null ? null : JobStatus.valueOf(from),
-                  JobStatus.valueOf(rs.getString(4)),
-                  rs.getString(5)));
-        }
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Writes the matching jobs as CSV, oldest first, page by page (see {@link #pages}): no connection
-   * or transaction is held while the CSV is written, however long the export takes, and memory
-   * holds one page. A job created while the export runs is in it if its page has not been read yet.
-   *
-   * @return how many jobs were written
-   */
-  public long exportCsv(
-      String type, Collection<JobStatus> statuses, long since, Writer out, BooleanSupplier stop)
-      throws SQLException, IOException {
-    JobQuery q =
-        new JobQuery(
-            type == null ? List.of() : List.of(type),
-            statuses,
-            since,
-            null,
-            null,
-            false,
-            null,
-            0,
-            -1);
-    out.write("id,type,status,priority,create_at,start_at,last_activity_at,progress,data\r\n");
-    long[] count = {0};
-    JobPages pages = pages(q, JobFields.WITHOUT_TRACES);
-    List<JobRecord> first;
-    try {
-      first = pages.next();
-    } catch (StoreException e) {
-      throw e.getCause() instanceof SQLException s ? s : new SQLException(e.getMessage(), e);
-    }
-    try {
-      pages.forEach(
-          first,
-          job -> {
-            if ((count[0] & 1023) == 0 && stop.getAsBoolean()) {
-              throw new IOException("export stopped");
-            }
-            out.write(csv(job.id()));
-            out.write(',');
-            out.write(csv(job.type()));
-            out.write(',');
-            out.write(job.status().name());
-            out.write(',');
-            out.write(Integer.toString(job.priority()));
-            out.write(',');
-            out.write(Long.toString(job.createAt()));
-            out.write(',');
-            out.write(Long.toString(job.startAt()));
-            out.write(',');
-            out.write(Long.toString(job.lastActivityAt()));
-            out.write(',');
-            out.write(Integer.toString(job.progress()));
-            out.write(',');
-            out.write(csv(job.dataJson()));
-            out.write("\r\n");
-            count[0]++;
-          });
-    } catch (StoreException e) {
-      throw e.getCause() instanceof SQLException s ? s : new SQLException(e.getMessage(), e);
-    }
-    return count[0];
-  }
-
-  /** How many finished jobs were created before the cutoff. */
-  public long countFinishedBefore(long cutoff) throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        LongStatements longer = LongStatements.on(c);
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT COUNT(*) FROM job WHERE create_at < ? AND status IN " + FINISHED)) {
-      ps.setLong(1, cutoff);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
-  }
-
-  private static String finished() {
-    StringBuilder b = new StringBuilder("(");
-    for (JobStatus s : JobStatus.FINISHED) {
-      b.append(b.length() > 1 ? ", '" : "'").append(s.name()).append('\'');
-    }
-    return b.append(')').toString();
-  }
-
-  static String csv(String value) {
-    if (value == null) {
-      return "";
-    }
-    if (value.indexOf(',') < 0
-        && value.indexOf('"') < 0
-        && value.indexOf('\n') < 0
-        && value.indexOf('\r') < 0) {
-      return value;
-    }
-    return '"' + value.replace("\"", "\"\"") + '"';
   }
 }

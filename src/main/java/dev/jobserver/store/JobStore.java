@@ -202,6 +202,11 @@ public class JobStore {
     changes.delete(id);
   }
 
+  /** How many finished jobs were created before the cutoff. */
+  public long countFinishedBefore(long cutoff) throws SQLException {
+    return retention.countFinishedBefore(cutoff);
+  }
+
   /** Deletes up to {@code batch} finished jobs created before the cutoff; how many. */
   public int deleteFinishedBefore(long cutoff, int batch) throws SQLException {
     return retention.deleteFinishedBefore(cutoff, batch);

@@ -2,6 +2,7 @@ package dev.jobserver.store;
 
 import static dev.jobserver.store.StoreSql.placeholders;
 
+import dev.jobserver.database.LongStatements;
 import dev.jobserver.job.JobStatus;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,8 +11,11 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Retention: finished jobs older than the cutoff are deleted, a batch at a time. */
+/** Retention: finished jobs older than the cutoff are counted, and deleted a batch at a time. */
 final class Retention {
+
+  /** The finished statuses, as an SQL list. */
+  static final String FINISHED = finished();
 
   private final StoreSql store;
 
@@ -32,7 +36,7 @@ final class Retention {
       try (PreparedStatement ps =
           c.prepareStatement(
               "SELECT id, type, status FROM job WHERE create_at < ? AND status IN "
-                  + JobReads.FINISHED
+                  + FINISHED
                   + " ORDER BY create_at LIMIT ? FOR UPDATE SKIP LOCKED")) {
         ps.setLong(1, cutoff);
         ps.setInt(2, batch);
@@ -56,5 +60,28 @@ final class Retention {
       c.commit();
       return ids.size();
     }
+  }
+
+  /** How many finished jobs were created before the cutoff. */
+  long countFinishedBefore(long cutoff) throws SQLException {
+    try (Connection c = store.connection();
+        LongStatements longer = LongStatements.on(c);
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM job WHERE create_at < ? AND status IN " + FINISHED)) {
+      ps.setLong(1, cutoff);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private static String finished() {
+    StringBuilder b = new StringBuilder("(");
+    for (JobStatus s : JobStatus.FINISHED) {
+      b.append(b.length() > 1 ? ", '" : "'").append(s.name()).append('\'');
+    }
+    return b.append(')').toString();
   }
 }

@@ -3,11 +3,7 @@ package dev.jobserver.store;
 import dev.jobserver.database.JobserverDataSource;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobData;
-import dev.jobserver.job.JobStatus;
-import dev.jobserver.schedule.Firing;
-import dev.jobserver.schedule.InvalidScheduleException;
 import dev.jobserver.schedule.Schedule;
-import dev.jobserver.schedule.ScheduleEvent;
 import dev.jobserver.schedule.ScheduleNotFoundException;
 import dev.jobserver.schedule.Timing;
 import jakarta.annotation.Resource;
@@ -18,38 +14,23 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalLong;
-import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * The only writer of {@code job_schedule} and {@code schedule_event}: schedules and who changed
- * them, and their firing. A firing claims due schedules with {@code FOR UPDATE SKIP LOCKED}, and in
- * the same transaction creates their jobs (through {@link JobStore}, under the unique {@code
- * (schedule_id, due_at)} key) and advances them: whichever instance fires a due time, it makes one
- * job, and a crash between the two is impossible.
+ * Schedules as callers define them ({@code job_schedule}) and who changed them ({@code
+ * schedule_event}): create, read, replace, pause, resume, trigger, delete, each with its event in
+ * one transaction. Their firing is {@link ScheduleFirings}'; the row is read by {@link
+ * ScheduleRows}.
  */
 @ApplicationScoped
 public class ScheduleStore {
-
-  static final String COLUMNS =
-      "id, name, type, data, cron, every, time_zone, paused, overlap, misfire, next_run_at,"
-          + " last_due_at, last_run_at, last_job_id, fired, skipped, missed, created_by,"
-          + " created_at, updated_at";
 
   /** Makes the job a schedule creates for a due time (null: triggered by hand). */
   @FunctionalInterface
   public interface JobMaker {
     Job make(Schedule schedule, Long dueAt, long now);
   }
-
-  /** What one schedule did in a firing round, for metrics. */
-  public record Fired(String scheduleId, int created, long skipped, long missed) {}
 
   @Resource(lookup = JobserverDataSource.JNDI_NAME)
   private DataSource dataSource;
@@ -101,31 +82,6 @@ public class ScheduleStore {
     }
   }
 
-  public Optional<Schedule> get(String id) throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement("SELECT " + COLUMNS + " FROM job_schedule WHERE id = ?")) {
-      ps.setString(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(read(rs)) : Optional.empty();
-      }
-    }
-  }
-
-  /** Every schedule, oldest first. */
-  public List<Schedule> list() throws SQLException {
-    List<Schedule> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement("SELECT " + COLUMNS + " FROM job_schedule ORDER BY created_at, id");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        out.add(read(rs));
-      }
-    }
-    return out;
-  }
-
   /**
    * Replaces a schedule's definition (its counts, history and creation stay). Its next due time is
    * computed anew from now, and never at or before a due time it has dealt with.
@@ -134,7 +90,8 @@ public class ScheduleStore {
     try (Connection c = transaction()) {
       Schedule old = lock(c, id);
       long next =
-          nextAfter(with.timing(), Math.max(now, old.lastDueAt() == null ? 0 : old.lastDueAt()));
+          ScheduleRows.nextAfter(
+              with.timing(), Math.max(now, old.lastDueAt() == null ? 0 : old.lastDueAt()));
       try (PreparedStatement ps =
           c.prepareStatement(
               "UPDATE job_schedule SET name = ?, type = ?, data = ?, cron = ?, every = ?,"
@@ -209,7 +166,7 @@ public class ScheduleStore {
             c.prepareStatement(
                 "UPDATE job_schedule SET paused = FALSE, next_run_at = ?, updated_at = ?"
                     + " WHERE id = ?")) {
-          ps.setLong(1, nextAfter(s.timing(), from));
+          ps.setLong(1, ScheduleRows.nextAfter(s.timing(), from));
           ps.setLong(2, now);
           ps.setString(3, id);
           ps.executeUpdate();
@@ -246,148 +203,7 @@ public class ScheduleStore {
     }
   }
 
-  /** A schedule's recorded changes, oldest first (also after it was deleted). */
-  public List<ScheduleEvent> events(String id) throws SQLException {
-    List<ScheduleEvent> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT schedule_id, at, actor, action, message FROM schedule_event"
-                    + " WHERE schedule_id = ? ORDER BY id")) {
-      ps.setString(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(
-              new ScheduleEvent(
-                  rs.getString(1),
-                  rs.getLong(2),
-                  rs.getString(3),
-                  rs.getString(4),
-                  rs.getString(5)));
-        }
-      }
-    }
-    return out;
-  }
-
-  // ---- firing ---------------------------------------------------------------------------------
-
-  /**
-   * One firing round: claims up to {@code limit} due, unpaused schedules (those another instance is
-   * firing are skipped, never waited for) and, in one transaction, creates the jobs their due times
-   * make and advances them, as {@link Firing} decides for each.
-   *
-   * @param graceMillis how late a due time may be and still fire (older ones were missed)
-   * @param firedBy the firing instance, named in its jobs' "created" events
-   * @return what each claimed schedule did
-   */
-  public List<Fired> fire(long now, long graceMillis, int limit, JobMaker maker, String firedBy)
-      throws SQLException {
-    try (Connection c = transaction()) {
-      List<Schedule> due = new ArrayList<>();
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "SELECT "
-                  + COLUMNS
-                  + " FROM job_schedule WHERE paused = FALSE AND next_run_at <= ?"
-                  + " ORDER BY next_run_at LIMIT ? FOR UPDATE SKIP LOCKED")) {
-        ps.setLong(1, now);
-        ps.setInt(2, limit);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            due.add(read(rs));
-          }
-        }
-      }
-      if (due.isEmpty()) {
-        c.commit();
-        return List.of();
-      }
-      Set<String> previous = new HashSet<>();
-      for (Schedule s : due) {
-        if (s.overlap() == Schedule.Overlap.SKIP && s.lastJobId() != null) {
-          previous.add(s.lastJobId());
-        }
-      }
-      Map<String, JobStatus> statuses = jobs.statuses(c, previous);
-      List<Job> created = new ArrayList<>();
-      List<Fired> fired = new ArrayList<>();
-      try (PreparedStatement up =
-          c.prepareStatement(
-              "UPDATE job_schedule SET next_run_at = ?, last_due_at = ?, last_run_at = ?,"
-                  + " last_job_id = ?, fired = fired + ?, skipped = skipped + ?,"
-                  + " missed = missed + ? WHERE id = ?")) {
-        for (Schedule s : due) {
-          Firing f;
-          try {
-            JobStatus last = s.lastJobId() == null ? null : statuses.get(s.lastJobId());
-            f =
-                Firing.decide(
-                    s.timing(),
-                    s.nextRunAt(),
-                    now,
-                    graceMillis,
-                    s.overlap(),
-                    s.misfire(),
-                    last != null && !last.isFinished());
-          } catch (InvalidScheduleException unusable) {
-            // a definition stored valid that no longer is (its cron has no future due time)
-            f = new Firing(List.of(), 0, 0, Long.MAX_VALUE, s.nextRunAt());
-          }
-          String lastJob = s.lastJobId();
-          Long lastRun = s.lastRunAt();
-          for (long dueAt : f.create()) {
-            Job job = maker.make(s, dueAt, now);
-            created.add(job);
-            lastJob = job.getId();
-            lastRun = dueAt;
-          }
-          up.setLong(1, f.nextRunAt());
-          up.setLong(2, f.lastDueAt());
-          if (lastRun == null) {
-            up.setNull(3, Types.BIGINT);
-          } else {
-            up.setLong(3, lastRun);
-          }
-          up.setString(4, lastJob);
-          up.setLong(5, f.create().size());
-          up.setLong(6, f.skipped());
-          up.setLong(7, f.missed());
-          up.setString(8, s.id());
-          up.addBatch();
-          fired.add(new Fired(s.id(), f.create().size(), f.skipped(), f.missed()));
-        }
-        Runnable committed = jobs.insertScheduled(c, created, firedBy);
-        up.executeBatch();
-        c.commit();
-        committed.run();
-      }
-      return fired;
-    }
-  }
-
-  /** The earliest due time of an unpaused schedule, if any. */
-  public OptionalLong nextDue() throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement("SELECT MIN(next_run_at) FROM job_schedule WHERE paused = FALSE");
-        ResultSet rs = ps.executeQuery()) {
-      if (rs.next()) {
-        long v = rs.getLong(1);
-        if (!rs.wasNull()) {
-          return OptionalLong.of(v);
-        }
-      }
-      return OptionalLong.empty();
-    }
-  }
-
   // ---- helpers --------------------------------------------------------------------------------
-
-  /** The first due time after {@code from}, or never. */
-  public static long nextAfter(Timing timing, long from) {
-    return timing.next(from).orElse(Long.MAX_VALUE);
-  }
 
   private static void setEveryMillis(PreparedStatement ps, int i, String every)
       throws SQLException {
@@ -423,54 +239,19 @@ public class ScheduleStore {
 
   private static Schedule lock(Connection c, String id) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement("SELECT " + COLUMNS + " FROM job_schedule WHERE id = ? FOR UPDATE")) {
+        c.prepareStatement(
+            "SELECT " + ScheduleRows.COLUMNS + " FROM job_schedule WHERE id = ? FOR UPDATE")) {
       ps.setString(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           throw new ScheduleNotFoundException(id);
         }
-        return read(rs);
+        return ScheduleRows.read(rs);
       }
     }
   }
 
-  private static Schedule read(ResultSet rs) throws SQLException {
-    return new Schedule(
-        rs.getString(1),
-        rs.getString(2),
-        rs.getString(3),
-        JobData.fromJson(rs.getString(4)),
-        rs.getString(5),
-        rs.getString(6),
-        rs.getString(7),
-        rs.getBoolean(8),
-        Schedule.Overlap.valueOf(rs.getString(9)),
-        Schedule.Misfire.valueOf(rs.getString(10)),
-        rs.getLong(11),
-        nullableLong(rs, 12),
-        nullableLong(rs, 13),
-        rs.getString(14),
-        rs.getLong(15),
-        rs.getLong(16),
-        rs.getLong(17),
-        rs.getString(18),
-        rs.getLong(19),
-        rs.getLong(20));
-  }
-
-  private static Long nullableLong(ResultSet rs, int i) throws SQLException {
-    long v = rs.getLong(i);
-    return rs.wasNull() ? null : v;
-  }
-
   private Connection transaction() throws SQLException {
-    Connection c = dataSource.getConnection();
-    try {
-      c.setAutoCommit(false);
-      return new RollbackOnClose(c).proxy();
-    } catch (SQLException | RuntimeException e) {
-      c.close();
-      throw e;
-    }
+    return ScheduleRows.transaction(dataSource);
   }
 }

@@ -50,6 +50,7 @@ public final class Deployments {
         TestHandlers.ResultWriter.class,
         TestHandlers.ArmPoison.class,
         TestHandlers.Poison.class,
+        HeldScheduleFirings.class,
         TestHooks.class);
     return war;
   }

@@ -278,7 +278,7 @@ class JobReadsTest {
   private String plan(JobQuery q) throws Exception {
     List<Object> params = new ArrayList<>();
     String sql =
-        JobReads.chunkSql(q, JobFields.WITH_RESULTS, q.after(), 0, (int) q.limit(), params);
+        JobListSql.chunkSql(q, JobFields.WITH_RESULTS, q.after(), 0, (int) q.limit(), params);
     try (Connection c = ds.getConnection();
         PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
       for (int i = 0; i < params.size(); i++) {

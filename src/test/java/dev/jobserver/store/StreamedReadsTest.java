@@ -437,12 +437,13 @@ class StreamedReadsTest {
           public void close() {}
         };
     long count =
-        reads.exportCsv(
-            "noop",
-            List.of(JobStatus.FAILED, JobStatus.COMPLETED, JobStatus.FAILED),
-            1_020,
-            watchedCsv,
-            () -> false);
+        JobExport.over(reads)
+            .exportCsv(
+                "noop",
+                List.of(JobStatus.FAILED, JobStatus.COMPLETED, JobStatus.FAILED),
+                1_020,
+                watchedCsv,
+                () -> false);
     StringBuilder expected =
         new StringBuilder(
             "id,type,status,priority,create_at,start_at,last_activity_at,progress,data\r\n");
@@ -454,7 +455,7 @@ class StreamedReadsTest {
     for (String row : rows) {
       String[] v = row.split("\\|", 9);
       for (int i = 0; i < 9; i++) {
-        expected.append(i > 0 ? "," : "").append(JobReads.csv(v[i]));
+        expected.append(i > 0 ? "," : "").append(JobExport.csv(v[i]));
       }
       expected.append("\r\n");
     }

@@ -1,7 +1,7 @@
 package dev.jobserver.api.mattermost;
 
 import dev.jobserver.job.JobResultInfo;
-import dev.jobserver.job.JobService;
+import dev.jobserver.service.JobService;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 import java.nio.charset.StandardCharsets;

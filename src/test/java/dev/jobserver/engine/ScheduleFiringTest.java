@@ -1,13 +1,17 @@
-package dev.jobserver.schedule;
+package dev.jobserver.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jobserver.engine.EngineClock;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobLifecycle.Cause;
+import dev.jobserver.schedule.Schedule;
+import dev.jobserver.schedule.ScheduleDefinition;
+import dev.jobserver.schedule.ScheduleNotFoundException;
 import dev.jobserver.store.JobStore;
+import dev.jobserver.store.ScheduleFirings;
+import dev.jobserver.store.ScheduleReads;
 import dev.jobserver.store.ScheduleStore;
 import dev.jobserver.store.TestDatabase;
 import java.util.ArrayList;
@@ -49,14 +53,16 @@ class ScheduleFiringTest {
   private final TestDatabase db = new TestDatabase();
   private final JobStore jobs = JobStore.over(db.ds);
   private final ScheduleStore store = ScheduleStore.over(db.ds, jobs);
+  private final ScheduleFirings firings = ScheduleFirings.over(db.ds, jobs);
   private final Clock clock = new Clock();
-  private final List<ScheduleStore.Fired> counted = Collections.synchronizedList(new ArrayList<>());
+  private final List<ScheduleFirings.Fired> counted =
+      Collections.synchronizedList(new ArrayList<>());
   private final ScheduleFiring firing = firing(5_000);
 
   private ScheduleFiring firing(long grace) {
     return new ScheduleFiring(
         clock,
-        () -> store,
+        () -> firings,
         ScheduleFiring.jobs(type -> 1),
         grace,
         50,
@@ -126,7 +132,7 @@ class ScheduleFiringTest {
         "null|PENDING|schedule:" + s.id(),
         db.one("SELECT old_status, new_status, actor FROM job_event WHERE job_id = ?", job));
     assertEquals("{\"k\":\"v\"}", db.one("SELECT data FROM job WHERE id = ?", job));
-    Schedule after = store.get(s.id()).orElseThrow();
+    Schedule after = ScheduleReads.get(db.ds, s.id()).orElseThrow();
     assertEquals(T0 + 20_000, after.nextRunAt());
     assertEquals(job, after.lastJobId());
     assertEquals(1, after.fired());
@@ -167,7 +173,7 @@ class ScheduleFiringTest {
     assertEquals("600", db.one("SELECT COUNT(*) FROM job WHERE schedule_id IS NOT NULL"));
     assertEquals("600", db.one("SELECT COUNT(DISTINCT schedule_id || ':' || due_at) FROM job"));
     for (String id : ids) {
-      assertEquals(20, store.get(id).orElseThrow().fired());
+      assertEquals(20, ScheduleReads.get(db.ds, id).orElseThrow().fired());
     }
   }
 
@@ -180,7 +186,7 @@ class ScheduleFiringTest {
       firing.fire();
     }
     assertEquals(1, jobsOf(skip.id()).size(), "its first job never ran");
-    assertEquals(2, store.get(skip.id()).orElseThrow().skipped());
+    assertEquals(2, ScheduleReads.get(db.ds, skip.id()).orElseThrow().skipped());
     assertEquals(3, jobsOf(allow.id()).size());
     finishAll();
     clock.now.addAndGet(1000);
@@ -194,18 +200,15 @@ class ScheduleFiringTest {
     Schedule once = create("PT1S", "allow", "run_once");
     clock.now.addAndGet(1000);
     firing.fire();
-    firing.hold(true); // every instance down
-    clock.now.addAndGet(9_500);
-    assertEquals(List.of(), firing.fire());
-    firing.hold(false);
+    clock.now.addAndGet(9_500); // every instance down: nothing fires
     ScheduleFiring strict = firing(0); // no grace: whatever passed was missed
     strict.fire();
     assertEquals(1, jobsOf(skip.id()).size(), "nothing for the due times that passed");
-    assertEquals(9, store.get(skip.id()).orElseThrow().missed());
+    assertEquals(9, ScheduleReads.get(db.ds, skip.id()).orElseThrow().missed());
     List<String> onceJobs = jobsOf(once.id());
     assertEquals(2, onceJobs.size(), "one for all missed due times: " + onceJobs);
     assertTrue(onceJobs.get(1).startsWith((T0 + 10_000) + "|"), "keyed by the latest missed");
-    assertEquals(T0 + 11_000, store.get(skip.id()).orElseThrow().nextRunAt());
+    assertEquals(T0 + 11_000, ScheduleReads.get(db.ds, skip.id()).orElseThrow().nextRunAt());
     clock.now.addAndGet(500);
     strict.fire();
     assertEquals(2, jobsOf(skip.id()).size(), "and on from there");
@@ -222,9 +225,9 @@ class ScheduleFiringTest {
     assertEquals(clock.millis() + 1000, resumed.nextRunAt(), "no catch-up of a pause");
     Job now = store.trigger(s.id(), "dave", clock.millis(), ScheduleFiring.jobs(t -> 1));
     assertEquals(List.of("null|PENDING|schedule:" + s.id()), jobsOf(s.id()));
-    assertEquals(now.getId(), store.get(s.id()).orElseThrow().lastJobId());
-    assertEquals(resumed.nextRunAt(), store.get(s.id()).orElseThrow().nextRunAt());
-    Schedule every = store.get(s.id()).orElseThrow();
+    assertEquals(now.getId(), ScheduleReads.get(db.ds, s.id()).orElseThrow().lastJobId());
+    assertEquals(resumed.nextRunAt(), ScheduleReads.get(db.ds, s.id()).orElseThrow().nextRunAt());
+    Schedule every = ScheduleReads.get(db.ds, s.id()).orElseThrow();
     Schedule replacement =
         new ScheduleDefinition(
                 "s2", "noop", Map.of(), "*/5 * * * * *", null, "Europe/Berlin", null, null, false)
@@ -234,10 +237,12 @@ class ScheduleFiringTest {
     assertEquals(every.createdAt(), replaced.createdAt());
     assertEquals(0, replaced.nextRunAt() % 5000);
     store.delete(s.id(), "frank", clock.millis());
-    assertTrue(store.get(s.id()).isEmpty());
+    assertTrue(ScheduleReads.get(db.ds, s.id()).isEmpty());
     assertEquals(1, jobsOf(s.id()).size(), "its jobs stay");
     List<String> events =
-        store.events(s.id()).stream().map(e -> e.action() + ":" + e.actor()).toList();
+        ScheduleReads.events(db.ds, s.id()).stream()
+            .map(e -> e.action() + ":" + e.actor())
+            .toList();
     assertEquals(
         List.of(
             "create:alice",

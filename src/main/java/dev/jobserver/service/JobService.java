@@ -1,7 +1,25 @@
-package dev.jobserver.job;
+package dev.jobserver.service;
 
+import dev.jobserver.job.IdForm;
+import dev.jobserver.job.IllegalTransitionException;
+import dev.jobserver.job.Job;
+import dev.jobserver.job.JobEvent;
+import dev.jobserver.job.JobFields;
+import dev.jobserver.job.JobIds;
+import dev.jobserver.job.JobLifecycle;
 import dev.jobserver.job.JobLifecycle.Cause;
 import dev.jobserver.job.JobLifecycle.Transition;
+import dev.jobserver.job.JobPages;
+import dev.jobserver.job.JobQuery;
+import dev.jobserver.job.JobRecord;
+import dev.jobserver.job.JobResultInfo;
+import dev.jobserver.job.JobSignal;
+import dev.jobserver.job.JobStatus;
+import dev.jobserver.job.JobTypeCatalog;
+import dev.jobserver.job.StoreException;
+import dev.jobserver.job.StoredJobEvent;
+import dev.jobserver.job.UnknownDependencyException;
+import dev.jobserver.job.UnknownJobTypeException;
 import dev.jobserver.store.InstanceStore;
 import dev.jobserver.store.JobReads;
 import dev.jobserver.store.JobStore;
@@ -161,11 +179,15 @@ public class JobService {
 
   /** A job's status changes, oldest first. */
   public List<JobEvent> events(String id) {
-    try {
-      return reads.events(id);
-    } catch (SQLException e) {
-      throw StoreException.of("Reading the events of job " + id + " failed", e);
-    }
+    return em
+        .createQuery(
+            "SELECT e FROM StoredJobEvent e WHERE e.jobId = :id ORDER BY e.id",
+            StoredJobEvent.class)
+        .setParameter("id", id)
+        .getResultList()
+        .stream()
+        .map(StoredJobEvent::toEvent)
+        .toList();
   }
 
   /**

@@ -1,27 +1,42 @@
-package dev.jobserver.schedule;
+package dev.jobserver.service;
 
+import dev.jobserver.engine.ScheduleFiring;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobSignal;
 import dev.jobserver.job.JobTypeCatalog;
 import dev.jobserver.job.StoreException;
+import dev.jobserver.schedule.InvalidScheduleException;
+import dev.jobserver.schedule.Schedule;
+import dev.jobserver.schedule.ScheduleDefinition;
+import dev.jobserver.schedule.ScheduleEvent;
+import dev.jobserver.schedule.ScheduleNotFoundException;
+import dev.jobserver.schedule.ScheduleSignal;
+import dev.jobserver.schedule.StoredSchedule;
+import dev.jobserver.schedule.StoredScheduleEvent;
 import dev.jobserver.store.ScheduleStore;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionManagement;
 import jakarta.ejb.TransactionManagementType;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
 import java.sql.SQLException;
 import java.util.List;
 
 /**
  * Schedules as the APIs manage them: create, read, replace, delete, pause, resume, trigger, and who
- * did each (the actor is the caller's token subject). Writes go through {@link ScheduleStore} in
- * its own local transactions; the firing itself is the engine's ({@link ScheduleFiring}).
+ * did each (the actor is the caller's token subject). Reads are JPA's ({@link StoredSchedule},
+ * {@link StoredScheduleEvent}); writes go through {@link ScheduleStore} in its own local
+ * transactions; the firing itself is the engine's ({@link ScheduleFiring}).
  */
 @Stateless
 @TransactionManagement(TransactionManagementType.BEAN)
 public class ScheduleService {
+
+  @PersistenceContext(unitName = "jobserver")
+  private EntityManager em;
 
   @Inject private ScheduleStore store;
   @Inject private JobTypeCatalog types;
@@ -44,19 +59,22 @@ public class ScheduleService {
   }
 
   public Schedule get(String id) {
-    try {
-      return store.get(id).orElseThrow(() -> new ScheduleNotFoundException(id));
-    } catch (SQLException e) {
-      throw StoreException.of("Reading schedule " + id + " failed", e);
+    StoredSchedule s = em.find(StoredSchedule.class, id);
+    if (s == null) {
+      throw new ScheduleNotFoundException(id);
     }
+    return s.toSchedule();
   }
 
+  /** Every schedule, oldest first. */
   public List<Schedule> list() {
-    try {
-      return store.list();
-    } catch (SQLException e) {
-      throw StoreException.of("Listing the schedules failed", e);
-    }
+    return em
+        .createQuery(
+            "SELECT s FROM StoredSchedule s ORDER BY s.createdAt, s.id", StoredSchedule.class)
+        .getResultList()
+        .stream()
+        .map(StoredSchedule::toSchedule)
+        .toList();
   }
 
   /**
@@ -116,12 +134,19 @@ public class ScheduleService {
     }
   }
 
-  /** Who created, changed, paused, resumed, triggered or deleted it, oldest first. */
+  /**
+   * Who created, changed, paused, resumed, triggered or deleted it, oldest first (also after it was
+   * deleted).
+   */
   public List<ScheduleEvent> events(String id) {
-    try {
-      return store.events(id);
-    } catch (SQLException e) {
-      throw StoreException.of("Reading the events of schedule " + id + " failed", e);
-    }
+    return em
+        .createQuery(
+            "SELECT e FROM StoredScheduleEvent e WHERE e.scheduleId = :id ORDER BY e.id",
+            StoredScheduleEvent.class)
+        .setParameter("id", id)
+        .getResultList()
+        .stream()
+        .map(StoredScheduleEvent::toEvent)
+        .toList();
   }
 }

@@ -1,8 +1,8 @@
-package dev.jobserver.schedule;
+package dev.jobserver.engine;
 
-import dev.jobserver.engine.EngineClock;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobIds;
+import dev.jobserver.store.ScheduleFirings;
 import dev.jobserver.store.ScheduleStore;
 import java.sql.SQLException;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.function.ToIntFunction;
 
 /**
  * The engine's schedule loop: fires due schedules in rounds (each one transaction, see {@link
- * ScheduleStore#fire}), then sleeps until the earliest due time (read from the database, as other
+ * ScheduleFirings#fire}), then sleeps until the earliest due time (read from the database, as other
  * instances create and change schedules too), at most {@code pollMaxMillis}; a schedule created or
  * changed on this instance wakes it at once. Every instance runs one; they share the due schedules
  * through {@code SKIP LOCKED}, so nothing here elects a leader.
@@ -27,18 +27,17 @@ public final class ScheduleFiring {
   static final long BUSY_WAIT_MILLIS = 20;
 
   private final EngineClock clock;
-  private final Supplier<ScheduleStore> store;
+  private final Supplier<ScheduleFirings> store;
   private final ScheduleStore.JobMaker maker;
   private final long graceMillis;
   private final long pollMaxMillis;
   private final Runnable jobsCreated;
-  private final Consumer<List<ScheduleStore.Fired>> fired;
+  private final Consumer<List<ScheduleFirings.Fired>> fired;
   private final String firedBy;
 
   private final Object wake = new Object();
   private boolean wakeRequested;
   private volatile boolean stopped;
-  private volatile boolean held;
 
   /**
    * @param graceMillis how late a due time may fire; older ones count as missed (misfire)
@@ -48,12 +47,12 @@ public final class ScheduleFiring {
    */
   public ScheduleFiring(
       EngineClock clock,
-      Supplier<ScheduleStore> store,
+      Supplier<ScheduleFirings> store,
       ScheduleStore.JobMaker maker,
       long graceMillis,
       long pollMaxMillis,
       Runnable jobsCreated,
-      Consumer<List<ScheduleStore.Fired>> fired,
+      Consumer<List<ScheduleFirings.Fired>> fired,
       String firedBy) {
     this.clock = clock;
     this.store = store;
@@ -77,11 +76,8 @@ public final class ScheduleFiring {
   }
 
   /** One firing round now; returns what each schedule it claimed did. */
-  public List<ScheduleStore.Fired> fire() throws SQLException {
-    if (held) {
-      return List.of();
-    }
-    List<ScheduleStore.Fired> round =
+  public List<ScheduleFirings.Fired> fire() throws SQLException {
+    List<ScheduleFirings.Fired> round =
         store.get().fire(clock.millis(), graceMillis, BATCH, maker, firedBy);
     if (!round.isEmpty()) {
       fired.accept(round);
@@ -101,13 +97,11 @@ public final class ScheduleFiring {
       return; // more may be due
     }
     long wait = pollMaxMillis;
-    if (!held) {
-      OptionalLong next = store.get().nextDue();
-      if (next.isPresent()) {
-        long until = next.getAsLong() - clock.millis();
-        // due now, yet nothing was left to claim: another instance is firing it
-        wait = until <= 0 ? BUSY_WAIT_MILLIS : Math.min(until, pollMaxMillis);
-      }
+    OptionalLong next = store.get().nextDue();
+    if (next.isPresent()) {
+      long until = next.getAsLong() - clock.millis();
+      // due now, yet nothing was left to claim: another instance is firing it
+      wait = until <= 0 ? BUSY_WAIT_MILLIS : Math.min(until, pollMaxMillis);
     }
     synchronized (wake) {
       if (!wakeRequested && !stopped) {
@@ -127,15 +121,6 @@ public final class ScheduleFiring {
 
   public void stop() {
     stopped = true;
-    wake();
-  }
-
-  /**
-   * Holds (true) or resumes (false) this instance's firing: while held it fires nothing, as if
-   * every instance were down. For tests of what downtime does (misfire); see the README.
-   */
-  public void hold(boolean hold) {
-    held = hold;
     wake();
   }
 }
