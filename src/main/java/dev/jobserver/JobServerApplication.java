@@ -24,7 +24,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
   Roles.TAIPY_READER,
   Roles.TAIPY_EDITOR,
   Roles.TAIPY_EXECUTOR,
-  Roles.TAIPY_ADMIN
+  Roles.TAIPY_ADMIN,
+  Roles.JOBS_WORKER
 })
 @OpenAPIDefinition(
     info =
@@ -74,7 +75,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
     description =
         "A JWT from the company's single sign-on (or the development token that the run command"
             + " prints); roles in its `groups` claim, or the claim JOBSERVER_ROLES_CLAIM names:"
-            + " manage_jobs, read_jobs, TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN.")
+            + " manage_jobs, read_jobs, TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN,"
+            + " jobs_worker (remote workers).")
 public class JobServerApplication extends Application {
 
   /**

@@ -129,6 +129,209 @@ class RemoteWorkersIT extends InServerTest {
         "unknown again");
   }
 
+  // ---- the worker protocol --------------------------------------------------------------------
+
+  static final String WORKER = TestTokens.token("wendy", "jobs_worker");
+  static final String CLAIMS = "/api/jobserver/v1/workers/claims";
+  static final String JOBS = "/api/jobserver/v1/jobs/";
+
+  Http.Reply claim(String type, String extra) {
+    return http.post(
+        CLAIMS,
+        WORKER,
+        "{\"worker\":\"w1\",\"types\":[\""
+            + type
+            + "\"]"
+            + (extra == null ? "" : "," + extra)
+            + "}");
+  }
+
+  JsonObject claimOne(String type, String extra) {
+    Http.Reply r = claim(type, extra);
+    assertEquals(200, r.status(), r.toString());
+    assertEquals(1, r.json().getJsonArray("jobs").size(), r.toString());
+    return r.json().getJsonArray("jobs").getJsonObject(0);
+  }
+
+  Http.Reply write(String id, String what, String body) {
+    return http.post(JOBS + id + "/" + what, WORKER, body);
+  }
+
+  static String token(JsonObject claimed) {
+    return "{\"lease_token\":" + claimed.getJsonNumber("lease_token").longValue();
+  }
+
+  String v4Status(String id) {
+    return http.get("/api/v4/jobs/" + id, ADMIN).json().getString("status");
+  }
+
+  @Test
+  void aWorkerClaimsHeartbeatsUploadsAndCompletesOnceWhateverItRepeats() {
+    String type = declare("{\"remote\":true,\"max_attempts\":2}");
+    Http.Reply v1 = http.post("/api/v1/jobs?task_id=" + type, TAIPY, "");
+    assertEquals(201, v1.status(), v1.toString());
+    String id = v1.json().getJsonObject("job").getString("id");
+    JsonObject job = claimOne(type, "\"max\":5,\"lease_seconds\":30");
+    assertEquals(id, job.getString("id"));
+    assertEquals(type, job.getString("type"));
+    assertEquals(1, job.getInt("attempt"));
+    assertEquals(2, job.getInt("max_attempts"));
+    assertTrue(job.getJsonNumber("lease_token").longValue() >= 1);
+    assertEquals("in_progress", v4Status(id));
+    String events = http.get(JOBS + id + "/events", ADMIN).body();
+    assertTrue(events.contains("\"actor\":\"worker:wendy/w1\""), events);
+
+    Http.Reply beat = write(id, "heartbeat", token(job) + ",\"progress\":40}");
+    assertEquals(200, beat.status(), beat.toString());
+    assertFalse(beat.json().getBoolean("cancel_requested"));
+    assertEquals(40, http.get("/api/v4/jobs/" + id, ADMIN).json().getInt("progress"));
+
+    Http.Reply upload =
+        http.send(
+            "PUT",
+            JOBS + id + "/result",
+            WORKER,
+            "a,b\n1,2\n",
+            Map.of(
+                "Content-Type", "text/csv",
+                "Content-Disposition", "attachment; filename=\"out.csv\"",
+                "Jobserver-Lease-Token", "" + job.getJsonNumber("lease_token").longValue()));
+    assertEquals(204, upload.status(), upload.toString());
+    assertEquals(
+        409,
+        http.send(
+                "PUT",
+                JOBS + id + "/result",
+                WORKER,
+                "x",
+                Map.of(
+                    "Jobserver-Lease-Token",
+                    "" + (job.getJsonNumber("lease_token").longValue() + 1)))
+            .status(),
+        "another token writes no result");
+
+    Http.Reply done = write(id, "complete", token(job) + ",\"message\":\"cleaned\"}");
+    assertEquals(200, done.status(), done.toString());
+    assertEquals("completed", done.json().getString("status"));
+    Http.Reply again = write(id, "complete", token(job) + ",\"message\":\"cleaned\"}");
+    assertEquals(200, again.status(), "a repeat answers the same: " + again);
+    assertEquals("completed", again.json().getString("status"));
+    assertEquals(409, write(id, "fail", token(job) + ",\"error\":\"late\"}").status());
+    assertEquals(409, write(id, "heartbeat", token(job) + "}").status(), "the run is over");
+    assertEquals(
+        "Status.COMPLETED",
+        http.get("/api/v1/jobs/" + id, TAIPY).json().getJsonObject("job").getString("status"));
+    assertEquals("a,b\n1,2\n", http.get(JOBS + id + "/result", ADMIN).body());
+    String after = http.get(JOBS + id + "/events", ADMIN).body();
+    assertEquals(1, after.split("\"to\":\"completed\"", -1).length - 1, "completed once: " + after);
+  }
+
+  @Test
+  void aWaitingClaimIsAnsweredByACreateAtOnceAndEmptyWhenItsWaitEnds() throws Exception {
+    String type = declare("{\"remote\":true}");
+    long t0 = System.currentTimeMillis();
+    assertEquals(204, claim(type, "\"wait_seconds\":1").status());
+    long waited = System.currentTimeMillis() - t0;
+    assertTrue(waited >= 900 && waited < 5000, "waited " + waited + " ms");
+
+    java.util.concurrent.CompletableFuture<Http.Reply> waiting =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> claim(type, "\"wait_seconds\":20"));
+    ItSupport.sleep(1000);
+    long created = System.currentTimeMillis();
+    String id = ItSupport.create(http, type, "{\"n\":\"7\"}").getString("id");
+    Http.Reply r = waiting.get(15, java.util.concurrent.TimeUnit.SECONDS);
+    long latency = System.currentTimeMillis() - created;
+    assertEquals(200, r.status(), r.toString());
+    JsonObject job = r.json().getJsonArray("jobs").getJsonObject(0);
+    assertEquals(id, job.getString("id"));
+    assertEquals("7", job.getJsonObject("data").getString("n"));
+    assertTrue(latency < 3000, "answered " + latency + " ms after the create");
+    assertEquals(200, write(id, "skip", token(job) + ",\"reason\":\"nothing\"}").status());
+    assertEquals("success", v4Status(id));
+  }
+
+  @Test
+  void aCancelIsSeenAtTheHeartbeatAndFailuresRetryOrEnd() {
+    String type = declare("{\"remote\":true,\"max_attempts\":3,\"backoff\":\"PT0S\"}");
+    String id = ItSupport.create(http, type, null).getString("id");
+    JsonObject job = claimOne(type, null);
+    assertEquals(200, http.post("/api/v4/jobs/" + id + "/cancel", ADMIN, "").status());
+    Http.Reply beat = write(id, "heartbeat", token(job) + "}");
+    assertEquals(200, beat.status(), beat.toString());
+    assertTrue(beat.json().getBoolean("cancel_requested"));
+    Http.Reply stopped = write(id, "fail", token(job) + ",\"error\":\"stopped\"}");
+    assertEquals(200, stopped.status(), stopped.toString());
+    assertEquals("canceled", stopped.json().getString("status"));
+    assertEquals(409, write(id, "heartbeat", token(job) + "}").status());
+
+    String other = ItSupport.create(http, type, null).getString("id");
+    JsonObject first = claimOne(type, null);
+    Http.Reply retried =
+        write(other, "fail", token(first) + ",\"error\":\"flaky\",\"retry_after_seconds\":0}");
+    assertEquals(200, retried.status(), retried.toString());
+    assertEquals("pending", retried.json().getString("status"));
+    JsonObject second = claimOne(type, null);
+    assertEquals(other, second.getString("id"));
+    assertEquals(2, second.getInt("attempt"));
+    assertTrue(
+        second.getJsonNumber("lease_token").longValue()
+            > first.getJsonNumber("lease_token").longValue(),
+        "the token only grows");
+    assertEquals(409, write(other, "complete", token(first) + "}").status(), "the old run's token");
+    Http.Reply last =
+        write(other, "fail", token(second) + ",\"error\":\"bad input\",\"retryable\":false}");
+    assertEquals(200, last.status(), last.toString());
+    assertEquals("failed", last.json().getString("status"));
+    assertEquals("bad input", last.json().getString("error"));
+  }
+
+  @Test
+  void anExpiredLeaseIsRecoveredAndTheLateAnswerIsRefused() {
+    String type = declare("{\"remote\":true,\"max_attempts\":2}");
+    String id = ItSupport.create(http, type, null).getString("id");
+    JsonObject lost = claimOne(type, "\"lease_seconds\":5");
+    ItSupport.await(http, id, j -> j.getString("status").equals("pending"), 15_000);
+    assertEquals(409, write(id, "complete", token(lost) + "}").status(), "late answer");
+    assertEquals(409, write(id, "heartbeat", token(lost) + "}").status());
+    JsonObject again = claimOne(type, null);
+    assertEquals(2, again.getInt("attempt"));
+    assertEquals(200, write(id, "complete", token(again) + "}").status());
+    assertEquals(409, write(id, "complete", token(lost) + "}").status(), "never overwrites");
+    assertEquals("success", v4Status(id));
+  }
+
+  @Test
+  void limitsHoldAcrossClaimsAndBadInputIsRefused() {
+    String type = declare("{\"remote\":true,\"max_concurrent\":1}");
+    ItSupport.create(http, type, null);
+    ItSupport.create(http, type, null);
+    JsonObject held = claimOne(type, "\"max\":5");
+    assertEquals(204, claim(type, "\"max\":5").status(), "the type's one slot is taken");
+    assertEquals(200, write(held.getString("id"), "complete", token(held) + "}").status());
+    claimOne(type, "\"max\":5");
+
+    assertBad(claim(type, "\"max\":0"), "max");
+    assertBad(claim(type, "\"max\":101"), "max");
+    assertBad(claim(type, "\"lease_seconds\":4"), "lease_seconds");
+    assertBad(claim(type, "\"wait_seconds\":31"), "wait_seconds");
+    assertBad(claim("noop", null), "types");
+    assertBad(http.post(CLAIMS, WORKER, "{\"types\":[\"" + type + "\"]}"), "worker");
+    assertBad(http.post(CLAIMS, WORKER, "nope"), "body");
+    assertBad(write(held.getString("id"), "heartbeat", "{}"), "lease_token");
+    assertBad(write(held.getString("id"), "heartbeat", "{\"lease_token\":\"x\"}"), "lease_token");
+    assertBad(write(held.getString("id"), "fail", token(held) + "}"), "error");
+    assertBad(
+        write(held.getString("id"), "heartbeat", token(held) + ",\"progress\":101}"), "progress");
+    assertEquals(
+        403, http.post(CLAIMS, ADMIN, "{\"worker\":\"w\",\"types\":[\"" + type + "\"]}").status());
+    assertEquals(
+        403, http.get("/api/v4/jobs", WORKER).status(), "a worker token does nothing else");
+    assertEquals(
+        404, write("nosuchjobnosuchjobnosuchjo", "heartbeat", "{\"lease_token\":1}").status());
+    assertEquals(409, write(held.getString("id"), "complete", "{\"lease_token\":999999}").status());
+  }
+
   static void assertBad(Http.Reply r, String field) {
     assertEquals(400, r.status(), r.toString());
     assertTrue(r.json().getString("message").startsWith(field + ":"), r.toString());
