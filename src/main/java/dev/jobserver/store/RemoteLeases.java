@@ -56,7 +56,7 @@ public final class RemoteLeases {
   }
 
   /** What a heartbeat found. */
-  public record Beat(Answer answer, boolean cancelRequested, long leaseExpiresAt) {}
+  public record Beat(Answer answer, boolean cancelRequested, long leaseExpiresAt, String worker) {}
 
   /** The prefix of every remote lease owner; an instance id never starts with it. */
   static final String OWNER_PREFIX = "remote#";
@@ -266,10 +266,10 @@ public final class RemoteLeases {
           try (Connection c = store.transaction()) {
             Fence f = fence(c, id);
             if (f == null) {
-              return new Beat(Answer.NOT_FOUND, false, 0);
+              return new Beat(Answer.NOT_FOUND, false, 0, null);
             }
             if (f.token != token || !f.live(now)) {
-              return new Beat(Answer.LOST, false, 0);
+              return new Beat(Answer.LOST, false, 0, null);
             }
             long until =
                 Math.min(now + f.leaseMillis, f.startAt + timeoutOfType.applyAsLong(f.row.type));
@@ -289,9 +289,14 @@ public final class RemoteLeases {
             }
             c.commit();
             if (until <= now) {
-              return new Beat(Answer.LOST, false, 0); // past its timeout: recovery ends the run
+              return new Beat(
+                  Answer.LOST, false, 0, null); // past its timeout: recovery ends the run
             }
-            return new Beat(Answer.DONE, f.row.status == JobStatus.CANCEL_REQUESTED, until);
+            return new Beat(
+                Answer.DONE,
+                f.row.status == JobStatus.CANCEL_REQUESTED,
+                until,
+                workerOf(f.row.leaseOwner));
           }
         });
   }

@@ -38,10 +38,17 @@ public class WorkerClaims implements StoreListener {
 
   /** What a worker asked for. */
   public record Request(
-      String worker, Set<String> types, int max, int leaseSeconds, int waitSeconds, String actor) {}
+      String subject,
+      String worker,
+      Set<String> types,
+      int max,
+      int leaseSeconds,
+      int waitSeconds,
+      String actor) {}
 
   @Inject private JobStore store;
   @Inject private JobTypeRegistry types;
+  @Inject private WorkerSightings sightings;
 
   @Resource(lookup = "java:comp/DefaultManagedScheduledExecutorService")
   private ManagedScheduledExecutorService executor;
@@ -98,6 +105,7 @@ public class WorkerClaims implements StoreListener {
    * when jobs come or the wait ends (an empty list: nothing came).
    */
   public void claim(Request request, Consumer<List<RemoteLeases.Claimed>> answer) {
+    sightings.seen(request.subject(), request.worker(), List.copyOf(request.types()));
     List<RemoteLeases.Claimed> jobs = claimNow(request);
     if (!jobs.isEmpty() || request.waitSeconds() == 0) {
       answer.accept(jobs);
@@ -123,18 +131,24 @@ public class WorkerClaims implements StoreListener {
     if (limits.isEmpty()) {
       return List.of(); // deleted meanwhile
     }
+    List<RemoteLeases.Claimed> claimed;
     try {
-      return store
-          .remote()
-          .claim(
-              limits,
-              request.max(),
-              request.leaseSeconds() * 1000L,
-              request.worker(),
-              request.actor());
+      claimed =
+          store
+              .remote()
+              .claim(
+                  limits,
+                  request.max(),
+                  request.leaseSeconds() * 1000L,
+                  request.worker(),
+                  request.actor());
     } catch (SQLException e) {
       throw StoreException.of("Claiming jobs failed", e);
     }
+    Map<String, Integer> byType = new LinkedHashMap<>();
+    claimed.forEach(j -> byType.merge(j.type(), 1, Integer::sum));
+    byType.forEach(sightings::claimed);
+    return claimed;
   }
 
   private synchronized void ensurePolling() {

@@ -38,15 +38,28 @@ public class WorkerRuns {
   @Inject private JobStore store;
   @Inject private JobTypeRegistry types;
   @Inject private ResultStore results;
+  @Inject private WorkerSightings sightings;
 
-  public RemoteLeases.Beat heartbeat(String id, long token, Integer progress) {
+  public RemoteLeases.Beat heartbeat(String id, long token, Integer progress, String subject) {
+    RemoteLeases.Beat beat;
     try {
-      return store
-          .remote()
-          .heartbeat(id, token, progress, type -> types.settings(type).timeout().toMillis());
+      beat =
+          store
+              .remote()
+              .heartbeat(id, token, progress, type -> types.settings(type).timeout().toMillis());
     } catch (SQLException e) {
       throw StoreException.of("Extending the lease failed", e);
     }
+    if (beat.answer() == RemoteLeases.Answer.DONE) {
+      sightings.heartbeat();
+      sightings.seen(subject, beat.worker(), null);
+    }
+    return beat;
+  }
+
+  /** A worker's write was refused for a lost lease (metrics). */
+  public void leaseLost() {
+    sightings.leaseLost();
   }
 
   /**

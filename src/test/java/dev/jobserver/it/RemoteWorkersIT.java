@@ -222,6 +222,35 @@ class RemoteWorkersIT extends InServerTest {
         "Status.COMPLETED",
         http.get("/api/v1/jobs/" + id, TAIPY).json().getJsonObject("job").getString("status"));
     assertEquals("a,b\n1,2\n", http.get(JOBS + id + "/result", ADMIN).body());
+    Http.Reply workers = http.get("/api/jobserver/v1/workers", READER);
+    assertEquals(200, workers.status(), workers.toString());
+    JsonObject w1 = null;
+    for (JsonValue v : workers.json().getJsonArray("workers")) {
+      if (v.asJsonObject().getString("worker").equals("w1")) {
+        w1 = v.asJsonObject();
+      }
+    }
+    assertTrue(w1 != null, "the worker is listed: " + workers.body());
+    assertEquals("wendy", w1.getString("subject"));
+    assertTrue(w1.getJsonArray("types").toString().contains(type), w1.toString());
+    assertEquals(403, http.get("/api/jobserver/v1/workers", WORKER).status());
+    String metrics =
+        new Http(base.getProtocol() + "://" + base.getAuthority()).get("/metrics", null).body();
+    assertTrue(
+        java.util.Arrays.stream(metrics.split("\n"))
+            .anyMatch(
+                l ->
+                    l.startsWith("jobserver_worker_claims_total{")
+                        && l.contains("type=\"" + type + "\"")),
+        "the claims of the type counted");
+    for (String name :
+        new String[] {
+          "jobserver_worker_heartbeats_total",
+          "jobserver_worker_leases_lost_total",
+          "jobserver_workers_connected"
+        }) {
+      assertTrue(metrics.contains(name), name + " in /metrics");
+    }
     String after = http.get(JOBS + id + "/events", ADMIN).body();
     assertEquals(1, after.split("\"to\":\"completed\"", -1).length - 1, "completed once: " + after);
   }

@@ -88,7 +88,8 @@ public class WorkerJobsResource {
     long token = WorkerRequests.token(body);
     Integer progress = WorkerRequests.optionalInteger(body, "progress", 0, 100);
     WorkerRequests.text(body, "message", false);
-    RemoteLeases.Beat beat = runs.heartbeat(id, token, progress);
+    RemoteLeases.Beat beat =
+        runs.heartbeat(id, token, progress, dev.jobserver.security.Caller.actor(security));
     switch (beat.answer()) {
       case NOT_FOUND -> throw notFound(id);
       case LOST -> throw lost(id, token);
@@ -277,7 +278,8 @@ public class WorkerJobsResource {
     return ApiException.nativeError(404, "Job " + NativeParams.quote(id) + " does not exist.");
   }
 
-  private static ApiException lost(String id, long token) {
+  private ApiException lost(String id, long token) {
+    runs.leaseLost();
     return ApiException.nativeError(
         409,
         "The lease of token "

@@ -4,10 +4,13 @@ import static dev.jobserver.job.JsonProviders.JSON;
 
 import dev.jobserver.api.common.Bodies;
 import dev.jobserver.engine.JobTypeRegistry;
+import dev.jobserver.job.StoreException;
 import dev.jobserver.security.Caller;
 import dev.jobserver.security.Roles;
 import dev.jobserver.store.RemoteLeases;
+import dev.jobserver.store.RemoteWorkerStore;
 import dev.jobserver.worker.WorkerClaims;
+import dev.jobserver.worker.WorkerSightings;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -15,6 +18,7 @@ import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -26,6 +30,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import java.io.IOException;
 import java.io.InputStream;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,11 +53,65 @@ public class WorkersResource {
 
   @Inject private WorkerClaims claims;
   @Inject private JobTypeRegistry types;
+  @Inject private RemoteWorkerStore workers;
   @Context private SecurityContext security;
 
   /** The actor of a worker's changes: worker:<token subject>/<worker>. */
   static String actor(SecurityContext security, String worker) {
     return "worker:" + Caller.actor(security) + "/" + worker;
+  }
+
+  @GET
+  @RolesAllowed({
+    Roles.READ_JOBS,
+    Roles.MANAGE_JOBS,
+    Roles.TAIPY_READER,
+    Roles.TAIPY_EDITOR,
+    Roles.TAIPY_EXECUTOR,
+    Roles.TAIPY_ADMIN
+  })
+  @Operation(
+      operationId = "listWorkers",
+      summary = "Remote workers connected now",
+      description =
+          "The workers that claimed or beat on any instance in the last minute, last seen first:"
+              + " their token subject and name, the types of their last claim, the instance that"
+              + " saw them last, and the jobs they hold (running under their leases).")
+  @APIResponse(
+      responseCode = "200",
+      description = "The workers",
+      content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "WorkerList")))
+  public Response list() {
+    long now = System.currentTimeMillis();
+    List<RemoteWorkerStore.Worker> seen;
+    try {
+      seen = workers.seenSince(now - WorkerSightings.CONNECTED_MILLIS, now);
+    } catch (SQLException e) {
+      throw StoreException.of("Reading the workers failed", e);
+    }
+    JsonArrayBuilder a = JSON.createArrayBuilder();
+    for (RemoteWorkerStore.Worker w : seen) {
+      JsonArrayBuilder types = JSON.createArrayBuilder();
+      w.types().forEach(types::add);
+      JsonObjectBuilder o =
+          JSON.createObjectBuilder()
+              .add("subject", w.subject())
+              .add("worker", w.name())
+              .add("types", types)
+              .add("first_seen_at", NativeTimes.iso(w.firstSeenAt()))
+              .add("last_seen_at", NativeTimes.iso(w.lastSeenAt()))
+              .add("jobs_held", w.jobsHeld());
+      if (w.instance() == null) {
+        o.addNull("instance");
+      } else {
+        o.add("instance", w.instance());
+      }
+      a.add(o);
+    }
+    return Response.ok(
+            JSON.createObjectBuilder().add("workers", a).build().toString(),
+            MediaType.APPLICATION_JSON)
+        .build();
   }
 
   @POST
@@ -99,7 +158,8 @@ public class WorkersResource {
     int lease = WorkerRequests.integer(body, "lease_seconds", 60, 5, 3600);
     int wait = WorkerRequests.integer(body, "wait_seconds", 0, 0, 30);
     WorkerClaims.Request request =
-        new WorkerClaims.Request(worker, wanted, max, lease, wait, actor(security, worker));
+        new WorkerClaims.Request(
+            Caller.actor(security), worker, wanted, max, lease, wait, actor(security, worker));
     async.setTimeout(wait + 10L, TimeUnit.SECONDS);
     async.setTimeoutHandler(r -> r.resume(Response.noContent().build()));
     claims.claim(request, jobs -> async.resume(answer(jobs)));
