@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { looksLikeJwt } from '../../src/main/webapp/console/api.js';
-import { dependencySummary, describeDependencies } from '../../src/main/webapp/console/job.js';
+import { dependencySummary, describeDependencies, remoteWorker } from '../../src/main/webapp/console/job.js';
 import { queryFromParams } from '../../src/main/webapp/console/jobs.js';
 import {
   describeEvery,
@@ -191,4 +191,19 @@ test('dependencies: done, failed, unfinished, deleted and not yet read are told 
   assert.deepEqual(sum, { total: 6, done: 2, failed: 1, waiting: 1, gone: 1, unknown: 1 });
   assert.equal(describeDependencies(sum), '2 of 6 done · 1 unfinished · 1 failed or canceled · 1 deleted');
   assert.equal(describeDependencies(dependencySummary(['a'], known)), '1 of 1 done');
+});
+
+test('the job page names the remote worker of the latest run', () => {
+  assert.equal(remoteWorker([]), null);
+  assert.equal(remoteWorker([{ to: 'running', actor: 'engine:node-a' }]), null);
+  assert.equal(
+    remoteWorker([
+      { to: 'pending', actor: 'alice' },
+      { to: 'running', actor: 'worker:wendy/host-1' },
+      { to: 'pending', actor: 'engine:node-a' },
+      { to: 'running', actor: 'worker:wendy/host-2' },
+      { to: 'completed', actor: 'worker:wendy/host-2' },
+    ]),
+    'wendy/host-2',
+  );
 });

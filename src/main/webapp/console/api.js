@@ -137,4 +137,5 @@ export const api = {
   resumeSchedule: (id) => send(`/schedules/${encodeURIComponent(id)}/resume`, { method: 'POST' }),
   triggerSchedule: (id) => send(`/schedules/${encodeURIComponent(id)}/trigger`, { method: 'POST' }),
   removeSchedule: (id) => send(`/schedules/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  workers: () => send('/workers'),
 };

@@ -1,5 +1,6 @@
 // The Jobserver console: sign-in, then a shell (header, navigation, live light) around one view at
-// a time, chosen by the address's hash (#/, #/jobs?…, #/jobs/<id>, #/schedules, #/schedules/<id>)
+// a time, chosen by the address's hash (#/, #/jobs?…, #/jobs/<id>, #/schedules, #/schedules/<id>,
+// #/workers)
 // so that back, forward, bookmarks and links to a job or a schedule work. It talks only to the
 // native API (api.js), and for single sign-on to the IdP (sso.js).
 
@@ -17,6 +18,7 @@ import { renderJobs } from './jobs.js';
 import { every, liveIndicator, staleBanner } from './live.js';
 import { renderOverview } from './overview.js';
 import { renderSchedule, renderSchedules } from './schedules.js';
+import { renderWorkers } from './workers.js';
 import { describeRefusal, idpName, renderSignIn } from './signin.js';
 import { callbackInAddress, endIdpSession, finishSignIn, forgetSsoSession, ssoSession, takeNotice } from './sso.js';
 import { h } from './ui.js';
@@ -38,6 +40,7 @@ const SECTIONS = [
   { path: '/', label: 'Overview', matches: (p) => p === '/' },
   { path: '/jobs', label: 'Jobs', matches: (p) => p.startsWith('/jobs') },
   { path: '/schedules', label: 'Schedules', matches: (p) => p.startsWith('/schedules') },
+  { path: '/workers', label: 'Workers', matches: (p) => p === '/workers' },
 ];
 
 function parseRoute() {
@@ -162,6 +165,9 @@ function render() {
   } else if (path === '/schedules') {
     document.title = 'Schedules · Jobserver';
     currentView = renderSchedules(main, ctx);
+  } else if (path === '/workers') {
+    document.title = 'Workers · Jobserver';
+    currentView = renderWorkers(main, ctx);
   } else if (scheduleMatch) {
     const id = decodeURIComponent(scheduleMatch[1]);
     document.title = `Schedule ${id} · Jobserver`;

@@ -227,7 +227,7 @@ export function renderJob(main, id, ctx) {
           job.error || (Array.isArray(job.stacktrace) && job.stacktrace.length && job.status === 'failed') ? errorPanel(job) : null,
           job.result ? resultPanel(job, ctx) : null,
           dependenciesPanel(job, dependencies, deps),
-          summaryPanel(job, d, schedule),
+          summaryPanel(job, d, schedule, remoteWorker(events)),
           dataPanel(job),
         ),
         h('div', { class: 'job-col' }, eventsPanel(events)),
@@ -283,7 +283,13 @@ function row(label, ...value) {
   return [h('dt', {}, label), h('dd', {}, ...value)];
 }
 
-function summaryPanel(job, d, schedule) {
+/** The remote worker of the job's latest run (the actor of its last start), or null. */
+export function remoteWorker(events) {
+  const starts = (events || []).filter((e) => e.to === 'running' && typeof e.actor === 'string' && e.actor.startsWith('worker:'));
+  return starts.length ? starts[starts.length - 1].actor.slice('worker:'.length) : null;
+}
+
+function summaryPanel(job, d, schedule, worker) {
   const attempts = job.max_attempts ? `${job.attempt || 0} of ${job.max_attempts}` : String(job.attempt || 0);
   return panel(
     'Details',
@@ -294,6 +300,7 @@ function summaryPanel(job, d, schedule) {
       row('Attempt', attempts, job.attempt > 1 ? h('span', { class: 'muted' }, ' (retried)') : null),
       row('Priority', String(job.priority ?? 0)),
       row('Created by', job.created_by || '—'),
+      worker ? row('Remote worker', h('a', { class: 'mono', href: '#/workers', title: 'token subject / worker' }, worker)) : null,
       job.schedule_id ? row('Schedule', scheduleLink(job.schedule_id, schedule)) : null,
       row('Created', timeCell(job.created_at, { millis: true }), ' ', h('span', { class: 'muted' }, formatRelative(job.created_at))),
       job.run_at && job.run_at !== job.created_at ? row('Due', timeCell(job.run_at, { millis: true })) : null,

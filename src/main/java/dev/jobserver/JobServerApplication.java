@@ -24,7 +24,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
   Roles.TAIPY_READER,
   Roles.TAIPY_EDITOR,
   Roles.TAIPY_EXECUTOR,
-  Roles.TAIPY_ADMIN
+  Roles.TAIPY_ADMIN,
+  Roles.JOBS_WORKER
 })
 @OpenAPIDefinition(
     info =
@@ -35,7 +36,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
                 "A job server that speaks two existing job APIs over one store: the Mattermost REST"
                     + " v4 jobs API under /api/v4/jobs (tag mattermost, operations v4…) and the Taipy"
                     + " REST jobs API under /api/v1/jobs (tag taipy, operations taipy…); and its own"
-                    + " native API under /api/jobserver/v1 (tags jobs, schedules, server; operations"
+                    + " native API under /api/jobserver/v1 (tags jobs, schedules, server, workers; operations"
                     + " without a prefix), which is the one to use for new clients. Every call but"
                     + " the sign-in settings needs `Authorization: Bearer <JWT>`; roles come from"
                     + " the token's `groups` claim, and each operation lists the roles that may"
@@ -52,6 +53,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
                   + " files. Reading: read_jobs, manage_jobs or any TAIPY_ role; changing:"
                   + " manage_jobs or TAIPY_ADMIN. Times are ISO-8601 UTC."),
       @Tag(name = "schedules", description = "Native API: recurring schedules."),
+      @Tag(
+          name = "workers",
+          description =
+              "Native API: the remote-worker protocol (role jobs_worker): claims with a long poll,"
+                  + " heartbeats, fenced outcomes and result uploads for jobs of remote types"
+                  + " (PUT /types/{name}); and the workers connected now."),
       @Tag(
           name = "server",
           description = "Native API: counts and throughput, the job types, the caller."),
@@ -74,7 +81,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
     description =
         "A JWT from the company's single sign-on (or the development token that the run command"
             + " prints); roles in its `groups` claim, or the claim JOBSERVER_ROLES_CLAIM names:"
-            + " manage_jobs, read_jobs, TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN.")
+            + " manage_jobs, read_jobs, TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN,"
+            + " jobs_worker (remote workers).")
 public class JobServerApplication extends Application {
 
   /**

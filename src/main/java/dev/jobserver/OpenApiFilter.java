@@ -4,6 +4,8 @@ import dev.jobserver.api.jobserver.AuthConfigResource;
 import dev.jobserver.api.jobserver.NativeJobsResource;
 import dev.jobserver.api.jobserver.SchedulesResource;
 import dev.jobserver.api.jobserver.ServerResource;
+import dev.jobserver.api.jobserver.WorkerJobsResource;
+import dev.jobserver.api.jobserver.WorkersResource;
 import dev.jobserver.api.mattermost.MattermostJobsResource;
 import dev.jobserver.api.taipy.TaipyJobsResource;
 import jakarta.annotation.security.PermitAll;
@@ -55,6 +57,8 @@ public class OpenApiFilter implements OASFilter {
           NativeJobsResource.class,
           ServerResource.class,
           SchedulesResource.class,
+          WorkersResource.class,
+          WorkerJobsResource.class,
           AuthConfigResource.class);
 
   private static final String JSON = "application/json";

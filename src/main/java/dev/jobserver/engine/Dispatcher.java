@@ -147,11 +147,15 @@ final class Dispatcher {
    */
   int claim(int room) throws SQLException {
     Map<String, Integer> limited = new LinkedHashMap<>();
-    for (JobHandler h : types.all()) {
+    for (JobHandler h : types.builtIn()) {
       int max = h.settings().maxConcurrent();
       if (max > 0) {
         limited.put(h.type(), Math.max(0, max - runs.ofType(h.type())));
       }
+    }
+    // remote types take part with no slots: their jobs are for the workers that claim them
+    for (String remote : types.remoteTypes().keySet()) {
+      limited.put(remote, 0);
     }
     // a job whose earlier run is still alive here (requeued, stopped, not yet returned) waits
     List<String> stillRunning = new ArrayList<>();
@@ -166,7 +170,12 @@ final class Dispatcher {
     List<Run> toStart = new ArrayList<>();
     List<String> giveUp = new ArrayList<>();
     for (ClaimedJob job : claimed) {
-      Run run = new Run(job, types.handler(job.type()), results, clock, owner, startWriter);
+      JobHandler handler = types.handler(job.type());
+      if (handler == null && types.remoteType(job.type()) != null) {
+        giveUp.add(job.id()); // declared remote a moment ago on another instance
+        continue;
+      }
+      Run run = new Run(job, handler, results, clock, owner, startWriter);
       if (runs.add(run)) {
         toStart.add(run);
       } else {

@@ -16,10 +16,12 @@ public class OpsStartup {
   @Inject private JobMetrics metrics;
   @Inject private JobCountGauges counts;
   @Inject private DatabaseProbe database;
+  @Inject private WorkerMetrics workers;
 
   void started(@Observes @Initialized(ApplicationScoped.class) Object application) {
     metrics.prepare();
     counts.prepare();
     database.prepare();
+    workers.prepare();
   }
 }

@@ -17,7 +17,8 @@ import java.util.Locale;
  * connect-src} only, and only when the console offers SSO ({@code JOBSERVER_OIDC_CLIENT_ID} set);
  * the rest of the policy keeps scripts, styles and forms to this server.
  */
-@WebFilter(urlPatterns = "/*")
+// asyncSupported: a worker's claim waits without holding a thread (a long poll)
+@WebFilter(urlPatterns = "/*", asyncSupported = true)
 public class ConsolePagePolicy extends HttpFilter {
 
   static final String HEADER = "Content-Security-Policy";

@@ -9,8 +9,11 @@ public final class Roles {
   public static final String TAIPY_EXECUTOR = "TAIPY_EXECUTOR";
   public static final String TAIPY_ADMIN = "TAIPY_ADMIN";
 
+  /** A remote worker's token: it claims and runs jobs of remote types, and may do nothing else. */
+  public static final String JOBS_WORKER = "jobs_worker";
+
   public static final String[] ALL = {
-    MANAGE_JOBS, READ_JOBS, TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN
+    MANAGE_JOBS, READ_JOBS, TAIPY_READER, TAIPY_EDITOR, TAIPY_EXECUTOR, TAIPY_ADMIN, JOBS_WORKER
   };
 
   private Roles() {}

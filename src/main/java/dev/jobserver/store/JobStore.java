@@ -54,6 +54,7 @@ public class JobStore {
   private Leases leases;
   private RunLedger ledger;
   private Recovery recovery;
+  private RemoteLeases remote;
 
   public JobStore() {
     assemble(null); // in the container, init assembles it again once the data source is injected
@@ -105,6 +106,14 @@ public class JobStore {
     leases = new Leases(store);
     ledger = new RunLedger(store);
     recovery = new Recovery(store, leases);
+    remote = new RemoteLeases(store, leases, ledger);
+  }
+
+  /**
+   * The runs of remote workers: claims, heartbeats and fenced endings (see {@link RemoteLeases}).
+   */
+  public RemoteLeases remote() {
+    return remote;
   }
 
   /** Whom to tell when jobs whose dependencies are met became pending (this instance's engine). */

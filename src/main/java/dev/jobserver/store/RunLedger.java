@@ -251,6 +251,21 @@ final class RunLedger {
     }
   }
 
+  /**
+   * Records how one run ended, as {@link #finish}, in the caller's transaction, which has locked
+   * the job's row and checked its fence (a remote worker's token, see {@link RemoteLeases});
+   * commits it.
+   */
+  int finishLocked(Connection c, String owner, RunOutcome outcome, String actor)
+      throws SQLException {
+    Statements statements = new Statements(store, c);
+    int changed =
+        finishIn(c, statements, owner, List.of(outcome), actor, System.currentTimeMillis());
+    statements.executeAll();
+    store.commit(c, statements);
+    return changed;
+  }
+
   private int finishIn(
       Connection c,
       Statements statements,

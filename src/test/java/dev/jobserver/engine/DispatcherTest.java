@@ -3,9 +3,12 @@ package dev.jobserver.engine;
 import static dev.jobserver.engine.EngineFixture.OWNER;
 import static dev.jobserver.engine.EngineFixture.handler;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jobserver.store.RemoteTypeStore;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class DispatcherTest {
@@ -62,6 +65,40 @@ class DispatcherTest {
     assertEquals(OWNER, f.row("s").get("owner"), "the highest priority is claimed first");
     assertEquals(OWNER, f.row("q0").get("owner"));
     assertEquals(null, f.row("q1").get("owner"));
+  }
+
+  @Test
+  void jobsOfARemoteTypeAreLeftForTheWorkersEvenWhenDeclaredAfterTheLastRead() throws Exception {
+    RemoteTypeStore remote = RemoteTypeStore.over(f.ds);
+    JobTypeRegistry withRemote =
+        JobTypeRegistry.of(remote, handler("quick", 0, Duration.ofMinutes(1)));
+    Dispatcher d =
+        new Dispatcher(
+            f.settings,
+            f.clock,
+            () -> f.store,
+            null,
+            withRemote,
+            f.runs,
+            pool,
+            runner,
+            OWNER,
+            r -> {});
+    assertEquals(Map.of(), withRemote.remoteTypes(), "read now: none yet");
+    remote.put(new RemoteTypeStore.Row("clean_data", 60_000, 3, 1000, 0), "alice");
+    f.insert("r1", "clean_data", 1000);
+    f.insert("q1", "quick", 2000);
+    // the cache is fresh but does not know the type: the claim may take the job, and gives it up
+    assertEquals(2, d.claim(10));
+    assertEquals(1, f.runs.inHand(), "only the built-in type's job is run here");
+    assertEquals(null, f.row("r1").get("owner"), "given back at once");
+    assertEquals("PENDING", f.row("r1").get("status"));
+    assertEquals(List.of(), f.events("r1"));
+    assertTrue(withRemote.remoteTypes().containsKey("clean_data"), "known from then on");
+    assertEquals(0, d.claim(10), "and never claimed again");
+    assertEquals(3, withRemote.settings("clean_data").maxAttempts());
+    assertTrue(withRemote.contains("clean_data"));
+    assertEquals(null, withRemote.handler("clean_data"));
   }
 
   @Test

@@ -792,11 +792,11 @@ class NativeApiIT extends InServerTest {
           List.of("manage_jobs", "TAIPY_ADMIN"),
           doc.getPaths().get(API + "/jobs").getPost().getExtensions().get("x-roles"));
       assertEquals(
-          Set.of("jobs", "schedules", "server", "mattermost", "taipy", "sign-in"),
+          Set.of("jobs", "schedules", "server", "workers", "mattermost", "taipy", "sign-in"),
           doc.getTags().stream()
               .map(t -> t.getName())
               .collect(java.util.stream.Collectors.toSet()));
-      assertEquals(6, doc.getTags().size(), "each tag once");
+      assertEquals(7, doc.getTags().size(), "each tag once");
     }
   }
 

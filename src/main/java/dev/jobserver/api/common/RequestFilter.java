@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
  */
 @WebFilter(
     urlPatterns = "/*",
+    // a worker's claim waits without holding a thread (a long poll): every filter allows it
+    asyncSupported = true,
     dispatcherTypes = {DispatcherType.REQUEST, DispatcherType.ERROR})
 public class RequestFilter extends HttpFilter {
 
@@ -25,7 +27,8 @@ public class RequestFilter extends HttpFilter {
     String requestId = RequestIds.of(req);
     res.setHeader(RequestIds.HEADER, requestId);
     if (req.getDispatcherType() == DispatcherType.REQUEST
-        && req.getContentLengthLong() > Bodies.MAX_BYTES) {
+        && req.getContentLengthLong() > Bodies.MAX_BYTES
+        && !isResultUpload(req)) {
       ApiFlavor flavor = ApiFlavor.of(req.getRequestURI());
       res.setStatus(413);
       res.setContentType("application/json");
@@ -41,5 +44,12 @@ public class RequestFilter extends HttpFilter {
       res.setHeader("Cache-Control", "no-cache");
     }
     chain.doFilter(req, res);
+  }
+
+  /** A worker's result file: limited by the result size limit, where it is read. */
+  private static boolean isResultUpload(HttpServletRequest req) {
+    return "PUT".equals(req.getMethod())
+        && req.getRequestURI().contains("/api/jobserver/v1/jobs/")
+        && req.getRequestURI().endsWith("/result");
   }
 }

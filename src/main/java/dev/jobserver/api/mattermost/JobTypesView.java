@@ -4,6 +4,7 @@ import static dev.jobserver.job.JsonProviders.JSON;
 
 import dev.jobserver.engine.JobHandler;
 import dev.jobserver.engine.JobTypeSettings;
+import dev.jobserver.engine.RemoteType;
 import dev.jobserver.job.JobIds;
 import jakarta.json.JsonArrayBuilder;
 import java.util.Collection;
@@ -24,7 +25,8 @@ final class JobTypesView {
               .add("timeout_ms", s.timeout().toMillis())
               .add("max_attempts", s.maxAttempts())
               .add("backoff_ms", s.backoff().toMillis())
-              .add("max_concurrent", s.maxConcurrent()));
+              .add("max_concurrent", s.maxConcurrent())
+              .add("remote", h instanceof RemoteType));
     }
     return a.build().toString();
   }
