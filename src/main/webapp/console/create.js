@@ -9,6 +9,7 @@ const EXAMPLES = {
   sleep: { duration_ms: '5000' },
   job_export: { status: 'error' },
   data_retention: { older_than_days: '30' },
+  http: { url: 'https://hooks.example.com/jobs', body: '{"hello":"world"}', 'header.X-Request-Source': 'jobserver' },
 };
 
 export function openCreateDialog({ types, toast, navigate, preset }) {

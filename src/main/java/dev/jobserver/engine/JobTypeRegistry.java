@@ -61,6 +61,14 @@ public class JobTypeRegistry implements JobTypeCatalog {
     return type != null && byType.containsKey(type);
   }
 
+  @Override
+  public void checkData(String type, Map<String, String> data) {
+    JobHandler handler = byType.get(type);
+    if (handler != null) {
+      handler.checkData(data == null ? Map.of() : data);
+    }
+  }
+
   public JobHandler handler(String type) {
     return byType.get(type);
   }

@@ -365,7 +365,9 @@ final class OutcomeRecorder {
         Text.column(o.error(), SANITISED_MESSAGE),
         Text.column(o.stacktrace(), 16_000),
         o.retryAt(),
-        Text.column(o.message(), SANITISED_MESSAGE));
+        Text.column(o.message(), SANITISED_MESSAGE),
+        false,
+        o.finalFailure());
   }
 
   /** The run fails with a message that says its outcome could not be stored, in plain ASCII. */

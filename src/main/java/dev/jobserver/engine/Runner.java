@@ -183,16 +183,21 @@ final class Runner {
       t.printStackTrace(new PrintWriter(w));
       trace = w.toString();
     }
-    long retryAt = clock.millis() + types.settings(run.job.type()).backoffMillis(run.job.attempt());
-    return new RunOutcome(
-        run.job.id(),
-        run.job.attempt(),
-        Cause.FAIL,
-        run.progress,
-        Map.copyOf(run.dataUpdates),
-        message,
-        trace,
-        retryAt,
-        null);
+    long wait = types.settings(run.job.type()).backoffMillis(run.job.attempt());
+    if (t instanceof JobFailure f && f.retryAfter() != null) {
+      wait = Math.max(0, f.retryAfter().toMillis());
+    }
+    RunOutcome outcome =
+        new RunOutcome(
+            run.job.id(),
+            run.job.attempt(),
+            Cause.FAIL,
+            run.progress,
+            Map.copyOf(run.dataUpdates),
+            message,
+            trace,
+            clock.millis() + wait,
+            null);
+    return t instanceof JobFailure f && !f.retryable() ? outcome.asFinal() : outcome;
   }
 }

@@ -72,6 +72,7 @@ public class JobService {
    * @param dependsOn ids of existing jobs, without repeats (empty: none)
    * @throws UnknownJobTypeException if no handler is registered for the type
    * @throws UnknownDependencyException naming an id in {@code dependsOn} that is no job
+   * @throws InvalidJobDataException naming a data key the type refuses
    */
   public Job create(
       String type,
@@ -86,6 +87,7 @@ public class JobService {
     if (!types.contains(type)) {
       throw new UnknownJobTypeException(type);
     }
+    types.checkData(type, data);
     String id = form == IdForm.TAIPY ? JobIds.newTaipyId(type) : JobIds.newMattermostId();
     Job job = new Job(id, type, priority, System.currentTimeMillis(), data);
     job.setForce(force);

@@ -1,5 +1,6 @@
 package dev.jobserver.schedule;
 
+import dev.jobserver.job.InvalidJobDataException;
 import dev.jobserver.job.JobTypeCatalog;
 import java.util.Locale;
 import java.util.Map;
@@ -35,6 +36,11 @@ public record ScheduleDefinition(
     }
     if (!types.contains(type)) {
       throw new InvalidScheduleException("type", "unknown job type: " + shown(type));
+    }
+    try {
+      types.checkData(type, data == null ? Map.of() : data);
+    } catch (InvalidJobDataException e) {
+      throw new InvalidScheduleException("data." + e.key(), e.problem());
     }
     if (name != null && name.length() > MAX_NAME) {
       throw new InvalidScheduleException("name", "at most " + MAX_NAME + " characters");

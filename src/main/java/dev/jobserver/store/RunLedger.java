@@ -279,7 +279,13 @@ final class RunLedger {
       }
       Transition t;
       try {
-        t = JobLifecycle.decide(row.status, o.cause(), row.attempt, row.maxAttempts);
+        // a final failure is decided as the last attempt: the job fails, it is not retried
+        t =
+            JobLifecycle.decide(
+                row.status,
+                o.cause(),
+                row.attempt,
+                o.finalFailure() ? row.attempt : row.maxAttempts);
       } catch (IllegalTransitionException superseded) {
         continue;
       }

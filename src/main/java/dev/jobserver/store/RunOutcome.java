@@ -17,6 +17,7 @@ import java.util.Map;
  * @param keepsLease the run's thread has not returned yet (it was stopped from outside): the job
  *     stays leased by this instance, which gives it up when the thread has returned ({@link
  *     JobStore#release}), so that no instance starts it again while the old run is alive
+ * @param finalFailure a failure that is not retried whatever attempts remain (FAIL)
  */
 public record RunOutcome(
     String jobId,
@@ -28,7 +29,8 @@ public record RunOutcome(
     String stacktrace,
     long retryAt,
     String message,
-    boolean keepsLease) {
+    boolean keepsLease,
+    boolean finalFailure) {
 
   public RunOutcome(
       String jobId,
@@ -40,12 +42,63 @@ public record RunOutcome(
       String stacktrace,
       long retryAt,
       String message) {
-    this(jobId, attempt, cause, progress, data, error, stacktrace, retryAt, message, false);
+    this(jobId, attempt, cause, progress, data, error, stacktrace, retryAt, message, false, false);
+  }
+
+  public RunOutcome(
+      String jobId,
+      int attempt,
+      Cause cause,
+      int progress,
+      Map<String, String> data,
+      String error,
+      String stacktrace,
+      long retryAt,
+      String message,
+      boolean keepsLease) {
+    this(
+        jobId,
+        attempt,
+        cause,
+        progress,
+        data,
+        error,
+        stacktrace,
+        retryAt,
+        message,
+        keepsLease,
+        false);
+  }
+
+  /** The same failure, not retried whatever attempts remain. */
+  public RunOutcome asFinal() {
+    return new RunOutcome(
+        jobId,
+        attempt,
+        cause,
+        progress,
+        data,
+        error,
+        stacktrace,
+        retryAt,
+        message,
+        keepsLease,
+        true);
   }
 
   /** The same outcome, written while the run's thread is still alive. */
   public RunOutcome keepingLease() {
     return new RunOutcome(
-        jobId, attempt, cause, progress, data, error, stacktrace, retryAt, message, true);
+        jobId,
+        attempt,
+        cause,
+        progress,
+        data,
+        error,
+        stacktrace,
+        retryAt,
+        message,
+        true,
+        finalFailure);
   }
 }

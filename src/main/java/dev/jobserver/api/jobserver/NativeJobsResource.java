@@ -8,6 +8,7 @@ import dev.jobserver.api.mattermost.Downloads;
 import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
+import dev.jobserver.job.InvalidJobDataException;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobEvent;
 import dev.jobserver.job.JobFields;
@@ -226,7 +227,7 @@ public class NativeJobsResource {
               IdForm.MATTERMOST,
               false,
               Caller.actor(security));
-    } catch (UnknownDependencyException e) {
+    } catch (UnknownDependencyException | InvalidJobDataException e) {
       throw NativeParams.bad(e.getMessage());
     }
     return Response.created(uri.getAbsolutePathBuilder().path(job.getId()).build())

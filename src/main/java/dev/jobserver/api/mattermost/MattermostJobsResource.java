@@ -10,6 +10,7 @@ import dev.jobserver.api.common.Bodies;
 import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
+import dev.jobserver.job.InvalidJobDataException;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobFields;
 import dev.jobserver.job.JobIds;
@@ -202,7 +203,8 @@ public class MattermostJobsResource {
       description =
           "Bad JSON or non-string data values "
               + "(api.context.invalid_body_param.app_error), also for a bad priority, run_at or"
-              + " depends_on (an unknown id is named); unknown type "
+              + " depends_on (an unknown id is named) and for data the type refuses (the key is"
+              + " named, e.g. data.url of an http job); unknown type "
               + "(api.job.unable_to_create_job.incorrect_job_type)",
       content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = APP_ERROR)))
   @APIResponse(
@@ -248,6 +250,8 @@ public class MattermostJobsResource {
               Caller.actor(security));
     } catch (UnknownDependencyException e) {
       throw invalidBodyParam("depends_on", e.getMessage());
+    } catch (InvalidJobDataException e) {
+      throw invalidBodyParam("data." + e.key(), e.getMessage());
     }
     return Response.status(201)
         .type(MediaType.APPLICATION_JSON)

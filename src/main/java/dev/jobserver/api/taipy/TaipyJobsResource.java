@@ -7,6 +7,7 @@ import dev.jobserver.common.WholeNumbers;
 import dev.jobserver.engine.JobTypeRegistry;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
+import dev.jobserver.job.InvalidJobDataException;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobFields;
 import dev.jobserver.job.JobIds;
@@ -147,7 +148,9 @@ public class TaipyJobsResource {
       content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = "TaipyJobCreated")))
   @APIResponse(
       responseCode = "400",
-      description = "Config id is missing.",
+      description =
+          "Config id is missing, or the task config's jobs need data this API cannot give (an"
+              + " http job's url)",
       content = @Content(mediaType = JSON_TYPE, schema = @Schema(ref = MESSAGE)))
   @APIResponse(
       responseCode = "404",
@@ -167,7 +170,13 @@ public class TaipyJobsResource {
     if (!types.contains(type)) {
       throw ApiException.taipy(404, "Task config: " + taskId + " does not exist.");
     }
-    Job job = jobs.create(type, Map.of(), 0, IdForm.TAIPY, false, Caller.actor(security));
+    Job job;
+    try {
+      job = jobs.create(type, Map.of(), 0, IdForm.TAIPY, false, Caller.actor(security));
+    } catch (InvalidJobDataException e) {
+      // a task config whose jobs need data (http: url) cannot be created without it here
+      throw ApiException.taipy(400, e.getMessage());
+    }
     return json(
         JSON.createObjectBuilder()
             .add("message", "Job was created.")
