@@ -158,10 +158,9 @@ asadmin start-deployment-group jobserver-group
 # the application moves from the DAS to the group: the DAS administers, the instances run jobs.
 asadmin undeploy jobserver
 asadmin deploy --target jobserver-group --name jobserver --contextroot /jobserver "$work/jobserver.war"
-# Deployed to running instances, the engine's loops do not start: Payara refuses their threads
-# while the module is still being enabled ("Module jobserver is disabled"). Started with the
-# instance, the application starts whole.
-asadmin restart-deployment-group jobserver-group
+# Deployed to running instances: Payara refuses the engine's managed threads until the module is
+# enabled ("Module jobserver is disabled"); the engine starts them again until they run, and
+# /health/ready says UP only then (EngineLoop.State.STARTING).
 for i in 1 2; do
   for _ in $(seq 1 120); do
     curl -sf -o /dev/null "http://localhost:$((BASE_PORT + 10 * i))/health/ready" && break

@@ -152,6 +152,14 @@ public class ConfiguredDataSource implements DataSource {
     return getConnection();
   }
 
+  /**
+   * Stops watching the databases (the heartbeat threads of {@code Liveness}): called when the
+   * application is undeployed, after the engine has handed its jobs back.
+   */
+  public static void stopWatching() {
+    Liveness.stopAll();
+  }
+
   /** Started with the first connection (not when the container merely builds the pool). */
   private Liveness liveness() {
     Liveness l = liveness;

@@ -54,6 +54,9 @@ final class Liveness {
   private volatile Connection heartbeat;
   private volatile boolean gone;
   private volatile boolean started;
+  private volatile boolean stopped;
+  private Thread beat;
+  private Thread watch;
 
   Liveness(String name, DataSource source) {
     this.name = name;
@@ -77,12 +80,34 @@ final class Liveness {
     }
     started = true;
     lastAnswer = System.nanoTime();
-    Thread beat = new Thread(this::beat, "jobserver-db-heartbeat");
+    beat = new Thread(this::beat, "jobserver-db-heartbeat");
     beat.setDaemon(true);
     beat.start();
-    Thread watch = new Thread(this::watch, "jobserver-db-watchdog");
+    watch = new Thread(this::watch, "jobserver-db-watchdog");
     watch.setDaemon(true);
     watch.start();
+  }
+
+  /**
+   * Stops the heartbeat and the watchdog of every database and closes the heartbeat's connection:
+   * the application is undeployed, and its threads must not keep its classes alive in the server
+   * (Payara Server redeploys in the same JVM).
+   */
+  static void stopAll() {
+    for (Liveness l : BY_DATABASE.values()) {
+      l.stop();
+    }
+    BY_DATABASE.clear();
+  }
+
+  private synchronized void stop() {
+    stopped = true;
+    for (Thread t : new Thread[] {beat, watch}) {
+      if (t != null) {
+        t.interrupt();
+      }
+    }
+    closeHeartbeat();
   }
 
   /** Whether the heartbeat has had no answer for {@link #DEAD_MILLIS}. */
@@ -91,7 +116,7 @@ final class Liveness {
   }
 
   private void beat() {
-    while (true) {
+    while (!stopped) {
       try {
         Connection c = heartbeat;
         if (c == null || c.isClosed()) {
@@ -112,6 +137,7 @@ final class Liveness {
       }
       sleep(HEARTBEAT_MILLIS);
     }
+    closeHeartbeat();
   }
 
   /**
@@ -125,8 +151,11 @@ final class Liveness {
 
   private void watch() {
     long previousTick = System.nanoTime();
-    while (true) {
+    while (!stopped) {
       sleep(HEARTBEAT_MILLIS);
+      if (stopped) {
+        return;
+      }
       long now = System.nanoTime();
       // after a pause of this JVM (a long GC) the heartbeat has had no chance to read its answer
       boolean paused = now - previousTick > TimeUnit.MILLISECONDS.toNanos(4 * HEARTBEAT_MILLIS);

@@ -22,6 +22,13 @@ public final class EngineLoop {
   /** What a loop is doing, for health checks and metrics. */
   public enum State {
     NEW,
+    /**
+     * Its thread was started but has not run yet. An application server may refuse a managed
+     * thread's context while the application is still being enabled (Payara Server, deployed to
+     * running instances: "Module ... is disabled"): such a thread dies before the loop runs, and
+     * the loop starts another until one runs ({@link #RETRY_START_MILLIS}).
+     */
+    STARTING,
     RUNNING,
     /** Its last step failed; it retries after a back-off. */
     BACKING_OFF,
@@ -40,6 +47,9 @@ public final class EngineLoop {
   static final long FIRST_BACKOFF_MILLIS = 100;
   static final long MAX_BACKOFF_MILLIS = 5_000;
 
+  /** A thread that has not begun the loop after this long, and died, is replaced. */
+  static final long RETRY_START_MILLIS = 500;
+
   /** A loop that keeps failing says so at most this often. */
   static final long REPEAT_LOG_NANOS = 60_000_000_000L;
 
@@ -55,6 +65,8 @@ public final class EngineLoop {
   private volatile Thread thread;
   private volatile String lastError;
   private volatile int restarts;
+  private volatile boolean begun;
+  private volatile Thread starter;
 
   public EngineLoop(String name, Step step, ThreadFactory threads) {
     this(name, step, threads, EngineLoop::sleep);
@@ -100,6 +112,9 @@ public final class EngineLoop {
     try {
       t = threads.newThread(this::loop);
       t.setName("jobserver-" + name);
+      if (!begun) {
+        state = State.STARTING;
+      }
       t.start();
     } catch (Throwable e) {
       state = State.DEAD;
@@ -108,7 +123,52 @@ public final class EngineLoop {
       return;
     }
     thread = t;
-    state = State.RUNNING;
+    if (begun) {
+      state = State.RUNNING;
+    } else {
+      watchStart();
+    }
+  }
+
+  /**
+   * Until the loop has run once, a plain daemon thread (the container may refuse managed ones for
+   * now) checks every {@link #RETRY_START_MILLIS} whether its thread died before it began, and
+   * starts another then.
+   */
+  private void watchStart() {
+    if (starter != null) {
+      return;
+    }
+    Thread w =
+        new Thread(
+            () -> {
+              int tries = 0;
+              while (!begun && !stopped) {
+                sleep(RETRY_START_MILLIS);
+                Thread t = thread;
+                if (begun || stopped || (t != null && t.isAlive())) {
+                  continue;
+                }
+                if (++tries == 1) {
+                  LOG.info(
+                      "The engine's "
+                          + name
+                          + " loop's thread ended before it ran (the application is not enabled"
+                          + " yet?); starting another until one runs");
+                }
+                synchronized (this) {
+                  if (!begun && !stopped && (thread == null || !thread.isAlive())) {
+                    thread = null;
+                    start();
+                  }
+                }
+              }
+              starter = null;
+            },
+            "jobserver-" + name + "-starter");
+    w.setDaemon(true);
+    starter = w;
+    w.start();
   }
 
   /** Stops the loop after its current step; interrupts it to end a wait. */
@@ -137,6 +197,10 @@ public final class EngineLoop {
     long backoff = FIRST_BACKOFF_MILLIS;
     long failing = 0; // failed steps in a row
     long loggedAt = 0;
+    begun = true;
+    if (state == State.STARTING || state == State.NEW) {
+      state = State.RUNNING;
+    }
     try {
       while (!stopped) {
         try {

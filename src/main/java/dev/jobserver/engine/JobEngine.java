@@ -1,5 +1,6 @@
 package dev.jobserver.engine;
 
+import dev.jobserver.database.ConfiguredDataSource;
 import dev.jobserver.database.DatabaseSettings;
 import dev.jobserver.job.JobSignal;
 import dev.jobserver.schedule.ScheduleListener;
@@ -310,6 +311,8 @@ public class JobEngine {
       // the hook runs; nothing more to do here
     }
     shutdown.run();
+    // the database heartbeat's threads would keep this application's classes alive after undeploy
+    ConfiguredDataSource.stopWatching();
   }
 
   private static String hostName() {

@@ -15,8 +15,9 @@ import java.util.Map;
 public record HealthVerdict(boolean up, Map<String, Object> data) {
 
   /**
-   * Ready to serve: the schema is migrated, the engine runs (no loop dead or stopped: a stopping
-   * instance takes no more traffic), and the database answered in time.
+   * Ready to serve: the schema is migrated, the engine runs (every loop running or backing off: not
+   * one whose thread has not run yet, nor a dead or stopped one, as a stopping instance takes no
+   * more traffic), and the database answered in time.
    */
   static HealthVerdict readiness(
       boolean migrated, boolean engineStarted, List<EngineLoop> loops, DatabaseProbe.Result db) {
@@ -28,7 +29,8 @@ public record HealthVerdict(boolean up, Map<String, Object> data) {
     for (EngineLoop loop : loops) {
       EngineLoop.State state = loop.state();
       data.put("loop_" + loop.name(), state.name().toLowerCase());
-      up &= state != EngineLoop.State.DEAD && state != EngineLoop.State.STOPPED;
+      // a loop whose thread has not run yet (STARTING) does no work: not ready
+      up &= state == EngineLoop.State.RUNNING || state == EngineLoop.State.BACKING_OFF;
     }
     if (db == null) {
       data.put("database", "not checked");

@@ -149,6 +149,7 @@ final class JobRowUpdate {
     }
     up.setString(i++, id);
     if (start != null) {
+      up.setString(i++, JobStatus.PENDING.name());
       up.setString(i++, v.owner);
       up.setInt(i, v.attemptBefore);
     }

@@ -47,8 +47,13 @@ final class Leases {
   static final String HELD_NOT_RUNNING =
       "lease_owner = ? AND status NOT IN ('RUNNING', 'CANCEL_REQUESTED')";
 
-  /** SQL: the job is a reservation of the instance; binds the instance (the lease owner). */
-  static final String RESERVED_BY = "status = 'PENDING' AND lease_owner = ?";
+  /**
+   * SQL: the job is a reservation of the instance; binds {@code PENDING}, then the instance (the
+   * lease owner). The status is bound, not written: a statement that names {@code status =
+   * 'PENDING'} may be planned on the claim's partial index ({@code ix_job_pending}, PostgreSQL),
+   * which it would read whole to find one id; bound, it is looked up by its key.
+   */
+  static final String RESERVED_BY = "status = ? AND lease_owner = ?";
 
   /** Whether the row, read under its lock, is a reservation of the instance. */
   static boolean reservedBy(Row row, String owner) {

@@ -114,6 +114,26 @@ class LivenessTest {
     };
   }
 
+  /** Undeployed from a server that goes on (Payara Server): no thread of it stays behind. */
+  @Test
+  void stopAllEndsTheHeartbeatAndWatchdogThreads() throws Exception {
+    Liveness.of(UUID.randomUUID().toString(), heartbeatAnsweringIn(1));
+    assertTrue(watchThreads() >= 2, "started");
+    Liveness.stopAll();
+    for (int i = 0; i < 200 && watchThreads() > 0; i++) {
+      Thread.sleep(10);
+    }
+    assertEquals(0, watchThreads(), "every heartbeat and watchdog thread ended");
+  }
+
+  private static long watchThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .map(Thread::getName)
+        .filter(n -> n.equals("jobserver-db-heartbeat") || n.equals("jobserver-db-watchdog"))
+        .count();
+  }
+
   @Test
   void aSlowStatementIsLeftAloneWhileTheHeartbeatAnswers() throws Exception {
     Liveness liveness = Liveness.of(UUID.randomUUID().toString(), heartbeatAnsweringIn(1));

@@ -134,4 +134,51 @@ class EngineLoopTest {
                         && r.getMessage().contains("works again after 50 failed steps")),
         "says when it works again");
   }
+
+  /**
+   * Payara Server, deploying to running instances, refuses the managed threads' context until the
+   * application is enabled: the thread dies before the loop runs. The loop is STARTING (not ready)
+   * until a thread of it runs, and keeps starting threads until one does.
+   */
+  @Test
+  void aThreadRefusedBeforeTheLoopRunsIsStartedAgainUntilOneRuns() throws Exception {
+    AtomicInteger refused = new AtomicInteger();
+    CountDownLatch ran = new CountDownLatch(1);
+    CountDownLatch firstRefused = new CountDownLatch(1);
+    CountDownLatch enable = new CountDownLatch(1);
+    EngineLoop loop =
+        new EngineLoop(
+            "test",
+            () -> {
+              ran.countDown();
+              Thread.sleep(5);
+            },
+            task ->
+                new Thread(
+                    () -> {
+                      if (enable.getCount() > 0) {
+                        refused.incrementAndGet();
+                        firstRefused.countDown();
+                        throw new IllegalStateException("Module jobserver is disabled");
+                      }
+                      task.run();
+                    }),
+            ms -> {});
+    Thread.UncaughtExceptionHandler quiet = Thread.getDefaultUncaughtExceptionHandler();
+    Thread.setDefaultUncaughtExceptionHandler((t, e) -> {});
+    try {
+      loop.start();
+      assertTrue(firstRefused.await(5, TimeUnit.SECONDS));
+      Thread.sleep(2 * EngineLoop.RETRY_START_MILLIS + 200);
+      assertEquals(EngineLoop.State.STARTING, loop.state(), "not running while refused");
+      assertTrue(refused.get() >= 2, "tried again: " + refused.get());
+      enable.countDown();
+      assertTrue(ran.await(5, TimeUnit.SECONDS), "a thread ran the loop once enabled");
+      assertEquals(EngineLoop.State.RUNNING, loop.state());
+    } finally {
+      loop.stop();
+      loop.join(1000);
+      Thread.setDefaultUncaughtExceptionHandler(quiet);
+    }
+  }
 }

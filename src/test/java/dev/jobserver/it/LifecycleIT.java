@@ -96,7 +96,8 @@ class LifecycleIT extends InServerTest {
 
   @Test
   void aRequeuedRunningJobNeverHasTwoLiveRuns() {
-    String id = create(http, "test_overlap", "{\"ms\":\"1500\"}").getString("id");
+    // long enough that the requeue arrives while it runs, also on a loaded machine
+    String id = create(http, "test_overlap", "{\"ms\":\"4000\"}").getString("id");
     awaitStatus(http, id, "in_progress", 10_000);
     assertEquals(
         200,
@@ -115,7 +116,7 @@ class LifecycleIT extends InServerTest {
 
   @Test
   void aSupersededRunCannotWriteTheResultAndAFailedRunsResultIsDiscarded() {
-    String id = create(http, "test_result", "{\"ms\":\"1200\"}").getString("id");
+    String id = create(http, "test_result", "{\"ms\":\"3000\"}").getString("id");
     awaitStatus(http, id, "in_progress", 10_000);
     sleep(200);
     assertEquals(

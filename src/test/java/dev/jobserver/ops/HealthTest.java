@@ -34,7 +34,19 @@ class HealthTest {
     EngineLoop loop = new EngineLoop(name, () -> Thread.sleep(50), Thread::new);
     loop.start();
     started.add(loop);
+    for (int i = 0; i < 500 && loop.state() != EngineLoop.State.RUNNING; i++) {
+      sleepQuietly(10);
+    }
+    assertEquals(EngineLoop.State.RUNNING, loop.state());
     return loop;
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** A loop whose thread could not be made: the state a loop is in when it cannot restart. */
@@ -73,6 +85,15 @@ class HealthTest {
         HealthVerdict.readiness(true, true, List.of(running("outcomes"), dead("recovery")), DB_UP)
             .up(),
         "a dead loop");
+    // deployed to a running Payara Server instance, the container refuses the loop's thread until
+    // the application is enabled: it has not run yet, so the instance is not ready
+    EngineLoop refused = new EngineLoop("dispatcher", () -> {}, r -> new Thread(() -> {}));
+    refused.start();
+    started.add(refused);
+    assertEquals(EngineLoop.State.STARTING, refused.state());
+    HealthVerdict notYet = HealthVerdict.readiness(true, true, List.of(refused), DB_UP);
+    assertFalse(notYet.up(), "a loop whose thread has not run");
+    assertEquals("starting", notYet.data().get("loop_dispatcher"));
     EngineLoop stopped = running("dispatcher");
     stopped.stop();
     assertFalse(

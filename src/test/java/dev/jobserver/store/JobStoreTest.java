@@ -350,6 +350,110 @@ class JobStoreTest {
     }
   }
 
+  /**
+   * Finding 9 of issue 20: the claim sets only the lease, and no index of the job table holds a
+   * lease column, so the claim never adds index entries (on PostgreSQL a HOT update).
+   */
+  @Test
+  void noIndexOfTheJobTableHoldsTheLeaseColumns() throws Exception {
+    List<String> indexed = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        ResultSet rs =
+            c.getMetaData()
+                .getIndexInfo(null, pgSchema, pgSchema == null ? "JOB" : "job", false, false)) {
+      while (rs.next()) {
+        if (rs.getString("COLUMN_NAME") != null) {
+          indexed.add(rs.getString("INDEX_NAME") + ":" + rs.getString("COLUMN_NAME").toLowerCase());
+        }
+      }
+    }
+    assertTrue(indexed.stream().anyMatch(i -> i.endsWith(":priority")), indexed.toString());
+    assertTrue(
+        indexed.stream()
+            .noneMatch(i -> i.endsWith(":lease_owner") || i.endsWith(":lease_expires_at")),
+        indexed.toString());
+  }
+
+  /**
+   * The start of a run (and a start and end written at once) finds its row by key in a generic
+   * plan, however many jobs are PENDING: it must never read the claim's partial index (which holds
+   * every PENDING job) to find one id. Only meaningful on PostgreSQL.
+   */
+  @Test
+  void theStartStatementIsAKeyLookupNotAScanOfThePendingIndex() throws Exception {
+    assumeTrue(pgSchema != null, "H2 has no partial indexes; run with -Ppostgres");
+    long now = System.currentTimeMillis();
+    try (Connection c = ds.getConnection()) {
+      // as the benchmark queues them: many PENDING jobs, the table never analysed
+      c.createStatement()
+          .execute(
+              "INSERT INTO job (id, type, priority, create_at, status, data) SELECT 'p-' || g,"
+                  + " 'noop', 0, "
+                  + now
+                  + ", 'PENDING', '{}' FROM generate_series(1, 2000) g");
+    }
+    JobLifecycle.Transition start = JobLifecycle.decide(JobStatus.PENDING, Cause.START, 0, 1);
+    JobLifecycle.Transition end = JobLifecycle.decide(JobStatus.RUNNING, Cause.SUCCEED, 1, 1);
+    for (String sql :
+        List.of(JobRowUpdate.sql(start, start, false), JobRowUpdate.sql(start, end, false))) {
+      String plan = genericPlan(sql);
+      assertTrue(plan.matches("(?s).*Index Scan using (pk_job|ix_job_id_prefix) on job.*"), plan);
+    }
+  }
+
+  /** PostgreSQL's generic plan of a statement written with JDBC's {@code ?} parameters. */
+  private String genericPlan(String jdbcSql) throws Exception {
+    StringBuilder sql = new StringBuilder();
+    int n = 0;
+    for (char ch : jdbcSql.toCharArray()) {
+      if (ch == '?') {
+        sql.append('$').append(++n);
+      } else {
+        sql.append(ch);
+      }
+    }
+    try (Connection c = ds.getConnection()) {
+      c.createStatement().execute("SET plan_cache_mode = force_generic_plan");
+      c.createStatement().execute("PREPARE g AS " + sql);
+      StringBuilder plan = new StringBuilder();
+      String args = String.join(", ", java.util.Collections.nCopies(n, "NULL"));
+      try (ResultSet rs = c.createStatement().executeQuery("EXPLAIN EXECUTE g(" + args + ")")) {
+        while (rs.next()) {
+          plan.append(rs.getString(1)).append('\n');
+        }
+      }
+      return plan.toString();
+    }
+  }
+
+  /** On PostgreSQL the claim's update is a HOT update: no index is written. */
+  @Test
+  void theClaimIsAHotUpdateOnPostgres() throws Exception {
+    assumeTrue(pgSchema != null, "HOT updates are PostgreSQL's; run with -Ppostgres");
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < 5; i++) {
+      insert("hot-" + i, "noop", 0, now - 1000, "PENDING", 0);
+    }
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      int claimed =
+          c.createStatement()
+              .executeUpdate(
+                  "UPDATE job SET lease_owner = 'me', lease_expires_at = "
+                      + (now + 5000)
+                      + " WHERE status = 'PENDING'");
+      assertEquals(5, claimed);
+      try (ResultSet rs =
+          c.createStatement()
+              .executeQuery(
+                  "SELECT pg_stat_get_xact_tuples_hot_updated('" + pgSchema + ".job'::regclass)")) {
+        rs.next();
+        assertEquals(5, rs.getLong(1), "every claimed row was a HOT update");
+      }
+      c.rollback();
+    }
+  }
+
   @Test
   void reservesHighestPriorityThenOldestAndOnlyDueJobs() throws Exception {
     long now = System.currentTimeMillis();
