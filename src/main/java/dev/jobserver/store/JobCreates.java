@@ -19,9 +19,9 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Creates: new jobs with their "created" events. Plain creates share transactions (group commit); a
@@ -125,30 +125,44 @@ final class JobCreates {
    * @throws UnknownDependencyException naming the first id that is no job
    */
   public void insertWaiting(Job job, List<String> dependsOn) throws SQLException {
-    retryingDeadlocks(
-        () -> {
-          insertWaitingOnce(job, dependsOn);
-          return null;
-        });
+    for (int attempt = 1; ; attempt++) {
+      try {
+        retryingDeadlocks(
+            () -> {
+              insertWaitingOnce(job, dependsOn);
+              return null;
+            });
+        return;
+      } catch (SQLException e) {
+        // its dependencies were held past lock_timeout (a big batch of endings): the statement was
+        // canceled, the transaction rolled back and the connection kept; tried once more before
+        // the request answers that the database is busy
+        if (attempt >= LOCK_WAIT_ATTEMPTS || !isLockTimeout(e)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** How often a create with dependencies whose lock wait timed out is tried in all. */
+  static final int LOCK_WAIT_ATTEMPTS = 2;
+
+  /** PostgreSQL's lock_timeout (55P03) or H2's lock timeout (HYT00). */
+  static boolean isLockTimeout(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql
+          && ("55P03".equals(sql.getSQLState()) || "HYT00".equals(sql.getSQLState()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void insertWaitingOnce(Job job, List<String> dependsOn) throws SQLException {
+    List<String> sorted = new ArrayList<>(new TreeSet<>(dependsOn));
+    flagDependencies(sorted);
     try (Connection c = store.transaction()) {
-      Map<String, JobStatus> statuses = new HashMap<>();
-      for (List<String> chunk : chunks(new ArrayList<>(new LinkedHashSet<>(dependsOn)))) {
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id, status FROM job WHERE id IN ("
-                    + placeholders(chunk.size())
-                    + ") ORDER BY id FOR UPDATE")) {
-          bind(ps, 1, chunk);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              statuses.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
-            }
-          }
-        }
-      }
+      Map<String, JobStatus> statuses = lockDependencies(c, sorted);
       String failed = null;
       int waiting = 0;
       for (String dep : dependsOn) {
@@ -180,16 +194,6 @@ final class JobCreates {
         }
         edge.executeBatch();
       }
-      for (List<String> chunk : chunks(dependsOn)) {
-        try (PreparedStatement flag =
-            c.prepareStatement(
-                "UPDATE job SET has_dependents = TRUE WHERE has_dependents = FALSE AND id IN ("
-                    + placeholders(chunk.size())
-                    + ")")) {
-          bind(flag, 1, chunk);
-          flag.executeUpdate();
-        }
-      }
       try (PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
         JobEventStore.add(
             ev,
@@ -210,6 +214,62 @@ final class JobCreates {
       c.commit();
       counts.publish(store.listener());
     }
+  }
+
+  /**
+   * Flags a new job's dependencies as having dependents, in a transaction of its own committed
+   * before the job's: from then on an ending of one of them looks for its dependents (the statement
+   * that writes a start and a plain end at once skips flagged jobs) and locks its row to do so. One
+   * statement a row, in id order; a flagged row is not locked. A create that then fails leaves the
+   * flag: an ending finds no dependent, as for a dependent deleted since.
+   *
+   * @param sorted the dependencies' ids, in id order, without repeats
+   */
+  private void flagDependencies(List<String> sorted) throws SQLException {
+    try (Connection c = store.transaction();
+        PreparedStatement flag =
+            c.prepareStatement(
+                "UPDATE job SET has_dependents = TRUE WHERE id = ? AND has_dependents = FALSE")) {
+      for (String dep : sorted) {
+        flag.setString(1, dep);
+        flag.addBatch();
+      }
+      flag.executeBatch();
+      c.commit();
+    }
+  }
+
+  /**
+   * Reads a new job's dependencies (flagged already, see {@link #flagDependencies}), locked in id
+   * order so that none of them ends unseen while the job is written: an ending locks its job's row
+   * first and reads its dependents after, so it either waits for this transaction and then sees the
+   * new job's edges, or ends before and this reads its new status. On PostgreSQL the lock is {@code
+   * FOR SHARE}: creates that share dependencies do not wait for one another, only for an ending (or
+   * a start) of one of them; on H2 (embedded, one instance) {@code FOR UPDATE}.
+   *
+   * @param sorted the dependencies' ids, in id order, without repeats
+   * @return each existing dependency's status, as locked
+   */
+  private Map<String, JobStatus> lockDependencies(Connection c, List<String> sorted)
+      throws SQLException {
+    String lock = store.isPostgres(c) ? "FOR SHARE" : "FOR UPDATE";
+    Map<String, JobStatus> statuses = new HashMap<>();
+    for (List<String> chunk : chunks(sorted)) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id, status FROM job WHERE id IN ("
+                  + placeholders(chunk.size())
+                  + ") ORDER BY id "
+                  + lock)) {
+        bind(ps, 1, chunk);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            statuses.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
+          }
+        }
+      }
+    }
+    return statuses;
   }
 
   /**
