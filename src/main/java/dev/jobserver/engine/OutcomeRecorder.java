@@ -34,6 +34,12 @@ final class OutcomeRecorder {
 
   static final int BATCH = 500;
 
+  /** The smallest batch the recorder shrinks to while the database is busy (see {@link #write}). */
+  static final int MIN_BATCH = 25;
+
+  /** Most items the next write takes: halved when the database was busy, doubled back after. */
+  private volatile int batchLimit = BATCH;
+
   /** Characters of a message kept when an outcome is written sanitised. */
   static final int SANITISED_MESSAGE = 1000;
 
@@ -168,7 +174,7 @@ final class OutcomeRecorder {
     }
     synchronized (writeLock) {
       List<Item> batch = new ArrayList<>();
-      if (queue.drainTo(batch, BATCH) > 0) {
+      if (queue.drainTo(batch, batchLimit) > 0) {
         write(batch);
       }
     }
@@ -187,14 +193,21 @@ final class OutcomeRecorder {
 
   /**
    * Writes a batch; on failure, its starts together and then each outcome alone. What was not
-   * written because the database cannot be reached goes back to the front of the queue and the
-   * failure is thrown.
+   * written because the database cannot be reached or is busy goes back to the front of the queue
+   * and the failure is thrown. After a busy one (a lock or statement timeout, a deadlock) the next
+   * batches are smaller, holding fewer locks for less time, and grow back as writes go through.
    */
   void write(List<Item> batch) throws SQLException {
     synchronized (writeLock) {
       writing = List.copyOf(batch);
       try {
         writeBatch(batch);
+        batchLimit = Math.min(BATCH, batchLimit * 2);
+      } catch (SQLException e) {
+        if (StoreException.isBusy(e)) {
+          batchLimit = Math.max(MIN_BATCH, batchLimit / 2);
+        }
+        throw e;
       } finally {
         writing = List.of(); // after a failure, what was not written is back in the queue already
       }
@@ -334,12 +347,18 @@ final class OutcomeRecorder {
   }
 
   /**
-   * A failure that says nothing of the outcome: the database cannot be reached, or it aborted the
-   * transaction to break a deadlock (after the store's own retries). The outcome is written again
-   * later as it is; it is never sanitised or failed for it.
+   * A failure that says nothing of the outcome: the database cannot be reached, or it is busy (it
+   * canceled a statement for its lock or statement timeout, or aborted the transaction to break a
+   * deadlock after the store's own retries). The outcome is written again later as it is; it is
+   * never sanitised or failed for it.
    */
   private static boolean isTransient(SQLException e) {
-    return StoreException.isUnavailable(e) || JobStore.isDeadlock(e);
+    return StoreException.isUnavailable(e) || StoreException.isBusy(e) || JobStore.isDeadlock(e);
+  }
+
+  /** Most items the next write takes (for tests). */
+  int batchLimit() {
+    return batchLimit;
   }
 
   /** Puts items back at the front of the queue, in their order, followed by {@code after}. */

@@ -16,12 +16,15 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTransientException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Creates: new jobs with their "created" events. Plain creates share transactions (group commit); a
@@ -119,36 +122,75 @@ final class JobCreates {
    * Stores a new job that depends on other jobs, in its own transaction: the dependencies are
    * locked (so none of them ends unseen while the job is written), the state machine decides
    * whether it starts PENDING (all ended well), BLOCKED (some have not ended) or ABANDONED (one
-   * ended failed, canceled or abandoned), and the new job's status is set on {@code job}.
+   * ended failed, canceled or abandoned), and the new job's status is set on {@code job}. While a
+   * dependency is locked by the engine (its start or end being written), the create lets go and
+   * tries again a few ms later, for up to {@link #NOWAIT_MILLIS}; then it waits for the locks (up
+   * to lock_timeout, then the request answers busy). Holding no lock while it waits, it never makes
+   * the engine's batches wait for it in turn (issue 25: chains of such waits ran past the
+   * timeouts).
    *
    * @param dependsOn ids of existing jobs, without repeats
    * @throws UnknownDependencyException naming the first id that is no job
    */
   public void insertWaiting(Job job, List<String> dependsOn) throws SQLException {
-    retryingDeadlocks(
-        () -> {
-          insertWaitingOnce(job, dependsOn);
-          return null;
-        });
+    List<String> sorted = new ArrayList<>(new TreeSet<>(dependsOn));
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(NOWAIT_MILLIS);
+    for (int attempt = 1; ; attempt++) {
+      boolean nowait = System.nanoTime() < deadline;
+      try {
+        flagDependencies(sorted);
+        retryingDeadlocks(
+            () -> {
+              insertWaitingOnce(job, dependsOn, sorted, nowait);
+              return null;
+            });
+        return;
+      } catch (SQLException e) {
+        if (!isLockTimeout(e)) {
+          throw e;
+        }
+        if (!nowait) {
+          // it waited for its dependencies past lock_timeout, after NOWAIT_MILLIS of tries: the
+          // statement was canceled, the transaction rolled back and the connection kept
+          throw e;
+        }
+        // a dependency is locked now (its run's start or end is being written): nothing is held
+        // while this waits, so the engine's batch never waits for this create in turn
+        pause(attempt);
+      }
+    }
   }
 
-  private void insertWaitingOnce(Job job, List<String> dependsOn) throws SQLException {
-    try (Connection c = store.transaction()) {
-      Map<String, JobStatus> statuses = new HashMap<>();
-      for (List<String> chunk : chunks(new ArrayList<>(new LinkedHashSet<>(dependsOn)))) {
-        try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id, status FROM job WHERE id IN ("
-                    + placeholders(chunk.size())
-                    + ") ORDER BY id FOR UPDATE")) {
-          bind(ps, 1, chunk);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              statuses.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
-            }
-          }
-        }
+  /**
+   * How long a create with dependencies tries to lock them without waiting ({@code NOWAIT}, on
+   * PostgreSQL) before it waits for them like any statement (up to lock_timeout).
+   */
+  static final long NOWAIT_MILLIS = 8_000;
+
+  private static void pause(int attempt) throws SQLException {
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(5, 10 + Math.min(100, 10L * attempt)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SQLTransientException("interrupted while waiting for its dependencies", "57014");
+    }
+  }
+
+  /** PostgreSQL's lock_timeout or NOWAIT (55P03), or H2's lock timeout (HYT00). */
+  static boolean isLockTimeout(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql
+          && ("55P03".equals(sql.getSQLState()) || "HYT00".equals(sql.getSQLState()))) {
+        return true;
       }
+    }
+    return false;
+  }
+
+  private void insertWaitingOnce(
+      Job job, List<String> dependsOn, List<String> sorted, boolean nowait) throws SQLException {
+    try (Connection c = store.transaction()) {
+      Map<String, JobStatus> statuses = lockDependencies(c, sorted, nowait);
       String failed = null;
       int waiting = 0;
       for (String dep : dependsOn) {
@@ -180,16 +222,6 @@ final class JobCreates {
         }
         edge.executeBatch();
       }
-      for (List<String> chunk : chunks(dependsOn)) {
-        try (PreparedStatement flag =
-            c.prepareStatement(
-                "UPDATE job SET has_dependents = TRUE WHERE has_dependents = FALSE AND id IN ("
-                    + placeholders(chunk.size())
-                    + ")")) {
-          bind(flag, 1, chunk);
-          flag.executeUpdate();
-        }
-      }
       try (PreparedStatement ev = c.prepareStatement(JobEventStore.INSERT)) {
         JobEventStore.add(
             ev,
@@ -210,6 +242,78 @@ final class JobCreates {
       c.commit();
       counts.publish(store.listener());
     }
+  }
+
+  /**
+   * Flags a new job's dependencies as having dependents before the job's transaction: from then on
+   * an ending of one of them looks for its dependents (the statement that writes a start and a
+   * plain end at once skips flagged jobs) and locks its row to do so. Each row in a transaction of
+   * its own, in id order; a flagged row is not touched. A create that then fails leaves the flag:
+   * an ending finds no dependent, as for a dependent deleted since.
+   *
+   * @param sorted the dependencies' ids, in id order, without repeats
+   */
+  private void flagDependencies(List<String> sorted) throws SQLException {
+    try (Connection c = store.connection()) {
+      List<String> unflagged = new ArrayList<>();
+      for (List<String> chunk : chunks(sorted)) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id FROM job WHERE has_dependents = FALSE AND id IN ("
+                    + placeholders(chunk.size())
+                    + ") ORDER BY id")) {
+          bind(ps, 1, chunk);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              unflagged.add(rs.getString(1));
+            }
+          }
+        }
+      }
+      // each in a transaction of its own (auto-commit): none is held while another is waited for
+      try (PreparedStatement flag =
+          c.prepareStatement(
+              "UPDATE job SET has_dependents = TRUE WHERE id = ? AND has_dependents = FALSE")) {
+        for (String dep : unflagged) {
+          flag.setString(1, dep);
+          flag.executeUpdate();
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads a new job's dependencies (flagged already, see {@link #flagDependencies}), locked in id
+   * order so that none of them ends unseen while the job is written: an ending locks its job's row
+   * first and reads its dependents after, so it either waits for this transaction and then sees the
+   * new job's edges, or ends before and this reads its new status. On PostgreSQL the lock is {@code
+   * FOR SHARE}: creates that share dependencies do not wait for one another, only for an ending (or
+   * a start) of one of them, and with {@code nowait} not even that (the caller tries again a little
+   * later, holding nothing meanwhile); on H2 (embedded, one instance) {@code FOR UPDATE}.
+   *
+   * @param sorted the dependencies' ids, in id order, without repeats
+   * @return each existing dependency's status, as locked
+   */
+  private Map<String, JobStatus> lockDependencies(Connection c, List<String> sorted, boolean nowait)
+      throws SQLException {
+    String lock = store.isPostgres(c) ? (nowait ? "FOR SHARE NOWAIT" : "FOR SHARE") : "FOR UPDATE";
+    Map<String, JobStatus> statuses = new HashMap<>();
+    for (List<String> chunk : chunks(sorted)) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id, status FROM job WHERE id IN ("
+                  + placeholders(chunk.size())
+                  + ") ORDER BY id "
+                  + lock)) {
+        bind(ps, 1, chunk);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            statuses.put(rs.getString(1), JobStatus.valueOf(rs.getString(2)));
+          }
+        }
+      }
+    }
+    return statuses;
   }
 
   /**

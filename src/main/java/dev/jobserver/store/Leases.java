@@ -216,17 +216,22 @@ final class Leases {
   public int extendLeases(String owner, Collection<String> ids, long leaseUntil)
       throws SQLException {
     int extended = 0;
-    for (List<String> chunk : StoreSql.chunks(new ArrayList<>(ids))) {
-      try (Connection c = store.connection();
+    for (List<String> chunk : StoreSql.chunks(new ArrayList<>(new java.util.TreeSet<>(ids)))) {
+      // the rows locked in id order first, as every write of several job rows takes them (an
+      // UPDATE alone takes them in the order it finds them, and met creates and endings of the
+      // same running jobs in a cycle: issue 25's storm)
+      try (Connection c = store.transaction();
           PreparedStatement ps =
               c.prepareStatement(
                   "UPDATE job SET lease_expires_at = ? WHERE lease_owner = ? AND id IN ("
                       + placeholders(chunk.size())
                       + ")")) {
+        StoreSql.lockInOrder(c, chunk);
         ps.setLong(1, leaseUntil);
         ps.setString(2, owner);
         StoreSql.bind(ps, 3, chunk);
         extended += ps.executeUpdate();
+        c.commit();
       }
     }
     return extended;

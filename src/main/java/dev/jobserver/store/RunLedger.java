@@ -72,6 +72,13 @@ final class RunLedger {
       endOf.put(o.jobId() + "#" + o.attempt(), o);
     }
     try (Connection c = store.transaction()) {
+      // the rows this transaction writes, locked first and in id order: its batched statements
+      // (one per shape of update) would otherwise take them in the order of their shapes, and a
+      // create locking its dependencies in id order could wait for it in a cycle (issue 25)
+      Set<String> touched = new HashSet<>();
+      starts.forEach(s -> touched.add(s.jobId()));
+      ends.forEach(o -> touched.add(o.jobId()));
+      StoreSql.lockInOrder(c, touched);
       Statements statements = new Statements(store, c);
       List<RunStart> written = new ArrayList<>();
       List<RunOutcome> combined = new ArrayList<>();

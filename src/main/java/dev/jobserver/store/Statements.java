@@ -105,13 +105,15 @@ final class Statements {
     try {
       executeUpdates();
       dependents.resolve();
-      counts.apply(c, store.isPostgres(c));
       if (discards != null) {
         discards.executeBatch();
       }
       if (events != null) {
         events.executeBatch();
       }
+      // last: every transaction that creates or ends jobs updates these few rows, so they are
+      // held for as short a time as possible, after every job row this transaction locks
+      counts.apply(c, store.isPostgres(c));
     } finally {
       for (PreparedStatement ps : updates.values()) {
         ps.close();

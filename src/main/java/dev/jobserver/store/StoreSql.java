@@ -177,6 +177,31 @@ final class StoreSql {
     }
   }
 
+  /**
+   * Locks these jobs' rows (those that exist) in id order, in chunks taken in that order. Every
+   * path that locks or updates several job rows in one transaction takes them in id order (this,
+   * {@link #lockAll}, a create's dependencies, the dependents of endings), so two transactions
+   * never wait for each other in a cycle over job rows.
+   */
+  static void lockInOrder(Connection c, Collection<String> ids) throws SQLException {
+    List<String> sorted = new ArrayList<>(new java.util.TreeSet<>(ids));
+    for (List<String> chunk : chunks(sorted)) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id FROM job WHERE id IN ("
+                  + placeholders(chunk.size())
+                  + ") ORDER BY id FOR UPDATE")) {
+        bind(ps, 1, chunk);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            // each row is locked as it is read
+          }
+        }
+      }
+    }
+  }
+
+  /** These jobs' rows, locked in id order (see {@link #lockInOrder}). */
   static Map<String, Row> lockAll(Connection c, Collection<String> ids, boolean withData)
       throws SQLException {
     Map<String, Row> rows = new HashMap<>();
@@ -187,7 +212,7 @@ final class StoreSql {
                 + (withData ? ", data, stacktrace" : "")
                 + " FROM job WHERE id IN ("
                 + placeholders(ids.size())
-                + ") FOR UPDATE")) {
+                + ") ORDER BY id FOR UPDATE")) {
       int i = 1;
       for (String id : ids) {
         ps.setString(i++, id);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jobserver.job.JobLifecycle.Cause;
+import dev.jobserver.job.StoreException;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.RunOutcome;
 import dev.jobserver.store.RunStart;
@@ -35,6 +36,12 @@ class OutcomeRecorderTest {
     final AtomicInteger down = new AtomicInteger();
     final AtomicInteger deadlocks = new AtomicInteger();
 
+    /**
+     * Writes of outcomes canceled as PostgreSQL cancels a statement for lock_timeout (55P03, odd
+     * counts) or statement_timeout (57014, even), while above 0.
+     */
+    final AtomicInteger busy = new AtomicInteger();
+
     Refusing(Predicate<RunOutcome> refuses) {
       this.refuses = refuses;
     }
@@ -45,6 +52,12 @@ class OutcomeRecorderTest {
       }
       if (deadlocks.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         throw new SQLException("deadlock detected", "40P01");
+      }
+      int b = outcomes.isEmpty() ? 0 : busy.getAndUpdate(n -> Math.max(0, n - 1));
+      if (b > 0) {
+        throw b % 2 == 1
+            ? new SQLException("canceling statement due to lock timeout", "55P03")
+            : new SQLException("canceling statement due to statement timeout", "57014");
       }
       if (outcomes.stream().anyMatch(refuses)) {
         throw new SQLException("invalid byte sequence for encoding UTF8: 0x00", "22021");
@@ -133,6 +146,32 @@ class OutcomeRecorderTest {
     recorder.step();
     assertEquals("COMPLETED", f.row("d").get("status"));
     assertEquals(0, recorder.waiting());
+  }
+
+  @Test
+  void aLockOrStatementTimeoutNeverChangesAnOutcomeAndShrinksTheNextBatches() throws Exception {
+    for (String id : List.of("b1", "b2")) {
+      f.insert(id, "t", 1000);
+      f.startedRun(id, handler);
+    }
+    Refusing store = new Refusing(o -> false);
+    store.busy.set(3); // lock, statement, lock timeout: as many as a write alone would try
+    OutcomeRecorder recorder = recorder(store, new ArrayList<>());
+    recorder.record(outcome("b1", 1, Cause.SUCCEED, null));
+    recorder.record(outcome("b2", 1, Cause.FAIL, "boom"));
+    for (int i = 1; i <= 3; i++) {
+      SQLException e = assertThrows(SQLException.class, recorder::step, "backs off, tries again");
+      assertTrue(StoreException.isBusy(e), e.toString());
+      assertEquals(2, recorder.waiting(), "kept as they are, never sanitised or failed");
+      assertEquals(OutcomeRecorder.BATCH >> i, recorder.batchLimit(), "smaller batches");
+    }
+    assertEquals("RUNNING", f.row("b1").get("status"));
+    recorder.step();
+    assertEquals(0, recorder.waiting());
+    assertEquals("COMPLETED", f.row("b1").get("status"));
+    assertEquals("FAILED", f.row("b2").get("status"));
+    assertTrue(((String) f.row("b2").get("data")).contains("boom"), f.row("b2").toString());
+    assertEquals((OutcomeRecorder.BATCH >> 3) * 2, recorder.batchLimit(), "growing back");
   }
 
   @Test

@@ -114,6 +114,67 @@ class DatabaseBusyIT extends InServerTest {
   }
 
   @Test
+  void aCreateWhoseDependencyIsHeldPastLockTimeoutIsRetriedAndThePoolKeepsItsConnections()
+      throws Exception {
+    Http.Reply parent =
+        http.post(
+            "/api/jobserver/v1/jobs",
+            ADMIN,
+            "{\"type\":\"noop\",\"run_at\":" + (System.currentTimeMillis() + 3_600_000L) + "}");
+    assertEquals(201, parent.status(), parent.toString());
+    String parentId = parent.json().getString("id");
+    for (int i = 0; i < 5; i++) {
+      assertEquals(200, http.get("/api/jobserver/v1/jobs/" + parentId, ADMIN).status());
+    }
+
+    try (Connection observer = Db.connect();
+        Connection holder = Db.connect()) {
+      holder.setAutoCommit(false);
+      try (PreparedStatement lock =
+          holder.prepareStatement("SELECT id FROM job WHERE id = ? FOR UPDATE")) {
+        lock.setString(1, parentId);
+        lock.executeQuery().close();
+      }
+      Set<Integer> before = serverSessions(observer);
+      before.remove(pid(holder));
+
+      // the dependency is let go 6.5 s later: past one lock_timeout (5 s), within the second try
+      java.util.concurrent.CompletableFuture<Void> release =
+          java.util.concurrent.CompletableFuture.runAsync(
+              () -> {
+                try {
+                  Thread.sleep(6_500);
+                  holder.rollback();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      long t0 = System.currentTimeMillis();
+      Http.Reply child =
+          http.post(
+              "/api/jobserver/v1/jobs",
+              ADMIN,
+              "{\"type\":\"noop\",\"depends_on\":[\"" + parentId + "\"]}");
+      long took = System.currentTimeMillis() - t0;
+      release.get();
+      assertEquals(201, child.status(), child.toString());
+      assertTrue(took >= 6_000 && took < 12_000, "answered in " + took + " ms");
+      String childId = child.json().getString("id");
+      assertEquals(
+          "BLOCKED", Db.query("SELECT status FROM job WHERE id = ?", childId).get(0).get("status"));
+      assertEquals(
+          1,
+          Db.query("SELECT job_id FROM job_dependency WHERE depends_on = ?", parentId).size(),
+          "one edge: the canceled try left nothing behind");
+
+      Set<Integer> after = serverSessions(observer);
+      assertTrue(
+          after.containsAll(before),
+          "the pool dropped connections: before " + before + ", after " + after);
+    }
+  }
+
+  @Test
   void aStatementPastStatementTimeoutIsCanceledAndItsConnectionKept() throws Exception {
     // the server's data source, as the server configures it from the same environment
     ConfiguredDataSource ds = new ConfiguredDataSource();
