@@ -2,12 +2,14 @@ package dev.jobserver.database;
 
 import dev.jobserver.common.Settings;
 import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
 import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
 import java.sql.Connection;
+import java.sql.Statement;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 import liquibase.Scope;
@@ -17,6 +19,9 @@ import liquibase.command.core.helpers.DbUrlConnectionArgumentsCommandStep;
 import liquibase.database.Database;
 import liquibase.database.DatabaseFactory;
 import liquibase.database.jvm.JdbcConnection;
+import liquibase.exception.LockException;
+import liquibase.lockservice.LockService;
+import liquibase.lockservice.LockServiceFactory;
 import liquibase.resource.ClassLoaderResourceAccessor;
 
 /**
@@ -66,23 +71,99 @@ public class DatabaseMigration {
                       + Settings.describe(JobserverDataSource.SETTING)
                       + ")"));
     } catch (Exception e) {
-      throw new IllegalStateException("Database migration failed: " + e.getMessage(), e);
+      // the deployment fails here, naming the data source and the cause: nothing half-started
+      throw new IllegalStateException(
+          "Database migration failed on "
+              + (named == null
+                  ? "Jobserver's own pool (" + redacted(DatabaseSettings.url()) + ")"
+                  : "the server's data source " + named)
+              + ": "
+              + causes(e),
+          e);
     }
   }
 
-  /** Applies the changelogs that have not run yet on this connection's database. */
+  /**
+   * The embedded H2 file database is closed with the application, so that an undeploy leaves no
+   * open file behind for the next deployment (a redeploy in a Payara Server domain failed with
+   * "Writing to FileChannel failed" while the old application still held it). Every other bean
+   * depends on this one, so it is destroyed last.
+   */
+  @PreDestroy
+  void closeEmbedded() {
+    String url = DatabaseSettings.url();
+    if (Settings.get(JobserverDataSource.SETTING) != null || !url.startsWith("jdbc:h2:file:")) {
+      return;
+    }
+    try (Connection connection = dataSource.getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("SHUTDOWN");
+      LOG.info("Closed the embedded H2 database " + url);
+    } catch (Exception e) {
+      LOG.warning("Could not close the embedded H2 database " + url + ": " + e);
+    }
+  }
+
+  /** The message and its causes', once each: the server's own wrapping often hides the cause. */
+  static String causes(Throwable e) {
+    StringBuilder out = new StringBuilder();
+    for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+      String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+      if (out.indexOf(m) < 0) {
+        out.append(out.length() == 0 ? "" : " <- ").append(m);
+      }
+    }
+    return out.toString();
+  }
+
+  private static String redacted(String url) {
+    return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+  }
+
+  /**
+   * Applies the changelogs that have not run yet on this connection's database. Several instances
+   * deploying at once migrate once: Liquibase's lock (DATABASECHANGELOGLOCK) is taken before
+   * anything else, so one applies them while the others wait, then find nothing left to do (without
+   * it, two instances on a fresh database both created DATABASECHANGELOG and one failed). A schema
+   * applied beforehand with {@code mvn liquibase:update} is the same: the change sets' logical
+   * paths are the WAR's. A database that a newer Jobserver migrated is refused, naming what is
+   * newer, before anything is changed.
+   */
   public static void update(Connection connection) throws Exception {
     Database database =
         DatabaseFactory.getInstance()
             .findCorrectDatabaseImplementation(new JdbcConnection(connection));
-    Scope.child(
-        Scope.Attr.resourceAccessor.name(),
-        new ClassLoaderResourceAccessor(DatabaseMigration.class.getClassLoader()),
-        () ->
-            new CommandScope(UpdateCommandStep.COMMAND_NAME)
-                .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, database)
-                .addArgumentValue(UpdateCommandStep.CHANGELOG_FILE_ARG, CHANGELOG)
-                .execute());
+    LockService lock = LockServiceFactory.getInstance().getLockService(database);
+    lockCreatingItsTable(lock);
+    try {
+      SchemaVersion.refuseNewer(connection, database);
+      Scope.child(
+          Scope.Attr.resourceAccessor.name(),
+          new ClassLoaderResourceAccessor(DatabaseMigration.class.getClassLoader()),
+          () ->
+              new CommandScope(UpdateCommandStep.COMMAND_NAME)
+                  .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, database)
+                  .addArgumentValue(UpdateCommandStep.CHANGELOG_FILE_ARG, CHANGELOG)
+                  .execute());
+    } finally {
+      lock.releaseLock();
+    }
+  }
+
+  /** Two instances on a fresh database may both create the lock table: the loser tries again. */
+  private static void lockCreatingItsTable(LockService lock) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        lock.waitForLock();
+        return;
+      } catch (LockException e) {
+        if (attempt == 3) {
+          throw e;
+        }
+        lock.reset();
+        Thread.sleep(200L * attempt);
+      }
+    }
   }
 
   /** Whether this instance has brought the schema up to date (readiness waits for it). */
