@@ -338,7 +338,12 @@ try {
     });
     await page.getByRole('link', { name: 'Schedules', exact: true }).click();
     await page.waitForURL(/#\/schedules$/, { timeout: WAIT });
-    if ((await page.locator('nav.nav a[aria-current=page]').innerText()) !== 'Schedules') throw new Error('the navigation does not mark Schedules');
+    // the address changes before the console's hashchange handler has marked the section: wait for it
+    try {
+      await page.locator('nav.nav a[aria-current=page]', { hasText: /^Schedules$/ }).waitFor({ timeout: WAIT });
+    } catch {
+      throw new Error('the navigation does not mark Schedules');
+    }
     const row = page.locator(`tr[data-id="${hourly.id}"]`);
     await row.waitFor({ timeout: WAIT });
     const cells = await row.innerText();
