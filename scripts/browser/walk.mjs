@@ -117,6 +117,15 @@ async function step(name, fn, { allow = [] } = {}) {
 
 const openPages = [];
 const text = (page, selector) => page.locator(selector).first().innerText({ timeout: WAIT });
+// the address changes before the console draws the job it names: wait for the page to show that
+// job (a job page that stays on another job for the whole wait fails, naming the one it shows)
+async function showsJob(page, id) {
+  try {
+    await page.waitForFunction((want) => document.querySelector('#job-id')?.textContent.trim() === want, id, { timeout: WAIT });
+  } catch (e) {
+    throw new Error(`another job opened: the page shows "${await page.locator('#job-id').first().innerText().catch(() => '')}", not ${id}`);
+  }
+}
 
 // the scene, made through the API before the person looks (the first step)
 let failed, running, runningForReader, exported;
@@ -177,8 +186,7 @@ try {
     await page.locator('#search').fill(failed.id);
     await page.locator('#search').press('Enter');
     await page.waitForURL(`**/#/jobs/${failed.id}`, { timeout: WAIT });
-    await page.locator('#job-id').waitFor({ timeout: WAIT });
-    if ((await text(page, '#job-id')) !== failed.id) throw new Error('another job opened');
+    await showsJob(page, failed.id);
   });
 
   await step('a failed job shows its error and its events', async () => {
@@ -450,7 +458,7 @@ try {
     await shot(page, 'job-with-dependencies');
     await page.locator(`#job-deps a[href="#/jobs/${slowDependency.id}"]`).click();
     await page.waitForURL(`**/#/jobs/${slowDependency.id}`, { timeout: WAIT });
-    if ((await text(page, '#job-id')) !== slowDependency.id) throw new Error('another job opened');
+    await showsJob(page, slowDependency.id);
     await page.locator('.job-title .status-running').waitFor({ timeout: WAIT });
   });
 
