@@ -37,12 +37,13 @@ mvn -B -q -ntp liquibase:update -Dliquibase.url="jdbc:postgresql://$PGHOST:$PGPO
 
 create_part() {
   echo "\\set tag random(1, 2000000000)"
+  echo "\\set slot random(0, 15)"
   echo "BEGIN;"
   echo "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status, progress, data, force_run, created_by, attempt, max_attempts, run_after, lease_expires_at)"
   echo "  SELECT 'c' || :client_id || '-' || :tag || '-' || g, 'noop', 0, extract(epoch from clock_timestamp())::bigint * 1000, 0, 0, 'PENDING', 0, '{}', FALSE, 'bench', 0, 1, 0, 0 FROM generate_series(1, $BATCH) g;"
   echo "INSERT INTO job_event (job_id, at, actor, old_status, new_status, message)"
   echo "  SELECT 'c' || :client_id || '-' || :tag || '-' || g, 0, 'bench', NULL, 'PENDING', NULL FROM generate_series(1, $BATCH) g;"
-  echo "INSERT INTO job_count (type, status, n) VALUES ('noop', 'PENDING', $BATCH) ON CONFLICT (type, status) DO UPDATE SET n = job_count.n + EXCLUDED.n;"
+  echo "INSERT INTO job_count (type, status, slot, n) VALUES ('noop', 'PENDING', :slot, $BATCH) ON CONFLICT (type, status, slot) DO UPDATE SET n = job_count.n + EXCLUDED.n;"
   echo "COMMIT;"
 }
 end_part() {
@@ -54,8 +55,9 @@ end_part() {
   echo "  WHERE id IN (SELECT id FROM ($(branch "AND type NOT IN ('data_retention', 'job_export')") UNION ALL $(branch "AND type = 'data_retention'") UNION ALL $(branch "AND type = 'job_export'")) claimable ORDER BY priority DESC, create_at, id LIMIT $BATCH)"
   echo "  RETURNING id, type, data, attempt, priority, create_at, run_after)"
   echo "SELECT coalesce(array_agg(id), '{}')::text AS ids FROM c \\gset"
+  echo "\\set slot random(0, 15)"
   echo "BEGIN;"
-  echo "INSERT INTO job_count (type, status, n) VALUES ('noop', 'PENDING', -$BATCH), ('noop', 'COMPLETED', $BATCH) ON CONFLICT (type, status) DO UPDATE SET n = job_count.n + EXCLUDED.n;"
+  echo "INSERT INTO job_count (type, status, slot, n) VALUES ('noop', 'PENDING', :slot, -$BATCH), ('noop', 'COMPLETED', :slot, $BATCH) ON CONFLICT (type, status, slot) DO UPDATE SET n = job_count.n + EXCLUDED.n;"
   echo "INSERT INTO job_minute (type, at_minute, finished, failed, run_ms, runs) VALUES ('noop', 29000000, $BATCH, 0, 0, $BATCH) ON CONFLICT (type, at_minute) DO UPDATE SET finished = job_minute.finished + EXCLUDED.finished, failed = job_minute.failed + EXCLUDED.failed, run_ms = job_minute.run_ms + EXCLUDED.run_ms, runs = job_minute.runs + EXCLUDED.runs;"
   echo "INSERT INTO job_event (job_id, at, actor, old_status, new_status, message) SELECT i, 0, 'engine-bench', s.o, s.n, NULL FROM unnest(:ids::text[]) i, (VALUES ('PENDING', 'RUNNING'), ('RUNNING', 'COMPLETED')) s(o, n);"
   echo "\\startpipeline"

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -15,8 +16,19 @@ import java.util.function.Consumer;
  * per type and minute ({@code job_minute}), applied at the end of the transaction that made the
  * changes. Rows are updated in key order, so that two transactions never wait for each other in a
  * cycle; they hold the counters' locks only until their commit.
+ *
+ * <p>A count by type and status is split into {@link #SLOTS} rows (liquibase 009): a transaction
+ * adds all its deltas to one slot, the next in turn, and readers sum the slots. Creates and endings
+ * of one type then wait for each other's counter rows only when they hold the same slot (two
+ * transactions that apply one after the other never do), where with one row each create queued
+ * behind every ending of its type.
  */
 final class JobCounts {
+
+  /** Rows per type and status in {@code job_count}. */
+  static final int SLOTS = 16;
+
+  private static final AtomicInteger NEXT_SLOT = new AtomicInteger();
 
   private final Map<String, long[]> byTypeStatus = new TreeMap<>();
   private final Map<String, long[]> byTypeMinute = new TreeMap<>();
@@ -91,6 +103,7 @@ final class JobCounts {
   /** Applies the counts in the transaction of {@code c}. */
   void apply(Connection c, boolean postgres) throws SQLException {
     if (!byTypeStatus.isEmpty()) {
+      int slot = Math.floorMod(NEXT_SLOT.getAndIncrement(), SLOTS);
       try (PreparedStatement ps = c.prepareStatement(postgres ? PG_COUNT : H2_COUNT)) {
         for (Map.Entry<String, long[]> e : byTypeStatus.entrySet()) {
           if (e.getValue()[0] == 0) {
@@ -99,7 +112,8 @@ final class JobCounts {
           String[] key = e.getKey().split("\n", 2);
           ps.setString(1, key[0]);
           ps.setString(2, key[1]);
-          ps.setLong(3, e.getValue()[0]);
+          ps.setInt(3, slot);
+          ps.setLong(4, e.getValue()[0]);
           ps.addBatch();
         }
         ps.executeBatch();
@@ -126,15 +140,17 @@ final class JobCounts {
   }
 
   private static final String PG_COUNT =
-      "INSERT INTO job_count (type, status, n) VALUES (?, ?, ?)"
-          + " ON CONFLICT (type, status) DO UPDATE SET n = job_count.n + EXCLUDED.n";
+      "INSERT INTO job_count (type, status, slot, n) VALUES (?, ?, ?, ?)"
+          + " ON CONFLICT (type, status, slot) DO UPDATE SET n = job_count.n + EXCLUDED.n";
 
   // H2 is embedded, one instance: MERGE cannot race with another inserting the same key
   private static final String H2_COUNT =
       "MERGE INTO job_count t USING (VALUES (CAST(? AS VARCHAR(32)), CAST(? AS VARCHAR(20)),"
-          + " CAST(? AS BIGINT))) s(type, status, n) ON t.type = s.type AND t.status = s.status"
+          + " CAST(? AS SMALLINT), CAST(? AS BIGINT))) s(type, status, slot, n)"
+          + " ON t.type = s.type AND t.status = s.status AND t.slot = s.slot"
           + " WHEN MATCHED THEN UPDATE SET n = t.n + s.n"
-          + " WHEN NOT MATCHED THEN INSERT (type, status, n) VALUES (s.type, s.status, s.n)";
+          + " WHEN NOT MATCHED THEN INSERT (type, status, slot, n)"
+          + " VALUES (s.type, s.status, s.slot, s.n)";
 
   private static final String PG_MINUTE =
       "INSERT INTO job_minute (type, at_minute, finished, failed, run_ms, runs)"

@@ -49,7 +49,9 @@ public class StatsReads {
     Map<String, Map<JobStatus, Long>> out = new TreeMap<>();
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
-            c.prepareStatement("SELECT type, status, n FROM job_count WHERE n <> 0");
+            c.prepareStatement(
+                "SELECT type, status, SUM(n) FROM job_count GROUP BY type, status"
+                    + " HAVING SUM(n) <> 0");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.computeIfAbsent(rs.getString(1), t -> new EnumMap<>(JobStatus.class))

@@ -163,7 +163,10 @@ class JobStoreTest {
     Map<String, Long> actual = new java.util.TreeMap<>();
     try (Connection c = ds.getConnection()) {
       try (ResultSet rs =
-          c.createStatement().executeQuery("SELECT type, status, n FROM job_count WHERE n <> 0")) {
+          c.createStatement()
+              .executeQuery(
+                  "SELECT type, status, SUM(n) FROM job_count GROUP BY type, status"
+                      + " HAVING SUM(n) <> 0")) {
         while (rs.next()) {
           kept.put(rs.getString(1) + "/" + rs.getString(2), rs.getLong(3));
         }

@@ -86,7 +86,9 @@ public final class TestDatabase implements AutoCloseable {
   public Map<String, String>[] counts() {
     Map<String, String> kept = new TreeMap<>();
     Map<String, String> actual = new TreeMap<>();
-    for (String r : rows("SELECT type, status, n FROM job_count WHERE n <> 0")) {
+    for (String r :
+        rows(
+            "SELECT type, status, SUM(n) FROM job_count GROUP BY type, status HAVING SUM(n) <> 0")) {
       String[] p = r.split("\\|");
       kept.put(p[0] + "/" + p[1], p[2]);
     }
