@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Jobserver benchmark, on PostgreSQL, one line per figure ("name value unit"):
 #   drain   50,000 queued noop jobs -> jobs/s until all finished (first start to last finish),
-#           after an unmeasured warm-up drain of the same size right after boot
+#           after an unmeasured warm-up drain of the same size right after boot; then the same
+#           drain with DELAYED_JOBS (100,000; 0: skip) jobs of higher priority due in an hour
 #   steady  noop jobs created over HTTP with JWT by 16 clients for 30 s, after a 60 s warm-up at the
 #           same load that is not measured -> creates/s, finished/s,
 #           p50/p99 create latency, p50/p99 create-to-start latency, server resident memory
@@ -98,6 +99,24 @@ queue_noop "$DRAIN_JOBS"
 await_drained
 echo "drain_jobs $DRAIN_JOBS jobs"
 echo "drain_rate $(drain_rate "$DRAIN_JOBS") jobs/s"
+# the same drain with DELAYED_JOBS jobs of a higher priority due in an hour, written as the store
+# writes them (delayed): they must cost the claims nothing (issue 20, finding 8)
+if [ "${DELAYED_JOBS:-100000}" -gt 0 ]; then
+  sql "TRUNCATE job CASCADE"
+  sql "INSERT INTO job (id, type, priority, create_at, status, data, run_after, delayed)
+       SELECT 'delayed-' || g, 'noop', 9, (extract(epoch from now()) * 1000)::bigint, 'PENDING', '{}',
+              (extract(epoch from now()) * 1000)::bigint + 3600000, TRUE
+       FROM generate_series(1, ${DELAYED_JOBS:-100000}) g"
+  sleep 2
+  queue_noop "$DRAIN_JOBS"
+  for _ in $(seq 1 1200); do
+    [ "$(sql "SELECT COUNT(*) FROM job WHERE status NOT IN $finished AND NOT delayed")" = 0 ] && break
+    sleep 0.5
+  done
+  span=$(sql "SELECT MAX(last_activity_at) - MIN(start_at) FROM job WHERE NOT delayed")
+  echo "drain_rate_behind_delayed $(( DRAIN_JOBS * 1000 / (span > 0 ? span : 1) )) jobs/s (${DELAYED_JOBS:-100000} delayed jobs ahead)"
+  sql "TRUNCATE job CASCADE"
+fi
 else
   start_server
 fi

@@ -43,8 +43,8 @@ final class JobCreates {
 
   static final String INSERT_JOB =
       "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status,"
-          + " progress, data, force_run, created_by, attempt, max_attempts, run_after,"
-          + " lease_expires_at) VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, 0)";
+          + " progress, data, force_run, created_by, attempt, max_attempts, run_after, delayed,"
+          + " lease_expires_at) VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, ?, 0)";
 
   /**
    * Stores a new job with its "created" event. Creates that arrive while another is being written
@@ -88,11 +88,15 @@ final class JobCreates {
 
   static final String INSERT_JOB_FULL =
       "INSERT INTO job (id, type, priority, create_at, start_at, last_activity_at, status,"
-          + " progress, data, force_run, created_by, attempt, max_attempts, run_after,"
+          + " progress, data, force_run, created_by, attempt, max_attempts, run_after, delayed,"
           + " lease_expires_at, schedule_id, due_at, deps_waiting)"
-          + " VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)";
+          + " VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, 0, ?, ?, ?, 0, ?, ?, ?)";
 
-  /** The ten parameters {@link #INSERT_JOB} and {@link #INSERT_JOB_FULL} begin with, in order. */
+  /**
+   * The eleven parameters {@link #INSERT_JOB} and {@link #INSERT_JOB_FULL} begin with, in order. A
+   * job due later than its creation is written {@code delayed}: out of the claim index until it is
+   * due (see {@link Leases#promoteDue}).
+   */
   private static void bindCommon(PreparedStatement ins, Job job) throws SQLException {
     ins.setString(1, job.getId());
     ins.setString(2, job.getType());
@@ -104,18 +108,19 @@ final class JobCreates {
     ins.setString(8, Text.column(job.getCreatedBy(), JobEventStore.MAX_ACTOR));
     ins.setInt(9, job.getMaxAttempts());
     ins.setLong(10, job.getRunAfter());
+    ins.setBoolean(11, job.getRunAfter() > job.getCreateAt());
   }
 
   private static void bindFull(PreparedStatement ins, Job job, int depsWaiting)
       throws SQLException {
     bindCommon(ins, job);
-    ins.setString(11, job.getScheduleId());
+    ins.setString(12, job.getScheduleId());
     if (job.getDueAt() == null) {
-      ins.setNull(12, java.sql.Types.BIGINT);
+      ins.setNull(13, java.sql.Types.BIGINT);
     } else {
-      ins.setLong(12, job.getDueAt());
+      ins.setLong(13, job.getDueAt());
     }
-    ins.setInt(13, depsWaiting);
+    ins.setInt(14, depsWaiting);
   }
 
   /**

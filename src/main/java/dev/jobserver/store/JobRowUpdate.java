@@ -93,7 +93,7 @@ final class JobRowUpdate {
       set.append(", lease_owner = NULL, lease_expires_at = 0");
     }
     if (setsRunAfter(t)) {
-      set.append(", run_after = ?");
+      set.append(", run_after = ?, delayed = ?");
     }
     if (rewritesData) {
       set.append(", data = ?, stacktrace = ?");
@@ -138,6 +138,7 @@ final class JobRowUpdate {
     }
     if (setsRunAfter(t)) {
       up.setLong(i++, t.backoff() ? v.retryAt : 0);
+      up.setBoolean(i++, t.backoff() && v.retryAt > v.now); // see Leases#promoteDue
     }
     if (v.data != null) {
       up.setString(i++, v.data);

@@ -50,8 +50,8 @@ final class Leases {
   /**
    * SQL: the job is a reservation of the instance; binds {@code PENDING}, then the instance (the
    * lease owner). The status is bound, not written: a statement that names {@code status =
-   * 'PENDING'} may be planned on the claim's partial index ({@code ix_job_pending}, PostgreSQL),
-   * which it would read whole to find one id; bound, it is looked up by its key.
+   * 'PENDING'} may be planned on the claim's partial index ({@code ix_job_due}, PostgreSQL), which
+   * it would read whole to find one id; bound, it is looked up by its key.
    */
   static final String RESERVED_BY = "status = ? AND lease_owner = ?";
 
@@ -129,6 +129,7 @@ final class Leases {
                 + update
                 + ")";
     try (Connection c = store.transaction()) {
+      promoteDue(c, now);
       List<Object[]> rows = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int i = 1;
@@ -165,14 +166,40 @@ final class Leases {
     }
   }
 
+  /** The most delayed jobs one claim makes claimable (the rest, the next claims). */
+  static final int PROMOTE_MAX = 5_000;
+
+  /**
+   * Clears the {@code delayed} mark of the jobs that are due now, in due order, at most {@link
+   * #PROMOTE_MAX} (rows another claim is promoting are skipped, never waited for). A job written
+   * with its run_after in the future is marked delayed ({@link JobCreates}, {@link JobRowUpdate}),
+   * which keeps it out of the claim's index (ix_job_due on PostgreSQL, the {@code delayed} key of
+   * ix_job_claim on H2), so a claim costs the same with 100,000 future jobs as with none (issue 20,
+   * finding 8). Run in the claim's transaction, before the claim, whose statement sees the change
+   * (read committed: each statement its own snapshot).
+   */
+  static int promoteDue(Connection c, long now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE job SET delayed = FALSE WHERE id IN (SELECT id FROM job"
+                + " WHERE delayed = TRUE AND run_after <= ? ORDER BY run_after LIMIT "
+                + PROMOTE_MAX
+                + " FOR UPDATE SKIP LOCKED)")) {
+      ps.setLong(1, now);
+      return ps.executeUpdate();
+    }
+  }
+
   /**
    * One branch of the claim: the due, {@link #RESERVABLE} rows matching {@code filter}, best first,
    * locked unless another claim holds them. Binds: now (run_after), now (the lease), the filter's
-   * values, the excluded ids, the limit.
+   * values, the excluded ids, the limit. A delayed job ({@link #promoteDue}) is not read at all:
+   * {@code delayed = FALSE} is written out so that PostgreSQL plans the branch on the partial index
+   * that leaves delayed jobs out.
    */
   private static String claimBranch(String filter, String excluded) {
     return "SELECT id, priority, create_at FROM (SELECT id, priority, create_at FROM job"
-        + " WHERE run_after <= ? AND "
+        + " WHERE run_after <= ? AND delayed = FALSE AND "
         + RESERVABLE
         + filter
         + excluded
