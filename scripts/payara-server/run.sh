@@ -6,7 +6,7 @@
 # domain's settings read, health ready, the console loading in Chromium under /jobserver. With
 # REDEPLOY=1, redeploy.sh: asadmin redeploy three times while jobs run, checking that none is lost
 # and that the DAS's threads and the pool's connections in use come back where they were (off by
-# default while the job executor's threads outlive each undeploy: docs/deploying.md, Upgrades).
+# default: it adds 3.5 to 4 minutes; docs/deploying.md, Upgrades).
 # Then (GROUP=0 skips it) a deployment group of two instances gets the WAR, and group.mjs checks that
 # jobs created on either run on both and that a SIGKILL of one mid-run loses none. Everything is
 # torn down at the end (instances, domain, database), also when a step fails.

@@ -15,7 +15,7 @@ public record EngineSettings(
     long recoveryMillis,
     long shutdownGraceMillis) {
 
-  /** Most jobs one instance runs at once; also the size of its managed executor. */
+  /** Most jobs one instance runs at once; also the most threads it runs them on. */
   public static final int MAX_WORKERS = 256;
 
   public static EngineSettings fromEnvironment() {

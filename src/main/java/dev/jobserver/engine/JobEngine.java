@@ -19,8 +19,6 @@ import jakarta.ejb.Singleton;
 import jakarta.ejb.Startup;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
-import jakarta.enterprise.concurrent.ManagedExecutorDefinition;
-import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
@@ -40,9 +38,12 @@ import java.util.logging.Logger;
  * ended, the {@link Heartbeat} keeps their leases and stops the ones asked to stop, {@link
  * LeaseRecovery} takes over the jobs of dead instances, and {@link EngineShutdown} hands the rest
  * back when the instance stops. Each background part runs in an {@link EngineLoop}.
+ *
+ * <p>Every thread it starts is one of the container's managed threads (the application's {@link
+ * ManagedThreadFactory}), and every one of them ends when the application stops: the loops stop and
+ * the jobs' threads ({@link JobThreads}) are ended in {@link #undeployed}, so a redeploy in a
+ * running server leaves none behind.
  */
-// the pool grows to maxAsync threads; JOBSERVER_WORKERS is capped at the same number
-@ManagedExecutorDefinition(name = JobEngine.EXECUTOR, maxAsync = EngineSettings.MAX_WORKERS)
 @Singleton
 @Startup
 @DependsOn("DatabaseMigration")
@@ -50,11 +51,10 @@ import java.util.logging.Logger;
 @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
 public class JobEngine {
 
-  static final String EXECUTOR = "java:app/concurrent/jobserver-jobs";
   private static final Logger LOG = Logger.getLogger(JobEngine.class.getName());
 
-  @Resource(lookup = EXECUTOR)
-  private ManagedExecutorService executor;
+  /** How long the undeploy waits for the jobs' threads to end once the jobs are handed back. */
+  static final long THREADS_END_MILLIS = 5_000;
 
   @Resource private ManagedThreadFactory threads;
 
@@ -76,6 +76,7 @@ public class JobEngine {
   private Dispatcher dispatcher;
   private Heartbeat heartbeat;
   private WorkerPool pool;
+  private JobThreads jobThreads;
   private Runs runs;
   private Runner runner;
   private ScheduleFiring scheduleFiring;
@@ -118,7 +119,8 @@ public class JobEngine {
             recorder::record,
             recorder::release,
             () -> dispatcher.wake());
-    pool = new WorkerPool(settings.workers(), executor, runner::execute, clock);
+    jobThreads = new JobThreads(settings.workers(), threads);
+    pool = new WorkerPool(settings.workers(), jobThreads, runner::execute, clock);
     dispatcher =
         new Dispatcher(
             settings,
@@ -310,9 +312,41 @@ public class JobEngine {
     } catch (IllegalStateException jvmIsStopping) {
       // the hook runs; nothing more to do here
     }
-    shutdown.run();
-    // the database heartbeat's threads would keep this application's classes alive after undeploy
-    ConfiguredDataSource.stopWatching();
+    try {
+      shutdown.run();
+      endThreads();
+    } finally {
+      // the database heartbeat's threads would keep this application's classes alive after undeploy
+      ConfiguredDataSource.stopWatching();
+    }
+  }
+
+  /**
+   * The application server goes on without this application: no thread of it may outlive it (each
+   * would keep its class loader, and a redeploy adds more). The jobs are handed back by now; their
+   * workers return, and a handler still running is interrupted once more.
+   */
+  private void endThreads() {
+    try {
+      for (EngineLoop loop : loops) {
+        loop.join(THREADS_END_MILLIS);
+      }
+      List<Thread> left = jobThreads.close(THREADS_END_MILLIS);
+      if (!left.isEmpty()) {
+        StringBuilder names = new StringBuilder();
+        for (Thread t : left) {
+          names.append(names.length() == 0 ? "" : ", ").append(t.getName());
+        }
+        LOG.warning(
+            left.size()
+                + " job threads still run "
+                + THREADS_END_MILLIS
+                + " ms after the engine stopped (a handler that ignores interrupts?): "
+                + names);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static String hostName() {

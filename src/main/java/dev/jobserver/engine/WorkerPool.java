@@ -12,12 +12,11 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The workers: tasks on the (managed) executor, at most {@code workers} at once, that take claimed
- * runs from a queue and run them one after the other. A worker stays on the executor while it is
- * idle for less than {@link #KEEP_ALIVE_NANOS}, so a stream of short jobs costs no executor
- * hand-off per job (Payara captures the thread context of every task it is given, with class-path
- * lookups). While the instance stops, a worker returns only once the hand-back is written: Payara
- * ends the JVM as soon as the last job thread returns.
+ * The workers: tasks on the executor (the engine's {@link JobThreads}, the container's managed
+ * threads), at most {@code workers} at once, that take claimed runs from a queue and run them one
+ * after the other. A worker stays on the executor while it is idle for less than {@link
+ * #KEEP_ALIVE_NANOS}, so a stream of short jobs costs no executor hand-off per job. While the
+ * instance stops, a worker returns only once the hand-back is written.
  */
 final class WorkerPool {
 

@@ -48,6 +48,7 @@ public final class Deployments {
         TestHandlers.Limited.class,
         TestHandlers.Overlap.class,
         TestHandlers.ResultWriter.class,
+        TestHandlers.Context.class,
         TestHandlers.ArmPoison.class,
         TestHandlers.Poison.class,
         HeldScheduleFirings.class,

@@ -48,6 +48,16 @@ class EngineIT extends InServerTest {
   }
 
   @Test
+  void handlersRunOnTheEnginesManagedThreadsWithTheApplicationsContext() {
+    String id = create(http, "test_context", null).getString("id");
+    JsonObject data = awaitStatus(http, id, "success", 10_000).getJsonObject("data");
+    assertTrue(data.getString("thread").startsWith("jobserver-worker-"), data.toString());
+    assertFalse(data.getString("app").isBlank(), data.toString());
+    assertEquals("true", data.getString("cdi"), data.toString());
+    assertEquals(TestHandlers.class.getName(), data.getString("loader"), data.toString());
+  }
+
+  @Test
   void progressIsReportedWhileRunning() {
     String id = create(http, "sleep", "{\"duration_ms\":\"3000\"}").getString("id");
     JsonObject mid =

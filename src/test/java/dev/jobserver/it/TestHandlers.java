@@ -222,4 +222,40 @@ public final class TestHandlers {
       context.putData("thrown", Integer.toString(THROWN.get()));
     }
   }
+
+  /**
+   * Reports where it runs: its thread's name, the application's name from JNDI, whether CDI finds
+   * the engine's beans, and whether its thread's class loader sees the application's classes.
+   */
+  @ApplicationScoped
+  public static class Context implements JobHandler {
+    @Override
+    public String type() {
+      return "test_context";
+    }
+
+    @Override
+    public void run(JobContext context) throws Exception {
+      context.putData("thread", Thread.currentThread().getName());
+      context.putData(
+          "app", String.valueOf(new javax.naming.InitialContext().lookup("java:app/AppName")));
+      context.putData(
+          "cdi",
+          Boolean.toString(
+              jakarta
+                  .enterprise
+                  .inject
+                  .spi
+                  .CDI
+                  .current()
+                  .select(dev.jobserver.engine.JobTypeRegistry.class)
+                  .isResolvable()));
+      context.putData(
+          "loader",
+          Thread.currentThread()
+              .getContextClassLoader()
+              .loadClass(TestHandlers.class.getName())
+              .getName());
+    }
+  }
 }
