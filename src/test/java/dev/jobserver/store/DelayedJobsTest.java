@@ -64,9 +64,10 @@ class DelayedJobsTest {
   }
 
   /**
-   * The claim's reads, counted by PostgreSQL (index entries read on the job table): with 100,000
-   * delayed jobs of a higher priority ahead of the one due job, a handful; the same rows unmarked,
-   * as every job was before the mark, all of them.
+   * The claim's reads, counted by PostgreSQL (rows read on the job table through its indexes and by
+   * sequential scans): with 100,000 delayed jobs of a higher priority ahead of the one due job, a
+   * handful; when 150 of them become due, about those; the same rows unmarked, as every job was
+   * before the mark, all of them.
    */
   @Test
   void aClaimReadsNoneOfAHundredThousandDelayedJobsAhead() throws Exception {
@@ -81,20 +82,34 @@ class DelayedJobsTest {
             + ", TRUE FROM generate_series(1, 100000) g");
     queue.insertAll(List.of(new Job("due", "noop", 0, now, Map.of())));
 
-    long before = settledIndexReads();
+    long before = settledReads();
     assertEquals(
         List.of("due"), ids(queue.reserve("a", 10, now, now + 5_000, Map.of(), List.of())));
-    long marked = settledIndexReads() - before;
+    long marked = settledReads() - before;
+
+    // 150 of them become due: the claim promotes them through their own index, then takes them
+    update(
+        "UPDATE job SET run_after = "
+            + (now - 1)
+            + " WHERE id IN (SELECT 'd-' || g"
+            + " FROM generate_series(1, 150) g)");
+    before = settledReads();
+    assertEquals(10, queue.reserve("a", 10, now, now + 5_000, Map.of(), List.of()).size());
+    long promoted = settledReads() - before;
+    assertEquals("150", db.one("SELECT COUNT(*) FROM job WHERE delayed = FALSE AND id LIKE 'd-%'"));
 
     update("UPDATE job SET lease_owner = NULL, lease_expires_at = 0 WHERE id = 'due'");
+    update(
+        "UPDATE job SET lease_owner = NULL, lease_expires_at = 0, run_after = "
+            + (now + 3_600_000)
+            + " WHERE id LIKE 'd-%'");
     update("UPDATE job SET delayed = FALSE");
-    before = settledIndexReads();
-    assertEquals(
-        List.of("due"), ids(queue.reserve("b", 10, now, now + 5_000, Map.of(), List.of())));
-    long unmarked = settledIndexReads() - before;
+    before = settledReads();
+    assertEquals(List.of("due"), ids(queue.reserve("b", 1, now, now + 5_000, Map.of(), List.of())));
+    long unmarked = settledReads() - before;
 
-    assertTrue(
-        marked <= 10, "index entries read by the claim past 100,000 delayed jobs: " + marked);
+    assertTrue(marked <= 10, "rows read by a claim past 100,000 delayed jobs: " + marked);
+    assertTrue(promoted <= 2_000, "rows read by the claim that promoted 150: " + promoted);
     assertTrue(unmarked >= 100_000, "the same claim without the mark (the control): " + unmarked);
   }
 
@@ -111,27 +126,29 @@ class DelayedJobsTest {
   }
 
   /**
-   * Index entries read on the job table so far, once the counters have settled: a connection's
-   * statistics reach the views when it closes, a little after.
+   * Rows read on the job table so far (through indexes, and by sequential scans), once the counters
+   * have settled: a connection's statistics reach the views when it closes, a little after.
    */
-  private long settledIndexReads() throws Exception {
+  private long settledReads() throws Exception {
     long last = -1;
     for (int stable = 0, i = 0; stable < 3 && i < 100; i++) {
       Thread.sleep(200);
-      long n = indexReads();
+      long n = reads();
       stable = n == last ? stable + 1 : 0;
       last = n;
     }
     return last;
   }
 
-  private long indexReads() throws Exception {
+  private long reads() throws Exception {
     try (Connection c = db.ds.getConnection();
         ResultSet rs =
             c.createStatement()
                 .executeQuery(
-                    "SELECT COALESCE(SUM(idx_tup_read), 0) FROM pg_stat_user_indexes"
-                        + " WHERE relname = 'job' AND schemaname = current_schema()")) {
+                    "SELECT (SELECT COALESCE(SUM(idx_tup_read), 0) FROM pg_stat_user_indexes"
+                        + " WHERE relname = 'job' AND schemaname = current_schema())"
+                        + " + (SELECT COALESCE(SUM(seq_tup_read), 0) FROM pg_stat_user_tables"
+                        + " WHERE relname = 'job' AND schemaname = current_schema())")) {
       rs.next();
       return rs.getLong(1);
     }
