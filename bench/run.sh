@@ -55,7 +55,8 @@ rm -rf "$work" && mkdir -p "$work/keys"
 TOKEN=$(JOBSERVER_DATA_DIR="$work/keys" java -cp target/classes dev.jobserver.launcher.DevToken bench manage_jobs,jobs_worker 4)
 pid=""
 pid2=""
-cleanup() { for p in $pid $pid2; do kill -9 "$p" 2>/dev/null || true; done; }
+launched=""
+cleanup() { for p in $pid $pid2 $launched; do kill -9 "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 fresh_db() {
