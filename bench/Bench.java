@@ -14,7 +14,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Load and measurement for Jobserver, one file, run with the JDK's source launcher:
@@ -25,6 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   java Bench.java list    BASE_URL TOKEN REQUESTS QUERY
  *   java Bench.java rate    BASE_URL TOKEN SECONDS CLIENTS PATH
  *   java Bench.java get     BASE_URL TOKEN REQUESTS NAME PATH [PATH...]
+ *   java Bench.java remote  BASE_URL TOKEN TYPE JOBS CLIENTS MAX
+ *   java Bench.java wake    CREATE_URL CLAIM_URL TOKEN TYPE COUNT NAME
  * </pre>
  *
  * Every figure is printed as one line "name value unit".
@@ -40,7 +46,10 @@ public class Bench {
       case "list" -> list(args[1], args[2], Integer.parseInt(args[3]), args[4]);
       case "rate" -> rate(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5]);
       case "get" -> get(args[1], args[2], Integer.parseInt(args[3]), args[4], Arrays.copyOfRange(args, 5, args.length));
-      default -> throw new IllegalArgumentException("create | steady | list | rate | get");
+      case "remote" -> remote(args[1], args[2], args[3], Integer.parseInt(args[4]), Integer.parseInt(args[5]),
+          Integer.parseInt(args[6]));
+      case "wake" -> wake(args[1], args[2], args[3], args[4], Integer.parseInt(args[5]), args[6]);
+      default -> throw new IllegalArgumentException("create | steady | list | rate | get | remote | wake");
     }
   }
 
@@ -220,5 +229,149 @@ public class Bench {
     Arrays.sort(l);
     System.out.printf("%s_p50 %.2f ms%n", name, l[requests / 2] / 1e6);
     System.out.printf("%s_p99 %.2f ms%n", name, l[(int) (requests * 0.99)] / 1e6);
+  }
+
+  // ---- remote workers: the worker protocol (docs/remote-workers.md) -----------------------------
+
+  static final Pattern CLAIMED = Pattern.compile("\"id\":\"([^\"]+)\".*?\"lease_token\":(\\d+)");
+
+  static HttpRequest workerPost(String base, String token, String path, String body, int timeoutSeconds) {
+    return HttpRequest.newBuilder(URI.create(base + "/api/jobserver/v1" + path))
+        .timeout(Duration.ofSeconds(timeoutSeconds))
+        .header("Authorization", "Bearer " + token)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+  }
+
+  static String claimBody(String worker, String type, int max, int waitSeconds) {
+    return "{\"worker\":\"" + worker + "\",\"types\":[\"" + type + "\"],\"max\":" + max
+        + ",\"lease_seconds\":300,\"wait_seconds\":" + waitSeconds + "}";
+  }
+
+  /** The claimed jobs of a claim's answer: id and lease token (the bench's jobs have no data). */
+  static List<String[]> claimed(String body) {
+    List<String[]> jobs = new ArrayList<>();
+    Matcher m = CLAIMED.matcher(body);
+    while (m.find()) {
+      jobs.add(new String[] {m.group(1), m.group(2)});
+    }
+    return jobs;
+  }
+
+  static void complete(String base, String token, String id, String leaseToken) throws Exception {
+    HttpResponse<String> r = HTTP.send(
+        workerPost(base, token, "/jobs/" + id + "/complete", "{\"lease_token\":" + leaseToken + "}", 30),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("complete " + id + ": " + r.statusCode() + " " + r.body());
+    }
+  }
+
+  /**
+   * CLIENTS workers drain JOBS queued jobs of the remote TYPE: each claims up to MAX at a time
+   * (wait_seconds 1) and completes them one call per job, as a worker does; prints jobs/s from the
+   * first claim to the last complete, and the latency of claims and completes.
+   */
+  static void remote(String base, String token, String type, int jobs, int clients, int max) throws Exception {
+    AtomicInteger done = new AtomicInteger();
+    AtomicInteger claimedTotal = new AtomicInteger();
+    ConcurrentLinkedQueue<Long> claims = new ConcurrentLinkedQueue<>();
+    ConcurrentLinkedQueue<Long> completes = new ConcurrentLinkedQueue<>();
+    AtomicLong failed = new AtomicLong();
+    long start = System.nanoTime();
+    AtomicLong last = new AtomicLong(start);
+    List<Thread> threads = new ArrayList<>();
+    for (int c = 0; c < clients; c++) {
+      String worker = "bench-" + c;
+      threads.add(started(() -> {
+        try {
+          while (done.get() < jobs) {
+            long t0 = System.nanoTime();
+            HttpResponse<String> r = HTTP.send(workerPost(base, token, "/workers/claims",
+                claimBody(worker, type, max, 1), 30), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 204) {
+              continue;
+            }
+            if (r.statusCode() != 200) {
+              throw new IllegalStateException("claim " + r.statusCode() + " " + r.body());
+            }
+            claims.add(System.nanoTime() - t0);
+            List<String[]> got = claimed(r.body());
+            claimedTotal.addAndGet(got.size());
+            for (String[] j : got) {
+              long t1 = System.nanoTime();
+              complete(base, token, j[0], j[1]);
+              long t2 = System.nanoTime();
+              completes.add(t2 - t1);
+              done.incrementAndGet();
+              last.accumulateAndGet(t2, Math::max);
+            }
+          }
+        } catch (Exception e) {
+          failed.incrementAndGet();
+          System.err.println("remote worker failed: " + e);
+        }
+      }));
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    double seconds = (last.get() - start) / 1e9;
+    long[] cl = claims.stream().mapToLong(Long::longValue).sorted().toArray();
+    long[] co = completes.stream().mapToLong(Long::longValue).sorted().toArray();
+    System.out.printf("remote_completed %d jobs%n", done.get());
+    System.out.printf("remote_claims %d requests (%.1f jobs per claim)%n", cl.length, claimedTotal.get() / (double) Math.max(1, cl.length));
+    System.out.printf("remote_client_rate %.0f jobs/s%n", done.get() / seconds);
+    System.out.printf("remote_claim_p50 %.1f ms%n", cl[cl.length / 2] / 1e6);
+    System.out.printf("remote_claim_p99 %.1f ms%n", cl[(int) (cl.length * 0.99)] / 1e6);
+    System.out.printf("remote_complete_p50 %.1f ms%n", co[co.length / 2] / 1e6);
+    System.out.printf("remote_complete_p99 %.1f ms%n", co[(int) (co.length * 0.99)] / 1e6);
+    if (failed.get() > 0 || done.get() < jobs) {
+      System.exit(1);
+    }
+  }
+
+  /**
+   * COUNT times: a worker waits in a claim (wait_seconds 30) on CLAIM_URL; 100-350 ms later (the
+   * claim is waiting, at any phase of the server's poll) a job of TYPE is created on CREATE_URL;
+   * the time from the create's 201 to the claim's 200 is measured (0 when the claim answered
+   * first). The job is then completed. Prints NAME_p50, NAME_p99 and NAME_max.
+   */
+  static void wake(String createBase, String claimBase, String token, String type, int count, String name)
+      throws Exception {
+    long[] l = new long[count];
+    int first = 0;
+    for (int i = 0; i < count; i++) {
+      AtomicLong answeredAt = new AtomicLong();
+      CompletableFuture<HttpResponse<String>> claim = HTTP.sendAsync(
+          workerPost(claimBase, token, "/workers/claims", claimBody("waiter", type, 1, 30), 60),
+          HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+            answeredAt.set(System.nanoTime());
+            return r;
+          });
+      Thread.sleep(ThreadLocalRandom.current().nextInt(100, 350));
+      HttpResponse<String> created = HTTP.send(post(createBase, token, "{\"type\":\"" + type + "\"}"),
+          HttpResponse.BodyHandlers.ofString());
+      long createdAt = System.nanoTime();
+      if (created.statusCode() != 201) {
+        throw new IllegalStateException("create " + created.statusCode() + " " + created.body());
+      }
+      HttpResponse<String> r = claim.get();
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("claim " + r.statusCode() + " " + r.body());
+      }
+      if (answeredAt.get() < createdAt) {
+        first++;
+      }
+      l[i] = Math.max(0, answeredAt.get() - createdAt);
+      for (String[] j : claimed(r.body())) {
+        complete(claimBase, token, j[0], j[1]);
+      }
+    }
+    Arrays.sort(l);
+    System.out.printf("%s_p50 %.1f ms%n", name, l[count / 2] / 1e6);
+    System.out.printf("%s_p99 %.1f ms%n", name, l[(int) (count * 0.99)] / 1e6);
+    System.out.printf("%s_max %.1f ms%n", name, l[count - 1] / 1e6);
+    System.out.printf("%s_answered_before_201 %d of %d%n", name, first, count);
   }
 }

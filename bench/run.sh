@@ -12,11 +12,19 @@
 #   search  p50/p99 of the native search on 10,000,000 jobs: the first page, pages deep in the table
 #           (cursors at 50 depths), type x 2 with status x 2 (first and deep pages); and of the
 #           native stats (the table is bulk-loaded, its indexes built as the migration defines them)
+#   remote  REMOTE_JOBS queued jobs of a remote type drained by REMOTE_CLIENTS workers speaking the
+#           worker protocol (claims of up to REMOTE_MAX, one complete call per job) -> jobs/s, beside
+#           an in-process drain of as many noop jobs in the same run (REMOTE_REPS alternating pairs,
+#           after one unmeasured pair); then a waiting worker's create->start latency (long poll:
+#           from the create's 201 to the claim's 200), create and claim on this instance, then
+#           with the claim on a second instance on the same database -> p50/p99/max; and the
+#           ceiling request with REMOTE_CLIENTS clients (what one call per job is bounded by)
 #
 #   bench/run.sh                 (PostgreSQL on 127.0.0.1:5432, user postgres; builds if needed)
 #   DRAIN_JOBS=20000 STEADY_SECONDS=10 LIST_JOBS=200000 bench/run.sh     (a quicker run)
 #   PARTS="drain steady" bench/run.sh                                      (only some parts)
 #   PARTS=search SEARCH_JOBS=1000000 bench/run.sh                          (the native search only)
+#   PARTS=remote bench/run.sh                                              (remote workers only)
 #   SERVER_OPTS="-XX:StartFlightRecording=..." bench/run.sh                (extra JVM options)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,17 +38,26 @@ SEARCH_JOBS=${SEARCH_JOBS:-10000000}
 WORKERS=${JOBSERVER_WORKERS:-16}
 DB=${DB:-jobserver_bench}
 PORT=${PORT:-8381}
-PARTS=${PARTS:-drain steady ceiling list search}
+REMOTE_JOBS=${REMOTE_JOBS:-20000}
+REMOTE_CLIENTS=${REMOTE_CLIENTS:-16}
+REMOTE_MAX=${REMOTE_MAX:-100}
+REMOTE_REPS=${REMOTE_REPS:-3}
+WAKES=${WAKES:-200}
+PORT2=${PORT2:-8382}
+PARTS=${PARTS:-drain steady ceiling list search remote}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" # no NOTICE of each TRUNCATE .. CASCADE
 work=target/bench
 sql() { psql -d "$DB" -tAq -c "$1"; }
 
 [ -f target/jobserver.war ] && [ -f target/payara-micro.jar ] || mvn -B -q -ntp package -DskipTests
 rm -rf "$work" && mkdir -p "$work/keys"
-TOKEN=$(JOBSERVER_DATA_DIR="$work/keys" java -cp target/classes dev.jobserver.launcher.DevToken bench manage_jobs 4)
+TOKEN=$(JOBSERVER_DATA_DIR="$work/keys" java -cp target/classes dev.jobserver.launcher.DevToken bench manage_jobs,jobs_worker 4)
 pid=""
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; }
+pid2=""
+launched=""
+cleanup() { for p in $pid $pid2 $launched; do kill -9 "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 fresh_db() {
@@ -48,20 +65,23 @@ fresh_db() {
   mvn -B -q -ntp liquibase:update -Dliquibase.url="jdbc:postgresql://$PGHOST:$PGPORT/$DB" \
     -Dliquibase.username="$PGUSER" -Dliquibase.password= > "$work/liquibase.log"
 }
-start_server() {
-  JOBSERVER_DATA_DIR="$work/server" JOBSERVER_INSTANCE_ID=bench JOBSERVER_WORKERS="$WORKERS" \
+# launch INSTANCE PORT: a server on the bench database; its pid in $launched
+launch() {
+  JOBSERVER_DATA_DIR="$work/server-$1" JOBSERVER_INSTANCE_ID="$1" JOBSERVER_WORKERS="$WORKERS" \
   JOBSERVER_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$DB" JOBSERVER_DB_USER="$PGUSER" \
     java ${SERVER_OPTS:-} -Xmx512m -Dmp.jwt.verify.publickey.location="file:$PWD/$work/keys/dev-jwt-public.pem" \
     -jar target/payara-micro.jar --nohazelcast --disablephonehome \
-    --prebootcommandfile src/main/payara/pre-boot-commands.txt --port "$PORT" --deploy target/jobserver.war \
-    --contextroot / >> "$work/server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 180); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "localhost:$PORT/api/v4/jobs?per_page=1")" = 200 ] && return 0
+    --prebootcommandfile src/main/payara/pre-boot-commands.txt --port "$2" --deploy target/jobserver.war \
+    --contextroot / >> "$work/server-$1.log" 2>&1 &
+  launched=$!
+  # up to 5 min: on the shared 2-core machine under other builds a boot took 129 s
+  for _ in $(seq 1 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "localhost:$2/api/v4/jobs?per_page=1")" = 200 ] && return 0
     sleep 0.5
   done
-  echo "the server did not start; see $work/server.log" >&2; exit 1
+  echo "the server did not start; see $work/server-$1.log" >&2; exit 1
 }
+start_server() { launch bench "$PORT"; pid=$launched; }
 stop_server() { kill -TERM "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done; pid=""; }
 finished="('COMPLETED','WARNING','FAILED','CANCELED','SKIPPED','ABANDONED')"
 
@@ -71,10 +91,11 @@ echo "machine $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(psql -d
 # A cold drain right after boot shares the 2 cores with the JIT compiler (a profile showed C2 using
 # ~60% of the server's CPU then), so it runs once unmeasured as a warm-up, as steady does; its
 # figure is printed as drain_rate_cold.
-queue_noop() {
+queue_noop() { queue_jobs noop "$1"; }
+queue_jobs() {
   sql "INSERT INTO job (id, type, priority, create_at, status, data)
-       SELECT lpad(to_hex(g), 26, '0'), 'noop', 0, (extract(epoch from now()) * 1000)::bigint, 'PENDING', '{}'
-       FROM generate_series(1, $1) g"
+       SELECT lpad(to_hex(g), 26, '0'), '$1', 0, (extract(epoch from now()) * 1000)::bigint, 'PENDING', '{}'
+       FROM generate_series(1, $2) g"
 }
 await_drained() {
   for _ in $(seq 1 1200); do
@@ -226,5 +247,47 @@ java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1000 search_deep_pag
 java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1000 search_type2_status2 "$both"
 java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1000 search_type2_status2_deep "${both_deep[@]}"
 java bench/Bench.java get "http://localhost:$PORT" "$TOKEN" 1000 stats "$api/stats"
+fi
+# ---- remote: workers speaking the protocol, beside the in-process drain of the same run ------------
+if part remote; then
+sql "TRUNCATE job CASCADE"
+curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"remote":true,"timeout":"PT1H","max_attempts":1,"backoff":"PT1S","max_concurrent":0}' \
+  "localhost:$PORT/api/jobserver/v1/types/bench_remote"
+# one pair: the in-process drain of REMOTE_JOBS noop jobs, then the remote drain of as many
+inprocess_then_remote() {
+  queue_noop "$REMOTE_JOBS"
+  await_drained
+  inprocess=$(drain_rate "$REMOTE_JOBS")
+  sql "TRUNCATE job CASCADE"
+  queue_jobs bench_remote "$REMOTE_JOBS"
+  java bench/Bench.java remote "http://localhost:$PORT" "$TOKEN" bench_remote "$REMOTE_JOBS" "$REMOTE_CLIENTS" "$REMOTE_MAX" > "$work/remote.txt"
+  await_drained
+  remote=$(drain_rate "$REMOTE_JOBS")
+  sql "TRUNCATE job CASCADE"
+}
+inprocess_then_remote # warm-up, not measured
+echo "remote_drain_jobs $REMOTE_JOBS jobs ($REMOTE_CLIENTS workers, claims of up to $REMOTE_MAX)"
+ratios=()
+for rep in $(seq 1 "$REMOTE_REPS"); do
+  inprocess_then_remote
+  ratio=$(awk -v r="$remote" -v i="$inprocess" 'BEGIN { printf "%.2f", r / i }')
+  ratios+=("$ratio")
+  echo "remote_drain_rate[$rep] $remote jobs/s (in-process $inprocess jobs/s; ratio $ratio)"
+  grep -E '^remote_(claims|complete_p50|complete_p99|claim_p50) ' "$work/remote.txt" | sed "s/ /[$rep] /"
+done
+echo "remote_drain_ratio_median $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"
+# the bound on any protocol of one call per job: as many clients on an authenticated request that
+# does no database work (the ceiling part's request), in this run
+java bench/Bench.java rate "http://localhost:$PORT" "$TOKEN" 10 "$REMOTE_CLIENTS" /api/v4/jobs/types \
+  | sed 's/^rate/remote_ceiling_rate/'
+
+# a waiting worker's create->start: on this instance, then across two instances
+java bench/Bench.java wake "http://localhost:$PORT" "http://localhost:$PORT" "$TOKEN" bench_remote 20 warmup > /dev/null
+java bench/Bench.java wake "http://localhost:$PORT" "http://localhost:$PORT" "$TOKEN" bench_remote "$WAKES" remote_wake_same
+launch bench2 "$PORT2"; pid2=$launched
+java bench/Bench.java wake "http://localhost:$PORT" "http://localhost:$PORT2" "$TOKEN" bench_remote 20 warmup > /dev/null
+java bench/Bench.java wake "http://localhost:$PORT" "http://localhost:$PORT2" "$TOKEN" bench_remote "$WAKES" remote_wake_across
+kill -TERM "$pid2"; while kill -0 "$pid2" 2>/dev/null; do sleep 0.2; done; pid2=""
 fi
 stop_server

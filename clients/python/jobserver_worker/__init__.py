@@ -75,6 +75,7 @@ class Context:
         self.max_attempts = job["max_attempts"]
         self.lease_token = job["lease_token"]
         self._progress = None
+        self._message = None
         self._cancel = threading.Event()
         self.lost = False
 
@@ -88,9 +89,12 @@ class Context:
         """Sleeps up to seconds; returns True early when the run should stop."""
         return self._cancel.wait(seconds)
 
-    def progress(self, percent):
-        """Reports progress (0-100); sent with the next heartbeat."""
+    def progress(self, percent, message=None):
+        """Reports progress (0-100) and optionally what the run is doing (the job's
+        data.progress_message); sent with the next heartbeat."""
         self._progress = max(0, min(100, int(percent)))
+        if message is not None:
+            self._message = str(message)[:4000]
 
     def result(self, content, filename="result.bin", content_type="application/octet-stream"):
         """Uploads the job's result file: bytes, str, or a binary file object (streamed)."""
@@ -185,6 +189,8 @@ class Worker:
             body = {}
             if ctx._progress is not None:
                 body["progress"] = ctx._progress
+            if ctx._message is not None:
+                body["message"] = ctx._message
             try:
                 answer = self._write(ctx, "heartbeat", body)
                 if answer and answer.get("cancel_requested"):

@@ -5,6 +5,7 @@ import dev.jobserver.job.JobQuery;
 import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobResultInfo;
 import dev.jobserver.job.JobStatus;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -193,6 +194,50 @@ final class JobListSql {
     if (ps.isWrapperFor(PGStatement.class)) {
       ps.unwrap(PGStatement.class).setPrepareThreshold(0);
     }
+  }
+
+  /**
+   * These jobs (those that exist) as the native view shows them: data, result file and
+   * dependencies, without stack traces; read on the caller's connection (in its transaction).
+   */
+  static java.util.Map<String, JobRecord> byIds(Connection c, java.util.Collection<String> ids)
+      throws SQLException {
+    java.util.Map<String, JobRecord> out = new java.util.HashMap<>();
+    if (ids.isEmpty()) {
+      return out;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + columns("j", JobFields.WITH_RESULTS, true)
+                + RESULT_COLUMNS
+                + " FROM job j LEFT JOIN job_result r ON r.job_id = j.id WHERE j.id IN ("
+                + StoreSql.placeholders(ids.size())
+                + ")")) {
+      StoreSql.bind(ps, 1, ids);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          JobRecord r = record(rs, JobFields.WITH_RESULTS);
+          out.put(r.id(), r);
+        }
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT job_id, depends_on FROM job_dependency WHERE job_id IN ("
+                + StoreSql.placeholders(ids.size())
+                + ") ORDER BY job_id, depends_on")) {
+      StoreSql.bind(ps, 1, ids);
+      java.util.Map<String, List<String>> deps = new java.util.HashMap<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          deps.computeIfAbsent(rs.getString(1), k -> new java.util.ArrayList<>())
+              .add(rs.getString(2));
+        }
+      }
+      deps.forEach((id, on) -> out.computeIfPresent(id, (k, r) -> r.withDependsOn(on)));
+    }
+    return out;
   }
 
   static JobRecord record(ResultSet rs, JobFields fields) throws SQLException {

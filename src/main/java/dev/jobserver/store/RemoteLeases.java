@@ -7,6 +7,7 @@ import dev.jobserver.job.JobData;
 import dev.jobserver.job.JobLifecycle;
 import dev.jobserver.job.JobLifecycle.Cause;
 import dev.jobserver.job.JobLifecycle.Transition;
+import dev.jobserver.job.JobRecord;
 import dev.jobserver.job.JobStatus;
 import dev.jobserver.store.StoreSql.Row;
 import java.sql.Connection;
@@ -18,7 +19,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.IntToLongFunction;
 import java.util.function.ToLongFunction;
 
 /**
@@ -55,6 +55,9 @@ public final class RemoteLeases {
     NOT_FOUND
   }
 
+  /** How a worker's ending was answered, and the job as it stands after it (null: NOT_FOUND). */
+  public record Ended(Answer answer, JobRecord job) {}
+
   /** What a heartbeat found. */
   public record Beat(Answer answer, boolean cancelRequested, long leaseExpiresAt, String worker) {}
 
@@ -63,12 +66,12 @@ public final class RemoteLeases {
 
   private final StoreSql store;
   private final Leases leases;
-  private final RunLedger ledger;
+  private final RemoteEndings endings;
 
   RemoteLeases(StoreSql store, Leases leases, RunLedger ledger) {
     this.store = store;
     this.leases = leases;
-    this.ledger = ledger;
+    this.endings = new RemoteEndings(store, leases, ledger);
   }
 
   /** The lease owner of one remote run: unique per job and token. */
@@ -224,8 +227,7 @@ public final class RemoteLeases {
   }
 
   /** The job's run as the fence sees it, read under the row's lock. */
-  private record Fence(
-      Row row, long token, String answer, long expiresAt, long leaseMillis, long startAt) {
+  record Fence(Row row, long token, String answer, long expiresAt, long leaseMillis, long startAt) {
     boolean live(long now) {
       return (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)
           && row.leaseOwner != null
@@ -235,30 +237,52 @@ public final class RemoteLeases {
   }
 
   private static Fence fence(Connection c, String id) throws SQLException {
-    Map<String, Row> rows = StoreSql.lockAll(c, List.of(id), false);
-    Row row = rows.get(id);
-    if (row == null) {
-      return null;
+    return fences(c, List.of(id)).get(id);
+  }
+
+  /** The runs of these jobs (those that exist) as the fence sees them, their rows locked. */
+  static Map<String, Fence> fences(Connection c, List<String> ids) throws SQLException {
+    List<String> distinct = new ArrayList<>(new java.util.TreeSet<>(ids));
+    Map<String, Row> rows = StoreSql.lockAll(c, distinct, false);
+    Map<String, Fence> fences = new java.util.HashMap<>();
+    if (rows.isEmpty()) {
+      return fences;
     }
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT lease_token, lease_answer, lease_expires_at, lease_ms, start_at FROM job"
-                + " WHERE id = ?")) {
-      ps.setString(1, id);
+            "SELECT id, lease_token, lease_answer, lease_expires_at, lease_ms, start_at FROM job"
+                + " WHERE id IN ("
+                + placeholders(rows.size())
+                + ")")) {
+      StoreSql.bind(ps, 1, rows.keySet());
       try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return new Fence(
-            row, rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5));
+        while (rs.next()) {
+          Row row = rows.get(rs.getString(1));
+          fences.put(
+              row.id,
+              new Fence(
+                  row,
+                  rs.getLong(2),
+                  rs.getString(3),
+                  rs.getLong(4),
+                  rs.getLong(5),
+                  rs.getLong(6)));
+        }
       }
     }
+    return fences;
   }
 
   /**
    * Extends the lease of a live run by its lease length, never past its type's timeout after the
-   * start (a run past it loses its lease, and recovery takes the job), and writes its progress.
+   * start (a run past it loses its lease, and recovery takes the job), and writes its progress and
+   * its message (the job's data key {@value #PROGRESS_MESSAGE}, replaced by each message).
+   *
+   * @param progress 0-100, or null to keep it
+   * @param message what the run is doing now, or null to keep the last one
    */
   public Beat heartbeat(
-      String id, long token, Integer progress, ToLongFunction<String> timeoutOfType)
+      String id, long token, Integer progress, String message, ToLongFunction<String> timeoutOfType)
       throws SQLException {
     return StoreSql.retryingDeadlocks(
         () -> {
@@ -273,16 +297,21 @@ public final class RemoteLeases {
             }
             long until =
                 Math.min(now + f.leaseMillis, f.startAt + timeoutOfType.applyAsLong(f.row.type));
+            String data = message == null ? null : withProgressMessage(c, id, message);
             try (PreparedStatement ps =
                 c.prepareStatement(
                     "UPDATE job SET lease_expires_at = ?, last_activity_at = ?"
                         + (progress == null ? "" : ", progress = ?")
+                        + (data == null ? "" : ", data = ?")
                         + " WHERE id = ?")) {
               int i = 1;
               ps.setLong(i++, until);
               ps.setLong(i++, now);
               if (progress != null) {
                 ps.setInt(i++, progress);
+              }
+              if (data != null) {
+                ps.setString(i++, data);
               }
               ps.setString(i, id);
               ps.executeUpdate();
@@ -301,71 +330,44 @@ public final class RemoteLeases {
         });
   }
 
+  /** The job's data key that holds the message of a remote run's latest heartbeat. */
+  public static final String PROGRESS_MESSAGE = "progress_message";
+
+  /** The job's data (its row is locked) with the progress message put in. */
+  private static String withProgressMessage(Connection c, String id, String message)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT data FROM job WHERE id = ?")) {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        Map<String, String> data = new java.util.LinkedHashMap<>(JobData.fromJson(rs.getString(1)));
+        data.put(PROGRESS_MESSAGE, message);
+        return JobData.toJson(data);
+      }
+    }
+  }
+
+  /** The wait before a retry of a failed remote run: of its type, after this attempt (ms). */
+  @FunctionalInterface
+  public interface RetryDelay {
+    long millis(String type, int attempt);
+  }
+
   /**
-   * Records how a remote run ended, through the run ledger (the state machine decides: a run under
-   * a cancel request ends canceled; a failure is retried while attempts remain). Fenced by the
-   * token; the same answer again with the same token is {@link Answer#REPEATED}.
-   *
-   * @param answer what the worker answered (complete, fail, skip), kept for repeats
-   * @param cause SUCCEED, SKIP or FAIL
-   * @param text the message (complete), the reason (skip) or the error (fail)
-   * @param finalFailure a failure that is not to be retried: the job's attempts end with this one
-   * @param retryDelay the wait before a retry after a failure of this attempt (ms)
-   * @param subject the worker token's subject: the event's actor is worker:<subject>/<worker>
+   * Records how a remote run ended (see {@link RemoteEndings#finish}): through the run ledger,
+   * fenced by the token, with the endings other workers send meanwhile in one transaction.
    */
-  public Answer finish(
+  public Ended finish(
       String id,
       long token,
       String answer,
       Cause cause,
       String text,
       boolean finalFailure,
-      IntToLongFunction retryDelay,
+      RetryDelay retryDelay,
       String subject)
       throws SQLException {
-    return StoreSql.retryingDeadlocks(
-        () -> {
-          long now = leases.databaseMillis();
-          try (Connection c = store.transaction()) {
-            Fence f = fence(c, id);
-            if (f == null) {
-              return Answer.NOT_FOUND;
-            }
-            if (f.token != token) {
-              return Answer.LOST;
-            }
-            if (f.answer != null) {
-              return f.answer.equals(answer) ? Answer.REPEATED : Answer.LOST;
-            }
-            if (!f.live(now)) {
-              return Answer.LOST;
-            }
-            try (PreparedStatement ps =
-                c.prepareStatement(
-                    "UPDATE job SET lease_answer = ?"
-                        + (finalFailure ? ", max_attempts = attempt" : "")
-                        + " WHERE id = ?")) {
-              ps.setString(1, answer);
-              ps.setString(2, id);
-              ps.executeUpdate();
-            }
-            boolean failed = cause == Cause.FAIL;
-            RunOutcome o =
-                new RunOutcome(
-                    id,
-                    f.row.attempt,
-                    cause,
-                    failed ? 0 : 100,
-                    Map.of(),
-                    failed ? text : null,
-                    failed ? text : null,
-                    failed ? now + retryDelay.applyAsLong(f.row.attempt) : 0,
-                    failed ? null : text);
-            String actor = "worker:" + subject + "/" + workerOf(f.row.leaseOwner);
-            ledger.finishLocked(c, f.row.leaseOwner, o, actor);
-            return Answer.DONE;
-          }
-        });
+    return endings.finish(id, token, answer, cause, text, finalFailure, retryDelay, subject);
   }
 
   /**

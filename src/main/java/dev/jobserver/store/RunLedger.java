@@ -259,27 +259,34 @@ final class RunLedger {
   }
 
   /**
-   * Records how one run ended, as {@link #finish}, in the caller's transaction, which has locked
-   * the job's row and checked its fence (a remote worker's token, see {@link RemoteLeases});
-   * commits it.
+   * Records how runs ended (see {@link #finish}) in the caller's transaction, adding its statements
+   * to {@code statements}; the caller executes and commits them. A remote worker's ending comes
+   * here after its fence was checked under the row's lock (see {@link RemoteLeases}).
    */
-  int finishLocked(Connection c, String owner, RunOutcome outcome, String actor)
-      throws SQLException {
-    Statements statements = new Statements(store, c);
-    int changed =
-        finishIn(c, statements, owner, List.of(outcome), actor, System.currentTimeMillis());
-    statements.executeAll();
-    store.commit(c, statements);
-    return changed;
-  }
-
-  private int finishIn(
+  int finishIn(
       Connection c,
       Statements statements,
       String owner,
       List<RunOutcome> outcomes,
       String actor,
       long now)
+      throws SQLException {
+    return finishIn(c, statements, owner, outcomes, actor, now, null);
+  }
+
+  /**
+   * As {@link #finishIn(Connection, Statements, String, List, String, long)}, on rows the caller
+   * locked and read in this transaction ({@code locked}; null: lock them here). A row read without
+   * its data is read again with it where the outcome rewrites the data.
+   */
+  int finishIn(
+      Connection c,
+      Statements statements,
+      String owner,
+      List<RunOutcome> outcomes,
+      String actor,
+      long now,
+      Map<String, Row> locked)
       throws SQLException {
     if (outcomes.isEmpty()) {
       return 0;
@@ -289,7 +296,7 @@ final class RunLedger {
       byId.put(o.jobId(), o);
     }
     boolean needsData = outcomes.stream().anyMatch(o -> !o.data().isEmpty() || o.error() != null);
-    Map<String, Row> current = lockAll(c, byId.keySet(), needsData);
+    Map<String, Row> current = locked != null ? locked : lockAll(c, byId.keySet(), needsData);
     int changed = 0;
     for (RunOutcome o : byId.values()) {
       Row row = current.get(o.jobId());

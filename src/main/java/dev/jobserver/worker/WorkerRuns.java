@@ -1,7 +1,6 @@
 package dev.jobserver.worker;
 
 import dev.jobserver.engine.JobTypeRegistry;
-import dev.jobserver.engine.JobTypeSettings;
 import dev.jobserver.job.JobLifecycle.Cause;
 import dev.jobserver.job.StoreException;
 import dev.jobserver.store.JobStore;
@@ -40,13 +39,15 @@ public class WorkerRuns {
   @Inject private ResultStore results;
   @Inject private WorkerSightings sightings;
 
-  public RemoteLeases.Beat heartbeat(String id, long token, Integer progress, String subject) {
+  public RemoteLeases.Beat heartbeat(
+      String id, long token, Integer progress, String message, String subject) {
     RemoteLeases.Beat beat;
     try {
       beat =
           store
               .remote()
-              .heartbeat(id, token, progress, type -> types.settings(type).timeout().toMillis());
+              .heartbeat(
+                  id, token, progress, message, type -> types.settings(type).timeout().toMillis());
     } catch (SQLException e) {
       throw StoreException.of("Extending the lease failed", e);
     }
@@ -65,9 +66,10 @@ public class WorkerRuns {
   /**
    * Records the run's end.
    *
-   * @param retryAfterSeconds the wait before a retry (null: the type's backoff)
+   * @param retryAfterSeconds the wait before a retry (null: the backoff of the job's type)
+   * @return how it was answered (NOT_FOUND when the job does not exist), and the job
    */
-  public RemoteLeases.Answer finish(
+  public RemoteLeases.Ended finish(
       String id,
       long token,
       String answer,
@@ -75,9 +77,7 @@ public class WorkerRuns {
       String text,
       boolean retryable,
       Integer retryAfterSeconds,
-      String type,
       String subject) {
-    JobTypeSettings settings = types.settings(type);
     try {
       return store
           .remote()
@@ -88,10 +88,10 @@ public class WorkerRuns {
               cause,
               text,
               cause == Cause.FAIL && !retryable,
-              attempt ->
+              (type, attempt) ->
                   retryAfterSeconds != null
                       ? retryAfterSeconds * 1000L
-                      : settings.backoffMillis(attempt),
+                      : types.settings(type).backoffMillis(attempt),
               subject);
     } catch (SQLException e) {
       throw StoreException.of("Recording the run's end failed", e);

@@ -316,6 +316,118 @@ class RemoteWorkersIT extends InServerTest {
   }
 
   @Test
+  void aFinalFailureEndsTheJobWithAttemptsLeftAndKeepsItsMaxAttempts() {
+    String type = declare("{\"remote\":true,\"max_attempts\":3,\"backoff\":\"PT0S\"}");
+    String id = ItSupport.create(http, type, null).getString("id");
+    JsonObject job = claimOne(type, null);
+    assertEquals(1, job.getInt("attempt"));
+    Http.Reply failed =
+        write(id, "fail", token(job) + ",\"error\":\"bad input\",\"retryable\":false}");
+    assertEquals(200, failed.status(), failed.toString());
+    assertEquals("failed", failed.json().getString("status"));
+    JsonObject read = http.get(JOBS + id, ADMIN).json();
+    assertEquals("failed", read.getString("status"), read.toString());
+    assertEquals(1, read.getInt("attempt"), "one attempt ran");
+    assertEquals(3, read.getInt("max_attempts"), "the job's attempts are not rewritten");
+    assertEquals("bad input", read.getString("error"));
+    assertEquals(204, claim(type, null).status(), "not retried: nothing to claim");
+    Http.Reply again =
+        write(id, "fail", token(job) + ",\"error\":\"bad input\",\"retryable\":false}");
+    assertEquals(200, again.status(), "a repeat answers the same: " + again);
+    assertEquals(3, again.json().getInt("max_attempts"));
+  }
+
+  @Test
+  void theHeartbeatsMessageIsTheJobsProgressMessage() {
+    String type = declare("{\"remote\":true}");
+    String id = ItSupport.create(http, type, "{\"file\":\"a.csv\"}").getString("id");
+    JsonObject job = claimOne(type, null);
+    Http.Reply beat =
+        write(id, "heartbeat", token(job) + ",\"progress\":10,\"message\":\"reading a.csv\"}");
+    assertEquals(200, beat.status(), beat.toString());
+    JsonObject data = http.get(JOBS + id, ADMIN).json().getJsonObject("data");
+    assertEquals("reading a.csv", data.getString("progress_message"), data.toString());
+    assertEquals("a.csv", data.getString("file"), "the job's own data is kept");
+
+    assertEquals(200, write(id, "heartbeat", token(job) + ",\"progress\":50}").status());
+    assertEquals(
+        "reading a.csv",
+        http.get(JOBS + id, ADMIN).json().getJsonObject("data").getString("progress_message"),
+        "a heartbeat without a message keeps the last one");
+    assertEquals(
+        200, write(id, "heartbeat", token(job) + ",\"message\":\"writing 3 rows\"}").status());
+    JsonObject v4 = http.get("/api/v4/jobs/" + id, ADMIN).json();
+    assertEquals("writing 3 rows", v4.getJsonObject("data").getString("progress_message"));
+    assertEquals(50, v4.getInt("progress"));
+
+    long other = job.getJsonNumber("lease_token").longValue() + 1;
+    assertEquals(
+        409,
+        write(id, "heartbeat", "{\"lease_token\":" + other + ",\"message\":\"late\"}").status());
+    assertEquals(200, write(id, "complete", token(job) + "}").status());
+    JsonObject done = http.get(JOBS + id, ADMIN).json();
+    assertEquals("completed", done.getString("status"));
+    assertEquals(
+        "writing 3 rows",
+        done.getJsonObject("data").getString("progress_message"),
+        "the last message stays; another token wrote none");
+  }
+
+  /** The IT server's JOBSERVER_RESULT_MAX_BYTES (pom.xml): 1 MiB. */
+  static final int RESULT_LIMIT = 1024 * 1024;
+
+  java.net.http.HttpResponse<String> upload(
+      String id, JsonObject claimed, byte[] body, boolean chunked) throws Exception {
+    java.net.http.HttpRequest.BodyPublisher publisher =
+        chunked
+            ? java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                () -> new java.io.ByteArrayInputStream(body))
+            : java.net.http.HttpRequest.BodyPublishers.ofByteArray(body);
+    java.net.http.HttpRequest r =
+        java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(base.toString().replaceAll("/$", "") + JOBS + id + "/result"))
+            .timeout(java.time.Duration.ofSeconds(60))
+            .header("Authorization", "Bearer " + WORKER)
+            .header("Content-Type", "application/octet-stream")
+            .header("Jobserver-Lease-Token", "" + claimed.getJsonNumber("lease_token").longValue())
+            .PUT(publisher)
+            .build();
+    return java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1)
+        .build()
+        .send(r, java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aResultOverTheSizeLimitIs413AndNothingIsKept() throws Exception {
+    String type = declare("{\"remote\":true}");
+    String over = ItSupport.create(http, type, null).getString("id");
+    JsonObject job = claimOne(type, null);
+    byte[] tooLarge = new byte[RESULT_LIMIT + 1];
+    java.util.Arrays.fill(tooLarge, (byte) 'x');
+    var declared = upload(over, job, tooLarge, false);
+    assertEquals(413, declared.statusCode(), "Content-Length over the limit: " + declared.body());
+    assertTrue(declared.body().contains("\"message\""), declared.body());
+    assertTrue(declared.body().contains(RESULT_LIMIT + " bytes"), declared.body());
+    var streamed = upload(over, job, tooLarge, true);
+    assertEquals(413, streamed.statusCode(), "streamed past the limit: " + streamed.body());
+    assertTrue(streamed.body().contains(RESULT_LIMIT + " bytes"), streamed.body());
+    assertEquals(200, write(over, "complete", token(job) + "}").status(), "the lease is kept");
+    Http.Reply none = http.get(JOBS + over + "/result", ADMIN);
+    assertEquals(404, none.status(), "nothing kept: " + none);
+
+    String fits = ItSupport.create(http, type, null).getString("id");
+    JsonObject second = claimOne(type, null);
+    byte[] exactly = new byte[RESULT_LIMIT];
+    java.util.Arrays.fill(exactly, (byte) 'y');
+    assertEquals(204, upload(fits, second, exactly, true).statusCode(), "the limit itself fits");
+    assertEquals(200, write(fits, "complete", token(second) + "}").status());
+    Http.Reply kept = http.get(JOBS + fits + "/result", ADMIN);
+    assertEquals(200, kept.status(), kept.toString());
+    assertEquals(RESULT_LIMIT, kept.bytes().length);
+  }
+
+  @Test
   void anExpiredLeaseIsRecoveredAndTheLateAnswerIsRefused() {
     String type = declare("{\"remote\":true,\"max_attempts\":2}");
     String id = ItSupport.create(http, type, null).getString("id");

@@ -5,7 +5,6 @@ import static dev.jobserver.job.JsonProviders.JSON;
 import dev.jobserver.api.common.ApiException;
 import dev.jobserver.api.common.Bodies;
 import dev.jobserver.common.Settings;
-import dev.jobserver.job.Job;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.job.JobLifecycle.Cause;
 import dev.jobserver.security.Roles;
@@ -69,7 +68,8 @@ public class WorkerJobsResource {
       summary = "Extend a claimed job's lease",
       description =
           "Extends the lease by the claim's lease_seconds (never past the type's timeout after"
-              + " the start), records progress (0-100), and says whether a cancel was asked for:"
+              + " the start), records progress (0-100) and the message (kept as the job's"
+              + " data.progress_message), and says whether a cancel was asked for:"
               + " then the worker stops and answers fail (the job ends canceled).")
   @RequestBody(
       required = true,
@@ -87,9 +87,9 @@ public class WorkerJobsResource {
     JsonObject body = body(in);
     long token = WorkerRequests.token(body);
     Integer progress = WorkerRequests.optionalInteger(body, "progress", 0, 100);
-    WorkerRequests.text(body, "message", false);
+    String message = WorkerRequests.text(body, "message", false);
     RemoteLeases.Beat beat =
-        runs.heartbeat(id, token, progress, dev.jobserver.security.Caller.actor(security));
+        runs.heartbeat(id, token, progress, message, dev.jobserver.security.Caller.actor(security));
     switch (beat.answer()) {
       case NOT_FOUND -> throw notFound(id);
       case LOST -> throw lost(id, token);
@@ -185,8 +185,7 @@ public class WorkerJobsResource {
     long token = WorkerRequests.token(body);
     boolean retryable = WorkerRequests.bool(body, "retryable", true);
     Integer retryAfter = WorkerRequests.optionalInteger(body, "retry_after_seconds", 0, 86_400);
-    Job job = jobs.find(id).orElseThrow(() -> notFound(id));
-    RemoteLeases.Answer a =
+    RemoteLeases.Ended a =
         runs.finish(
             id,
             token,
@@ -195,17 +194,13 @@ public class WorkerJobsResource {
             text,
             retryable,
             retryAfter,
-            job.getType(),
             dev.jobserver.security.Caller.actor(security));
-    switch (a) {
+    switch (a.answer()) {
       case NOT_FOUND -> throw notFound(id);
       case LOST -> throw lost(id, token);
       default -> {}
     }
-    return Response.ok(
-            NativeJobView.of(jobs.record(id).orElseThrow(() -> notFound(id))).toString(),
-            MediaType.APPLICATION_JSON)
-        .build();
+    return Response.ok(NativeJobView.of(a.job()).toString(), MediaType.APPLICATION_JSON).build();
   }
 
   @PUT
