@@ -3,7 +3,6 @@ package dev.jobserver.engine;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobIds;
 import dev.jobserver.store.ScheduleFirings;
-import dev.jobserver.store.ScheduleStore;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.OptionalLong;
@@ -28,7 +27,7 @@ public final class ScheduleFiring {
 
   private final EngineClock clock;
   private final Supplier<ScheduleFirings> store;
-  private final ScheduleStore.JobMaker maker;
+  private final ScheduleFirings.JobMaker maker;
   private final long graceMillis;
   private final long pollMaxMillis;
   private final Runnable jobsCreated;
@@ -48,7 +47,7 @@ public final class ScheduleFiring {
   public ScheduleFiring(
       EngineClock clock,
       Supplier<ScheduleFirings> store,
-      ScheduleStore.JobMaker maker,
+      ScheduleFirings.JobMaker maker,
       long graceMillis,
       long pollMaxMillis,
       Runnable jobsCreated,
@@ -65,7 +64,7 @@ public final class ScheduleFiring {
   }
 
   /** The job a schedule makes: its type and data, created by {@code schedule:<id>}. */
-  public static ScheduleStore.JobMaker jobs(ToIntFunction<String> maxAttempts) {
+  public static ScheduleFirings.JobMaker jobs(ToIntFunction<String> maxAttempts) {
     return (schedule, dueAt, now) -> {
       Job job = new Job(JobIds.newMattermostId(), schedule.type(), 0, now, schedule.data());
       job.setCreatedBy("schedule:" + schedule.id());

@@ -1,5 +1,6 @@
 package dev.jobserver.service;
 
+import dev.jobserver.engine.StoredInstance;
 import dev.jobserver.job.IdForm;
 import dev.jobserver.job.IllegalTransitionException;
 import dev.jobserver.job.Job;
@@ -59,7 +60,6 @@ public class JobService {
   @Inject private JobReads reads;
   @Inject private ResultStore results;
   @Inject private StatsReads stats;
-  @Inject private InstanceStore instances;
   @Inject private Event<JobSignal> signals;
 
   /**
@@ -151,16 +151,27 @@ public class JobService {
 
   /**
    * Jobs by type and status, the runs of the last hour by type, and the live instances: read from
-   * the counters the store keeps, never by counting jobs.
+   * the counters the store keeps, never by counting jobs, and from the instances' rows (JPA).
    */
   public Stats stats() {
     long now = System.currentTimeMillis();
     try {
       return new Stats(
-          stats.counts(), stats.runsSince(now - 3_600_000L + 60_000L), instances.alive(now));
+          stats.counts(), stats.runsSince(now - 3_600_000L + 60_000L), instancesAlive(now));
     } catch (SQLException e) {
       throw StoreException.of("Reading the stats failed", e);
     }
+  }
+
+  /** The instances alive at {@code now} (see {@link StoredInstance}), by id. */
+  private List<InstanceStore.Instance> instancesAlive(long now) {
+    return em
+        .createQuery(StoredInstance.ALIVE, StoredInstance.class)
+        .setParameter("now", now)
+        .getResultList()
+        .stream()
+        .map(StoredInstance::toInstance)
+        .toList();
   }
 
   /** A job with its result file's description. */

@@ -14,31 +14,36 @@ import dev.jobserver.schedule.ScheduleNotFoundException;
 import dev.jobserver.schedule.ScheduleSignal;
 import dev.jobserver.schedule.StoredSchedule;
 import dev.jobserver.schedule.StoredScheduleEvent;
-import dev.jobserver.store.ScheduleStore;
+import dev.jobserver.store.ScheduleFirings;
+import dev.jobserver.store.Text;
 import jakarta.ejb.Stateless;
-import jakarta.ejb.TransactionManagement;
-import jakarta.ejb.TransactionManagementType;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceContext;
+import jakarta.persistence.PersistenceException;
 import java.sql.SQLException;
 import java.util.List;
 
 /**
  * Schedules as the APIs manage them: create, read, replace, delete, pause, resume, trigger, and who
- * did each (the actor is the caller's token subject). Reads are JPA's ({@link StoredSchedule},
- * {@link StoredScheduleEvent}); writes go through {@link ScheduleStore} in its own local
- * transactions; the firing itself is the engine's ({@link ScheduleFiring}).
+ * did each (the actor is the caller's token subject). Reads and changes go through JPA ({@link
+ * StoredSchedule}, {@link StoredScheduleEvent}), each change with its event in one JTA transaction
+ * (the container's: this bean's methods), the schedule's row locked first ({@code FOR UPDATE}: a
+ * firing round skips it meanwhile, a change in another instance waits). A trigger creates a job, so
+ * it is the firing's ({@link ScheduleFirings#trigger}, SQL in its own transaction, like the job
+ * creates it shares it with); the firing itself is the engine's ({@link ScheduleFiring}).
  */
 @Stateless
-@TransactionManagement(TransactionManagementType.BEAN)
 public class ScheduleService {
 
   @PersistenceContext(unitName = "jobserver")
   private EntityManager em;
 
-  @Inject private ScheduleStore store;
+  @Inject private ScheduleFirings firings;
   @Inject private JobTypeCatalog types;
   @Inject private Event<ScheduleSignal> scheduleSignals;
   @Inject private Event<JobSignal> jobSignals;
@@ -49,15 +54,19 @@ public class ScheduleService {
   public Schedule create(ScheduleDefinition definition, String actor) {
     long now = System.currentTimeMillis();
     Schedule s = definition.toSchedule(types, JobIds.newMattermostId(), actor, now, now);
-    try {
-      store.insert(s, actor);
-    } catch (SQLException e) {
-      throw StoreException.of("Storing the new schedule failed", e);
-    }
+    written(
+        "Storing the new schedule",
+        () -> {
+          em.persist(
+              new StoredSchedule(s, Text.column(s.createdBy(), StoredScheduleEvent.MAX_ACTOR)));
+          event(s.id(), s.createdAt(), actor, "create", describe(s));
+        });
+    // observed after the commit (AFTER_SUCCESS): the firing loop then finds the row
     scheduleSignals.fire(new ScheduleSignal(s.id()));
     return s;
   }
 
+  @TransactionAttribute(TransactionAttributeType.SUPPORTS)
   public Schedule get(String id) {
     StoredSchedule s = em.find(StoredSchedule.class, id);
     if (s == null) {
@@ -67,6 +76,7 @@ public class ScheduleService {
   }
 
   /** Every schedule, oldest first. */
+  @TransactionAttribute(TransactionAttributeType.SUPPORTS)
   public List<Schedule> list() {
     return em
         .createQuery(
@@ -86,46 +96,70 @@ public class ScheduleService {
   public Schedule replace(String id, ScheduleDefinition definition, String actor) {
     long now = System.currentTimeMillis();
     Schedule with = definition.toSchedule(types, id, actor, now, now);
-    try {
-      Schedule s = store.replace(id, with, actor, now);
-      scheduleSignals.fire(new ScheduleSignal(id));
-      return s;
-    } catch (SQLException e) {
-      throw StoreException.of("Replacing schedule " + id + " failed", e);
-    }
+    StoredSchedule s = locked(id);
+    written(
+        "Replacing schedule " + id,
+        () -> {
+          s.replace(with, now);
+          event(id, now, actor, "replace", describe(with));
+        });
+    scheduleSignals.fire(new ScheduleSignal(id));
+    return s.toSchedule();
   }
 
+  /** Deletes a schedule (the jobs it created stay, with its id); the deletion is recorded. */
   public void delete(String id, String actor) {
-    try {
-      store.delete(id, actor, System.currentTimeMillis());
-    } catch (SQLException e) {
-      throw StoreException.of("Deleting schedule " + id + " failed", e);
-    }
+    long now = System.currentTimeMillis();
+    StoredSchedule s = locked(id);
+    written(
+        "Deleting schedule " + id,
+        () -> {
+          em.remove(s);
+          event(id, now, actor, "delete", null);
+        });
   }
 
+  /** Pauses a schedule: it creates no job until resumed. Pausing a paused one changes nothing. */
   public Schedule pause(String id, String actor) {
-    try {
-      return store.pause(id, actor, System.currentTimeMillis());
-    } catch (SQLException e) {
-      throw StoreException.of("Pausing schedule " + id + " failed", e);
-    }
+    long now = System.currentTimeMillis();
+    StoredSchedule s = locked(id);
+    written(
+        "Pausing schedule " + id,
+        () -> {
+          if (s.pause(now)) {
+            event(id, now, actor, "pause", null);
+          }
+        });
+    return s.toSchedule();
   }
 
+  /**
+   * Resumes a paused schedule from now on: the due times that passed while it was paused make no
+   * job (they are not misfires). Resuming one that is not paused changes nothing.
+   */
   public Schedule resume(String id, String actor) {
-    try {
-      Schedule s = store.resume(id, actor, System.currentTimeMillis());
-      scheduleSignals.fire(new ScheduleSignal(id));
-      return s;
-    } catch (SQLException e) {
-      throw StoreException.of("Resuming schedule " + id + " failed", e);
-    }
+    long now = System.currentTimeMillis();
+    StoredSchedule s = locked(id);
+    written(
+        "Resuming schedule " + id,
+        () -> {
+          if (s.resume(now)) {
+            event(id, now, actor, "resume", null);
+          }
+        });
+    scheduleSignals.fire(new ScheduleSignal(id));
+    return s.toSchedule();
   }
 
-  /** Creates the schedule's job now; its next due time stays. */
+  /**
+   * Creates the schedule's job now; its next due time stays. Outside a JTA transaction: the
+   * firing's SQL commits the job with the schedule's row in its own.
+   */
+  @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
   public Job trigger(String id, String actor) {
     try {
       Job job =
-          store.trigger(
+          firings.trigger(
               id, actor, System.currentTimeMillis(), ScheduleFiring.jobs(types::maxAttempts));
       jobSignals.fire(new JobSignal(JobSignal.Kind.CREATED, job.getId()));
       return job;
@@ -138,6 +172,7 @@ public class ScheduleService {
    * Who created, changed, paused, resumed, triggered or deleted it, oldest first (also after it was
    * deleted).
    */
+  @TransactionAttribute(TransactionAttributeType.SUPPORTS)
   public List<ScheduleEvent> events(String id) {
     return em
         .createQuery(
@@ -148,5 +183,58 @@ public class ScheduleService {
         .stream()
         .map(StoredScheduleEvent::toEvent)
         .toList();
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** The schedule's row, locked until this transaction ends ({@code SELECT ... FOR UPDATE}). */
+  private StoredSchedule locked(String id) {
+    StoredSchedule s;
+    try {
+      s = em.find(StoredSchedule.class, id, LockModeType.PESSIMISTIC_WRITE);
+    } catch (PersistenceException e) {
+      throw failed("Reading schedule " + id, e);
+    }
+    if (s == null) {
+      throw new ScheduleNotFoundException(id);
+    }
+    return s;
+  }
+
+  /**
+   * Runs a change and writes it now (flush), so that a failure of the database is this change's
+   * {@link StoreException}, as for every other store write, rather than the commit's.
+   */
+  private void written(String what, Runnable change) {
+    try {
+      change.run();
+      em.flush();
+    } catch (PersistenceException e) {
+      throw failed(what, e);
+    }
+  }
+
+  private static StoreException failed(String what, PersistenceException e) {
+    return new StoreException(
+        what + " failed: " + e.getMessage(), e, StoreException.isUnavailable(e));
+  }
+
+  /** Records who did what, in the change's transaction (see {@link StoredScheduleEvent}). */
+  private void event(String id, long at, String actor, String action, String message) {
+    em.createNativeQuery(StoredScheduleEvent.INSERT)
+        .setParameter(1, id)
+        .setParameter(2, at)
+        .setParameter(
+            3, Text.column(actor == null ? "anonymous" : actor, StoredScheduleEvent.MAX_ACTOR))
+        .setParameter(4, action)
+        .setParameter(5, Text.column(message, StoredScheduleEvent.MAX_MESSAGE))
+        .executeUpdate();
+  }
+
+  private static String describe(Schedule s) {
+    return (s.cron() != null ? "cron " + s.cron() + " " + s.timeZone() : "every " + s.every())
+        + ", type "
+        + s.type()
+        + (s.paused() ? ", paused" : "");
   }
 }

@@ -6,15 +6,21 @@ import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.List;
 import javax.sql.DataSource;
 
 /**
  * The only writer of {@code engine_instance}: one row per running engine, written by its heartbeat,
- * so that any instance can show which instances are alive and how busy they are.
+ * so that any instance can show which instances are alive and how busy they are (read through JPA:
+ * {@code engine.StoredInstance}, by the stats of {@code service.JobService}).
+ *
+ * <p>The writes stay SQL, on the engine's own connections rather than the entity manager, though
+ * they are not a hot path (one beat every third of a lease): the heartbeat writes the row with one
+ * upsert (PostgreSQL's {@code ON CONFLICT}, H2's {@code MERGE}) and forgets dead rows with one bulk
+ * delete, from an engine loop thread that has no JTA transaction, where {@code em.merge} would read
+ * the row first and need a transaction around it; and the row's removal runs on the shutdown path,
+ * on direct connections, while the server is taking the application (and its persistence unit) down
+ * ({@link #direct()}).
  */
 @ApplicationScoped
 public class InstanceStore {
@@ -83,33 +89,6 @@ public class InstanceStore {
       ps.setString(1, id);
       ps.executeUpdate();
     }
-  }
-
-  /** The instances seen within {@link #ALIVE_LEASES} of their leases before {@code now}. */
-  public List<Instance> alive(long now) throws SQLException {
-    List<Instance> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id, workers, busy, lease_ms, started_at, last_seen_at FROM engine_instance"
-                    + " WHERE last_seen_at + lease_ms * "
-                    + ALIVE_LEASES
-                    + " >= ? ORDER BY id")) {
-      ps.setLong(1, now);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(
-              new Instance(
-                  rs.getString(1),
-                  rs.getInt(2),
-                  rs.getInt(3),
-                  rs.getLong(4),
-                  rs.getLong(5),
-                  rs.getLong(6)));
-        }
-      }
-    }
-    return out;
   }
 
   private static final String PG_UPSERT =

@@ -187,7 +187,7 @@ public class JobStore {
     creates.insertWaiting(job, dependsOn);
   }
 
-  /** Writes a schedule's new jobs in the caller's transaction (see {@link ScheduleStore}). */
+  /** Writes a schedule's new jobs in the caller's transaction (see {@link ScheduleFirings}). */
   Runnable insertScheduled(Connection c, List<Job> jobs, String firedBy) throws SQLException {
     return creates.insertScheduled(c, jobs, firedBy);
   }

@@ -6,6 +6,8 @@ import dev.jobserver.job.JobStatus;
 import dev.jobserver.schedule.Firing;
 import dev.jobserver.schedule.InvalidScheduleException;
 import dev.jobserver.schedule.Schedule;
+import dev.jobserver.schedule.ScheduleNotFoundException;
+import dev.jobserver.schedule.StoredScheduleEvent;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -23,13 +25,22 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * The firing of schedules ({@code job_schedule}). A firing claims due schedules with {@code FOR
- * UPDATE SKIP LOCKED}, and in the same transaction creates their jobs (through {@link JobStore},
- * under the unique {@code (schedule_id, due_at)} key) and advances them: whichever instance fires a
- * due time, it makes one job, and a crash between the two is impossible.
+ * The firing of schedules ({@code job_schedule}), in SQL. A firing claims due schedules with {@code
+ * FOR UPDATE SKIP LOCKED}, and in the same transaction creates their jobs (through {@link
+ * JobStore}'s native creates, under the unique {@code (schedule_id, due_at)} key) and advances
+ * them: whichever instance fires a due time, it makes one job, and a crash between the two is
+ * impossible. A trigger (a firing by hand) is the same: the row locked, the job created and the row
+ * and its event written in one transaction. The callers' other changes to a schedule go through JPA
+ * ({@code service.ScheduleService}, {@code schedule.StoredSchedule}).
  */
 @ApplicationScoped
 public class ScheduleFirings {
+
+  /** Makes the job a schedule creates for a due time (null: triggered by hand). */
+  @FunctionalInterface
+  public interface JobMaker {
+    Job make(Schedule schedule, Long dueAt, long now);
+  }
 
   /** What one schedule did in a firing round, for metrics. */
   public record Fired(String scheduleId, int created, long skipped, long missed) {}
@@ -60,8 +71,7 @@ public class ScheduleFirings {
    * @param firedBy the firing instance, named in its jobs' "created" events
    * @return what each claimed schedule did
    */
-  public List<Fired> fire(
-      long now, long graceMillis, int limit, ScheduleStore.JobMaker maker, String firedBy)
+  public List<Fired> fire(long now, long graceMillis, int limit, JobMaker maker, String firedBy)
       throws SQLException {
     try (Connection c = transaction()) {
       List<Schedule> due = new ArrayList<>();
@@ -143,6 +153,52 @@ public class ScheduleFirings {
         committed.run();
       }
       return fired;
+    }
+  }
+
+  /**
+   * Creates the schedule's job now, whatever its overlap or pause (the caller asked for it); its
+   * next due time stays. The job's "created" event is by {@code schedule:<id>}, the trigger by the
+   * caller.
+   *
+   * @throws ScheduleNotFoundException if there is no such schedule
+   */
+  public Job trigger(String id, String actor, long now, JobMaker maker) throws SQLException {
+    try (Connection c = transaction()) {
+      Schedule s;
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT " + ScheduleRows.COLUMNS + " FROM job_schedule WHERE id = ? FOR UPDATE")) {
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            throw new ScheduleNotFoundException(id);
+          }
+          s = ScheduleRows.read(rs);
+        }
+      }
+      Job job = maker.make(s, null, now);
+      Runnable committed = jobs.insertScheduled(c, List.of(job), actor);
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE job_schedule SET last_job_id = ?, last_run_at = ? WHERE id = ?")) {
+        ps.setString(1, job.getId());
+        ps.setLong(2, now);
+        ps.setString(3, id);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(StoredScheduleEvent.INSERT)) {
+        ps.setString(1, id);
+        ps.setLong(2, now);
+        ps.setString(
+            3, Text.column(actor == null ? "anonymous" : actor, StoredScheduleEvent.MAX_ACTOR));
+        ps.setString(4, "trigger");
+        ps.setString(5, "job " + job.getId());
+        ps.executeUpdate();
+      }
+      c.commit();
+      committed.run();
+      return job;
     }
   }
 

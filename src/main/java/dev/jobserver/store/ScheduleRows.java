@@ -2,13 +2,12 @@ package dev.jobserver.store;
 
 import dev.jobserver.job.JobData;
 import dev.jobserver.schedule.Schedule;
-import dev.jobserver.schedule.Timing;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 
-/** What {@link ScheduleStore} and {@link ScheduleFirings} share: a schedule's row, read. */
+/** A schedule's row as {@link ScheduleFirings} reads it (and tests, without a container). */
 final class ScheduleRows {
 
   private ScheduleRows() {}
@@ -17,11 +16,6 @@ final class ScheduleRows {
       "id, name, type, data, cron, every, time_zone, paused, overlap, misfire, next_run_at,"
           + " last_due_at, last_run_at, last_job_id, fired, skipped, missed, created_by,"
           + " created_at, updated_at";
-
-  /** The first due time after {@code from}, or never. */
-  static long nextAfter(Timing timing, long from) {
-    return timing.next(from).orElse(Long.MAX_VALUE);
-  }
 
   static Schedule read(ResultSet rs) throws SQLException {
     return new Schedule(

@@ -12,7 +12,6 @@ import dev.jobserver.schedule.ScheduleNotFoundException;
 import dev.jobserver.store.JobStore;
 import dev.jobserver.store.ScheduleFirings;
 import dev.jobserver.store.ScheduleReads;
-import dev.jobserver.store.ScheduleStore;
 import dev.jobserver.store.TestDatabase;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,8 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Schedules fired against a real database (H2, or PostgreSQL with -Ppostgres) on a clock the test
- * sets: one job per due time across instances, overlap, misfire, pause, resume, trigger, replace
- * and delete, each recorded with its actor.
+ * sets: one job per due time across instances, overlap, misfire, pause, and a trigger recorded with
+ * its actor. (The callers' other changes, through JPA, are ScheduleIT's, in server; their rules are
+ * StoredScheduleTest's.)
  */
 class ScheduleFiringTest {
 
@@ -52,7 +52,6 @@ class ScheduleFiringTest {
 
   private final TestDatabase db = new TestDatabase();
   private final JobStore jobs = JobStore.over(db.ds);
-  private final ScheduleStore store = ScheduleStore.over(db.ds, jobs);
   private final ScheduleFirings firings = ScheduleFirings.over(db.ds, jobs);
   private final Clock clock = new Clock();
   private final List<ScheduleFirings.Fired> counted =
@@ -100,7 +99,7 @@ class ScheduleFiringTest {
                 "alice",
                 clock.millis(),
                 clock.millis());
-    store.insert(s, "alice");
+    ScheduleReads.insert(db.ds, s);
     return s;
   }
 
@@ -215,44 +214,32 @@ class ScheduleFiringTest {
   }
 
   @Test
-  void pauseResumeTriggerReplaceAndDeleteAreRecordedWithTheirActor() throws Exception {
+  void aPausedScheduleFiresNothingATriggerMakesItsJobNowAndIsRecordedWithItsActor()
+      throws Exception {
     Schedule s = create("PT1S", "allow", null);
-    store.pause(s.id(), "bob", clock.millis());
+    try (var c = db.ds.getConnection()) {
+      c.createStatement()
+          .executeUpdate("UPDATE job_schedule SET paused = TRUE WHERE id = '" + s.id() + "'");
+    }
     clock.now.addAndGet(5000);
     firing.fire();
     assertEquals(List.of(), jobsOf(s.id()), "paused: no job");
-    Schedule resumed = store.resume(s.id(), "carol", clock.millis());
-    assertEquals(clock.millis() + 1000, resumed.nextRunAt(), "no catch-up of a pause");
-    Job now = store.trigger(s.id(), "dave", clock.millis(), ScheduleFiring.jobs(t -> 1));
+    Job now = firings.trigger(s.id(), "dave", clock.millis(), ScheduleFiring.jobs(t -> 1));
     assertEquals(List.of("null|PENDING|schedule:" + s.id()), jobsOf(s.id()));
-    assertEquals(now.getId(), ScheduleReads.get(db.ds, s.id()).orElseThrow().lastJobId());
-    assertEquals(resumed.nextRunAt(), ScheduleReads.get(db.ds, s.id()).orElseThrow().nextRunAt());
-    Schedule every = ScheduleReads.get(db.ds, s.id()).orElseThrow();
-    Schedule replacement =
-        new ScheduleDefinition(
-                "s2", "noop", Map.of(), "*/5 * * * * *", null, "Europe/Berlin", null, null, false)
-            .toSchedule(TYPES, s.id(), "erin", clock.millis(), clock.millis());
-    Schedule replaced = store.replace(s.id(), replacement, "erin", clock.millis());
-    assertEquals("*/5 * * * * *", replaced.cron());
-    assertEquals(every.createdAt(), replaced.createdAt());
-    assertEquals(0, replaced.nextRunAt() % 5000);
-    store.delete(s.id(), "frank", clock.millis());
-    assertTrue(ScheduleReads.get(db.ds, s.id()).isEmpty());
-    assertEquals(1, jobsOf(s.id()).size(), "its jobs stay");
+    Schedule after = ScheduleReads.get(db.ds, s.id()).orElseThrow();
+    assertEquals(now.getId(), after.lastJobId());
+    assertEquals(clock.millis(), after.lastRunAt());
+    assertEquals(s.nextRunAt(), after.nextRunAt(), "its next due time stays");
+    assertEquals(0, after.fired(), "a trigger is no due time");
     List<String> events =
         ScheduleReads.events(db.ds, s.id()).stream()
-            .map(e -> e.action() + ":" + e.actor())
+            .map(e -> e.action() + ":" + e.actor() + ":" + e.message())
             .toList();
-    assertEquals(
-        List.of(
-            "create:alice",
-            "pause:bob",
-            "resume:carol",
-            "trigger:dave",
-            "replace:erin",
-            "delete:frank"),
-        events);
-    assertThrows(ScheduleNotFoundException.class, () -> store.pause(s.id(), "x", clock.millis()));
+    assertEquals(List.of("create:alice:null", "trigger:dave:job " + now.getId()), events);
+    assertThrows(
+        ScheduleNotFoundException.class,
+        () -> firings.trigger("nosuch", "x", clock.millis(), ScheduleFiring.jobs(t -> 1)));
+    assertEquals("1", db.one("SELECT COUNT(*) FROM job WHERE schedule_id IS NOT NULL"));
   }
 
   @Test

@@ -1,7 +1,6 @@
 package dev.jobserver.it;
 
 import dev.jobserver.store.ScheduleFirings;
-import dev.jobserver.store.ScheduleStore;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Alternative;
@@ -28,7 +27,7 @@ public class HeldScheduleFirings extends ScheduleFirings {
 
   @Override
   public List<Fired> fire(
-      long now, long graceMillis, int limit, ScheduleStore.JobMaker maker, String firedBy)
+      long now, long graceMillis, int limit, ScheduleFirings.JobMaker maker, String firedBy)
       throws SQLException {
     return held ? List.of() : super.fire(now, graceMillis, limit, maker, firedBy);
   }

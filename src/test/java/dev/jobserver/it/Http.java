@@ -37,6 +37,10 @@ public final class Http {
     return send("PATCH", path, token, body, Map.of("Content-Type", "application/json"));
   }
 
+  public Reply put(String path, String token, String body) {
+    return send("PUT", path, token, body, Map.of("Content-Type", "application/json"));
+  }
+
   public Reply delete(String path, String token) {
     return send("DELETE", path, token, null, Map.of());
   }

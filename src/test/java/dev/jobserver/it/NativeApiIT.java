@@ -701,6 +701,33 @@ class NativeApiIT extends InServerTest {
     long seen = Instant.parse(me.getString("last_seen_at")).toEpochMilli();
     // the heartbeat writes it every third of a lease (3 s in the tests)
     assertTrue(Math.abs(System.currentTimeMillis() - seen) < 5_000, me.toString());
+
+    // an instance is listed while its row is younger than three of its leases, by id
+    long now = System.currentTimeMillis();
+    String insert =
+        "INSERT INTO engine_instance (id, workers, busy, lease_ms, started_at, last_seen_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?)";
+    try {
+      Db.update(insert, "it-stats-a-live", 4, 2, 60_000L, now - 600_000, now - 170_000);
+      Db.update(insert, "it-stats-b-gone", 4, 0, 60_000L, now - 600_000, now - 190_000);
+      List<JsonObject> listed =
+          stats().getJsonArray("instances").stream().map(JsonValue::asJsonObject).toList();
+      List<String> ids = listed.stream().map(i -> i.getString("id")).toList();
+      assertTrue(ids.contains("it-stats-a-live"), ids.toString());
+      assertFalse(ids.contains("it-stats-b-gone"), ids.toString());
+      assertEquals(ids.stream().sorted().toList(), ids, "by id");
+      JsonObject live =
+          listed.stream()
+              .filter(i -> i.getString("id").equals("it-stats-a-live"))
+              .findFirst()
+              .get();
+      assertEquals(4, live.getInt("workers"));
+      assertEquals(2, live.getInt("busy"));
+      assertEquals(
+          Instant.ofEpochMilli(now - 170_000), Instant.parse(live.getString("last_seen_at")));
+    } finally {
+      Db.update("DELETE FROM engine_instance WHERE id LIKE 'it-stats-%'");
+    }
   }
 
   private JsonObject stats() {

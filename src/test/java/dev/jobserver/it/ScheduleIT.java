@@ -336,7 +336,7 @@ class ScheduleIT extends InServerTest {
   }
 
   @Test
-  void pauseResumeTriggerAndDeleteAreRecordedWithTheirActor() {
+  void pauseResumeTriggerReplaceAndDeleteAreRecordedWithTheirActor() {
     String id =
         schedule("{\"type\":\"noop\",\"every\":\"PT1S\",\"overlap\":\"allow\"}").getString("id");
     awaitJobs(id, j -> j.size() >= 1, 10_000);
@@ -357,6 +357,30 @@ class ScheduleIT extends InServerTest {
     assertEquals(JsonValue.NULL, withTrigger.getJsonObject(0).get("due_at"), "no due time");
     assertEquals(200, http.post(SCHEDULES + "/" + id + "/resume", ADMIN, "").status());
     awaitJobs(id, j -> j.size() >= before + 3, 10_000);
+    JsonObject was = http.get(SCHEDULES + "/" + id, ADMIN).json();
+    Http.Reply replaced =
+        http.put(
+            SCHEDULES + "/" + id,
+            ADMIN,
+            "{\"name\":\"five\",\"type\":\"noop\",\"cron\":\"*/5 * * * * *\","
+                + "\"overlap\":\"allow\"}");
+    assertEquals(200, replaced.status(), replaced.toString());
+    assertEquals("five", replaced.json().getString("name"));
+    assertEquals("*/5 * * * * *", replaced.json().getString("cron"));
+    assertEquals(was.getString("created_at"), replaced.json().getString("created_at"));
+    assertTrue(
+        replaced.json().getJsonObject("runs").getInt("fired")
+            >= was.getJsonObject("runs").getInt("fired"),
+        "its counts stay: " + replaced);
+    long next = Instant.parse(replaced.json().getString("next_run_at")).toEpochMilli();
+    assertEquals(0, next % 5000, "on its cron: " + replaced);
+    JsonObject stored = http.get(SCHEDULES + "/" + id, ADMIN).json();
+    for (String field : List.of("name", "cron", "every", "created_at", "updated_at")) {
+      assertEquals(replaced.json().get(field), stored.get(field), field + " as stored");
+    }
+    assertEquals(
+        404,
+        http.put(SCHEDULES + "/nosuch", ADMIN, "{\"type\":\"noop\",\"every\":\"PT1S\"}").status());
     assertEquals(
         403, http.post(SCHEDULES + "/" + id + "/pause", READER, "").status(), "a reader may not");
     assertEquals(204, http.delete(SCHEDULES + "/" + id, ADMIN).status());
@@ -369,7 +393,13 @@ class ScheduleIT extends InServerTest {
             actions.add(
                 e.asJsonObject().getString("action") + ":" + e.asJsonObject().getString("actor")));
     assertEquals(
-        List.of("create:alice", "pause:alice", "trigger:alice", "resume:alice", "delete:alice"),
+        List.of(
+            "create:alice",
+            "pause:alice",
+            "trigger:alice",
+            "resume:alice",
+            "replace:alice",
+            "delete:alice"),
         actions);
   }
 

@@ -1,7 +1,10 @@
 package dev.jobserver.store;
 
+import dev.jobserver.job.JobData;
 import dev.jobserver.schedule.Schedule;
 import dev.jobserver.schedule.ScheduleEvent;
+import dev.jobserver.schedule.StoredScheduleEvent;
+import dev.jobserver.schedule.Timing;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,11 +15,47 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
- * Tests' reads of schedules and their events with plain JDBC (the server reads them through JPA,
- * service/ScheduleService), for tests that run without a container.
+ * Tests' reads and writes of schedules and their events with plain JDBC (the server reads and
+ * writes them through JPA, service/ScheduleService), for tests that run without a container.
  */
 public final class ScheduleReads {
   private ScheduleReads() {}
+
+  /** Stores a new schedule as the service does (counts zero), with its "create" event. */
+  public static void insert(DataSource ds, Schedule s) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO job_schedule (id, name, type, data, cron, every, every_ms,"
+                    + " time_zone, paused, overlap, misfire, next_run_at, fired, skipped, missed,"
+                    + " created_by, created_at, updated_at)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?)");
+        PreparedStatement ev = c.prepareStatement(StoredScheduleEvent.INSERT)) {
+      int i = 1;
+      ps.setString(i++, s.id());
+      ps.setString(i++, s.name());
+      ps.setString(i++, s.type());
+      ps.setString(i++, JobData.toJson(s.data()));
+      ps.setString(i++, s.cron());
+      ps.setString(i++, s.every());
+      ps.setObject(i++, s.every() == null ? null : Timing.parseEvery(s.every()).toMillis());
+      ps.setString(i++, s.timeZone());
+      ps.setBoolean(i++, s.paused());
+      ps.setString(i++, s.overlap().name());
+      ps.setString(i++, s.misfire().name());
+      ps.setLong(i++, s.nextRunAt());
+      ps.setString(i++, s.createdBy());
+      ps.setLong(i++, s.createdAt());
+      ps.setLong(i, s.updatedAt());
+      ps.executeUpdate();
+      ev.setString(1, s.id());
+      ev.setLong(2, s.createdAt());
+      ev.setString(3, s.createdBy());
+      ev.setString(4, "create");
+      ev.setString(5, null);
+      ev.executeUpdate();
+    }
+  }
 
   public static Optional<Schedule> get(DataSource ds, String id) throws SQLException {
     try (Connection c = ds.getConnection();
