@@ -144,6 +144,22 @@ DB="$DB" WORKERS="$WORKERS" INSTANCE=das OUT="$work/screenshots" \
 [ "${REDEPLOY:-0}" = 0 ] || bash scripts/payara-server/redeploy.sh "$work" "$ADMIN_PORT" "$HTTP_PORT" "$DB" "$TOKEN" \
   "$domaindir/$domain/config/pid"
 
+# The engine's shutdown path (hand-back at undeploy) writes through the operator's data source too,
+# not the embedded default (issue 21: it wrote to an H2 file in the data dir and handed nothing back)
+if grep -q "Preparing the shutdown path failed" "$domaindir/$domain/logs/server.log"; then
+  echo "FAIL: the engine could not prepare its shutdown path on jdbc/jobserver (the domain's server.log)" >&2
+  exit 1
+fi
+if [ -f "$work/data/logs/engine-shutdown.log" ] && grep -q "failed" "$work/data/logs/engine-shutdown.log"; then
+  echo "FAIL: an undeploy's hand-back failed:" >&2
+  grep "failed" "$work/data/logs/engine-shutdown.log" | head -5 >&2
+  exit 1
+fi
+if ls "$work"/data/*.mv.db > /dev/null 2>&1; then
+  echo "FAIL: an embedded H2 database appeared in the data dir although jobserver.datasource is set" >&2
+  exit 1
+fi
+
 [ "${GROUP:-1}" = 1 ] || exit 0
 say "a deployment group of two instances"
 # The instances' configurations are copies of default-config: the settings of the DAS's above, and

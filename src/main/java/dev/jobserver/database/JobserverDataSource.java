@@ -1,7 +1,11 @@
 package dev.jobserver.database;
 
+import dev.jobserver.common.Settings;
 import jakarta.annotation.sql.DataSourceDefinition;
 import jakarta.ejb.Singleton;
+import javax.naming.InitialContext;
+import javax.naming.NamingException;
+import javax.sql.DataSource;
 
 /**
  * The application's data source; JPA and the engine both use it, by the name {@link #JNDI_NAME}.
@@ -47,4 +51,26 @@ public class JobserverDataSource {
 
   /** The setting that names the operator's data source. */
   public static final String SETTING = "JOBSERVER_DATASOURCE";
+
+  /**
+   * The data source the engine's shutdown path writes through (hand-back, leases, the instance's
+   * row), which must outlive the application's own resources: the operator's data source when
+   * {@code jobserver.datasource} names one (the server's pool, not the application's, stays up
+   * while the application is undeployed), else direct, unpooled connections to the configured
+   * database (the container destroys the WAR's own pool before the engine's shutdown runs). Before,
+   * the shutdown path always took the second, so with the operator's data source it wrote to the
+   * embedded H2 default and handed no job back on undeploy (issue 21).
+   */
+  public static DataSource outlivingTheApplication() {
+    String named = Settings.get(SETTING);
+    if (named == null) {
+      return new ConfiguredDataSource();
+    }
+    try {
+      return (DataSource) new InitialContext().lookup(named);
+    } catch (NamingException | ClassCastException e) {
+      throw new IllegalStateException(
+          "the server's data source " + named + " (" + Settings.describe(SETTING) + "): " + e, e);
+    }
+  }
 }

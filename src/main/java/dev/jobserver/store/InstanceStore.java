@@ -1,6 +1,5 @@
 package dev.jobserver.store;
 
-import dev.jobserver.database.ConfiguredDataSource;
 import dev.jobserver.database.JobserverDataSource;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -52,7 +51,7 @@ public class InstanceStore {
 
   /** A store on direct, unpooled connections, for the engine's shutdown (see JobStore.direct). */
   public static InstanceStore direct() {
-    return new InstanceStore(new ConfiguredDataSource());
+    return new InstanceStore(JobserverDataSource.outlivingTheApplication());
   }
 
   /**

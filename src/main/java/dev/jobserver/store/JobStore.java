@@ -1,6 +1,5 @@
 package dev.jobserver.store;
 
-import dev.jobserver.database.ConfiguredDataSource;
 import dev.jobserver.database.JobserverDataSource;
 import dev.jobserver.job.Job;
 import dev.jobserver.job.JobData;
@@ -132,7 +131,7 @@ public class JobStore {
    * outcomes and hands jobs back then.
    */
   public static JobStore direct() {
-    return new JobStore(new ConfiguredDataSource());
+    return new JobStore(JobserverDataSource.outlivingTheApplication());
   }
 
   /**
