@@ -52,7 +52,11 @@ teardown() {
     done
     "$work/payara6/bin/asadmin" --port "$ADMIN_PORT" undeploy jobserver > /dev/null 2>&1 || true
     "$work/payara6/bin/asadmin" stop-domain --domaindir "$domaindir" --kill=true "$domain" > /dev/null 2>&1 || true
-    [ $rc -ne 0 ] && cp "$domaindir/$domain/logs/server.log" "$work/server.log" 2>/dev/null && echo "the domain's log: $work/server.log"
+    if [ $rc -ne 0 ] && cp "$domaindir/$domain/logs/server.log" "$work/server.log" 2> /dev/null; then
+      # CI keeps only the output: the domain's warnings and errors, their first lines
+      echo "the domain's log: $work/server.log; its SEVERE and WARNING records:"
+      grep -A2 -E '\[(SEVERE|WARNING)\]' "$work/server.log" | cut -c1-300 | tail -60 || true
+    fi
     "$work/payara6/bin/asadmin" delete-domain --domaindir "$domaindir" "$domain" > /dev/null 2>&1 || true
   fi
   psql -d postgres -q -c "DROP DATABASE IF EXISTS $DB" 2>/dev/null || true
@@ -130,10 +134,29 @@ asadmin set-config-property --source=domain --propertyName=jobserver.data.dir --
 asadmin set-config-property --source=domain --propertyName=mp.jwt.verify.publickey.location --propertyValue="file:$keys/dev-jwt-public.pem"
 asadmin set-config-property --source=domain --propertyName=mp.jwt.verify.issuer --propertyValue=jobserver-dev
 
+# A restart before the deployment: the listener settings above restart http-listener-1 in the
+# running domain (server.log: "Network Listener http-listener-1 started" a second time), and
+# Payara keeps MicroProfile Config values for up to 60 s (docs/deploying.md); CI's run of
+# 2026-12-07 found nothing listening on the HTTP port right after a deploy that had succeeded.
+say "restarting the domain with its settings"
+asadmin restart-domain --domaindir "$domaindir" "$domain"
+
 say "deploying the unchanged WAR at /jobserver"
 t0=$(date +%s)
 asadmin deploy --name jobserver --contextroot /jobserver "$work/jobserver.war"
 echo "deployed in $(($(date +%s) - t0)) s"
+
+# The HTTP listener must answer before the smoke begins; when it does not, say what the domain shows
+for _ in $(seq 1 60); do
+  curl -s -o /dev/null "http://localhost:$HTTP_PORT/" && break
+  sleep 1
+done
+if ! curl -s -o /dev/null "http://localhost:$HTTP_PORT/"; then
+  echo "FAIL: nothing answers on http://localhost:$HTTP_PORT/ 60 s after the deployment" >&2
+  ss -ltnp 2> /dev/null | grep -E ":($HTTP_PORT|$ADMIN_PORT) " >&2 || echo "(neither port is listening)" >&2
+  asadmin list-applications >&2 || true
+  exit 1
+fi
 
 say "smoke"
 [ -d scripts/browser/node_modules/playwright-core ] ||
