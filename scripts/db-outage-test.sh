@@ -44,12 +44,14 @@ post() { # path body -> "code id"
     -H 'Content-Type: application/json' -d "$2" "$base$1" || true
 }
 
-# jobs before the cut: sleep jobs of 3 to 8 s (8 workers: some run through the cut, some wait)
+# jobs before the cut: noop jobs, then sleep jobs of 3 to 8 s (8 workers: some run through the
+# cut, some wait). The sleep jobs come last: Bench.java is compiled at launch, which took longer
+# than the sleep jobs ran on a loaded machine, and the cut then found none running
+java bench/Bench.java create "$base" "$TOKEN" "$NOOP_JOBS" 8 noop '{}' > "$work/create.txt" 2>&1
 for i in $(seq 1 "$SLEEP_JOBS"); do
   code=$(post /api/v4/jobs "{\"type\":\"sleep\",\"data\":{\"duration_ms\":\"$((3000 + (i % 6) * 1000))\"}}")
   [ "$code" = 201 ] || { echo "creating a sleep job answered $code" >&2; exit 1; }
 done
-java bench/Bench.java create "$base" "$TOKEN" "$NOOP_JOBS" 8 noop '{}' > "$work/create.txt" 2>&1
 
 # load that goes on through the cut: one create every 50 ms, each answer recorded
 (
@@ -66,7 +68,7 @@ load=$!
 instance_pids+=("$load")
 
 # cut once sleep jobs are running
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   running=$(psql -d "$DB" -tAq -c "SELECT COUNT(*) FROM job WHERE type = 'sleep' AND status = 'RUNNING'")
   [ "$running" -ge 4 ] && break
   sleep 0.1
