@@ -252,39 +252,67 @@ final class JobCreates {
   /**
    * Flags a new job's dependencies as having dependents before the job's transaction: from then on
    * an ending of one of them looks for its dependents (the statement that writes a start and a
-   * plain end at once skips flagged jobs) and locks its row to do so. Each row in a transaction of
-   * its own, in id order; a flagged row is not touched. A create that then fails leaves the flag:
-   * an ending finds no dependent, as for a dependent deleted since.
+   * plain end at once skips flagged jobs) and locks its row to do so. The rows nobody holds are
+   * flagged together, then each one held by a start or an ending in a transaction of its own, in id
+   * order; a flagged row is not touched. A create that then fails leaves the flag: an ending finds
+   * no dependent, as for a dependent deleted since.
    *
    * @param sorted the dependencies' ids, in id order, without repeats
    */
   private void flagDependencies(List<String> sorted) throws SQLException {
     try (Connection c = store.connection()) {
-      List<String> unflagged = new ArrayList<>();
-      for (List<String> chunk : chunks(sorted)) {
-        try (PreparedStatement ps =
+      List<String> unflagged = unflagged(c, sorted);
+      if (unflagged.isEmpty()) {
+        return;
+      }
+      // first all that nobody holds now, in one statement and one commit (SKIP LOCKED waits for
+      // none): a commit per parent made the first creates naming a parent the slowest of the storm
+      int flagged = 0;
+      for (List<String> chunk : chunks(unflagged)) {
+        try (PreparedStatement all =
             c.prepareStatement(
-                "SELECT id FROM job WHERE has_dependents = FALSE AND id IN ("
+                "UPDATE job SET has_dependents = TRUE WHERE id IN (SELECT id FROM job"
+                    + " WHERE has_dependents = FALSE AND id IN ("
                     + placeholders(chunk.size())
-                    + ") ORDER BY id")) {
-          bind(ps, 1, chunk);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              unflagged.add(rs.getString(1));
-            }
-          }
+                    + ") ORDER BY id FOR UPDATE SKIP LOCKED)")) {
+          bind(all, 1, chunk);
+          flagged += all.executeUpdate();
         }
       }
-      // each in a transaction of its own (auto-commit): none is held while another is waited for
+      if (flagged == unflagged.size()) {
+        return;
+      }
+      // then those a start or an ending holds, each in a transaction of its own (auto-commit):
+      // none is held while another is waited for
       try (PreparedStatement flag =
           c.prepareStatement(
               "UPDATE job SET has_dependents = TRUE WHERE id = ? AND has_dependents = FALSE")) {
-        for (String dep : unflagged) {
+        for (String dep : unflagged(c, unflagged)) {
           flag.setString(1, dep);
           flag.executeUpdate();
         }
       }
     }
+  }
+
+  /** Those of {@code ids} (in id order) not flagged yet, in id order. */
+  private static List<String> unflagged(Connection c, List<String> ids) throws SQLException {
+    List<String> unflagged = new ArrayList<>();
+    for (List<String> chunk : chunks(ids)) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id FROM job WHERE has_dependents = FALSE AND id IN ("
+                  + placeholders(chunk.size())
+                  + ") ORDER BY id")) {
+        bind(ps, 1, chunk);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            unflagged.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    return unflagged;
   }
 
   /**

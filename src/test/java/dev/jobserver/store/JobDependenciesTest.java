@@ -237,6 +237,44 @@ class JobDependenciesTest {
     assertEquals(Long.toString(runAt), db.one("SELECT run_after FROM job WHERE id = 'b'"));
   }
 
+  /**
+   * The parents nobody holds are flagged at once (one statement), before the create waits for the
+   * one a start or an ending holds: a commit per parent, each behind the one before, made the first
+   * creates naming a parent the slowest of issue 25's storm.
+   */
+  @Test
+  void aCreateFlagsTheFreeParentsAtOnceThenWaitsOnlyForTheHeldOne() throws Exception {
+    job("a");
+    job("b");
+    job("c");
+    ExecutorService creator = Executors.newSingleThreadExecutor();
+    try (java.sql.Connection holder = db.ds.getConnection()) {
+      holder.setAutoCommit(false);
+      holder.createStatement().executeQuery("SELECT id FROM job WHERE id = 'b' FOR UPDATE").close();
+      Future<?> create = creator.submit(() -> dependent("d", "a", "b", "c"));
+      long until = System.currentTimeMillis() + 10_000;
+      while (!"TRUE".equals(flag("c")) && System.currentTimeMillis() < until) {
+        Thread.sleep(20);
+      }
+      assertEquals("TRUE", flag("a"));
+      assertEquals("TRUE", flag("c"), "c is free: flagged while b is held");
+      assertEquals("FALSE", flag("b"));
+      assertTrue(!create.isDone(), "the create waits for b");
+      holder.commit();
+      create.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      creator.shutdownNow();
+    }
+    assertEquals("TRUE", flag("b"));
+    assertEquals("BLOCKED", status("d"));
+    assertEquals("3", db.one("SELECT deps_waiting FROM job WHERE id = 'd'"));
+  }
+
+  private String flag(String id) {
+    return db.one(
+        "SELECT CASE WHEN has_dependents THEN 'TRUE' ELSE 'FALSE' END FROM job WHERE id = ?", id);
+  }
+
   @Test
   void aDependencyThatEndsWellTwiceCountsOnce() throws Exception {
     job("a");
