@@ -27,25 +27,22 @@ final class JobThreads implements Executor {
   static final long KEEP_ALIVE_MILLIS = 2_000;
 
   private final ThreadPoolExecutor pool;
+
+  /** The threads made that had not ended when the last one was made (see {@link #alive}). */
   private final Set<Thread> alive = ConcurrentHashMap.newKeySet();
 
   JobThreads(int size, ThreadFactory container) {
     AtomicInteger made = new AtomicInteger();
     ThreadFactory named =
         r -> {
-          Thread t =
-              container.newThread(
-                  () -> {
-                    try {
-                      r.run();
-                    } finally {
-                      alive.remove(Thread.currentThread());
-                    }
-                  });
+          Thread t = container.newThread(r);
           if (t == null) {
             return null; // the container refuses: the executor says so to the caller
           }
           t.setName("jobserver-worker-" + made.incrementAndGet());
+          // a thread is forgotten once it has ended, not when its task returns: between the two
+          // it is still alive, and close() must wait for it (it returned early: JobThreadsTest)
+          alive.removeIf(x -> !x.isAlive());
           alive.add(t);
           return t;
         };
