@@ -19,8 +19,15 @@
 #           from the create's 201 to the claim's 200), create and claim on this instance, then
 #           with the claim on a second instance on the same database -> p50/p99/max; and the
 #           ceiling request with REMOTE_CLIENTS clients (what one call per job is bounded by)
+#   peers   right after the drain (this server stopped meanwhile), ../shared/peers-bench's drain of
+#           as many jobs on the same PostgreSQL (db-scheduler with 16 and 32 threads, PEER_REPS
+#           reps) -> its jobs/s and drain_ratio_db_scheduler: this run's drain over db-scheduler's
+#           best thread count (not in the default parts: it needs the peer harness, PEERS_DIR)
+#   At the end: creates_to_ceiling (steady creates/s over the ceiling's requests/s) when both ran,
+#   and the load average at the start and the end of each part.
 #
 #   bench/run.sh                 (PostgreSQL on 127.0.0.1:5432, user postgres; builds if needed)
+#   PARTS="drain peers steady ceiling" bench/run.sh                        (the issue's ratios)
 #   DRAIN_JOBS=20000 STEADY_SECONDS=10 LIST_JOBS=200000 bench/run.sh     (a quicker run)
 #   PARTS="drain steady" bench/run.sh                                      (only some parts)
 #   PARTS=search SEARCH_JOBS=1000000 bench/run.sh                          (the native search only)
@@ -46,6 +53,9 @@ WAKES=${WAKES:-200}
 PORT2=${PORT2:-8382}
 PARTS=${PARTS:-drain steady ceiling list search remote}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
+PEERS_DIR=${PEERS_DIR:-../shared/peers-bench}
+PEER_REPS=${PEER_REPS:-1}
+load() { echo "load_$1 $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"; }
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" # no NOTICE of each TRUNCATE .. CASCADE
 work=target/bench
@@ -110,6 +120,7 @@ drain_rate() {
 }
 fresh_db
 if part drain; then
+load drain_start
 queue_noop "$DRAIN_JOBS"
 start_server
 await_drained
@@ -119,7 +130,9 @@ sleep 2
 queue_noop "$DRAIN_JOBS"
 await_drained
 echo "drain_jobs $DRAIN_JOBS jobs"
-echo "drain_rate $(drain_rate "$DRAIN_JOBS") jobs/s"
+drain_measured=$(drain_rate "$DRAIN_JOBS")
+echo "drain_rate $drain_measured jobs/s"
+load drain_end
 # the same drain with DELAYED_JOBS jobs of a higher priority due in an hour, written as the store
 # writes them (delayed): they must cost the claims nothing (issue 20, finding 8). DELAYED_MARK=FALSE
 # writes them unmarked, as every job was before: the control
@@ -143,8 +156,32 @@ else
   start_server
 fi
 
+# ---- peers: db-scheduler's drain right after ours, on the same database server -----------------
+if part peers; then
+  [ -n "${drain_measured:-}" ] || { echo "PARTS=peers needs the drain part before it" >&2; exit 1; }
+  [ -x "$PEERS_DIR/run.sh" ] || { echo "no peer harness at $PEERS_DIR (PEERS_DIR)" >&2; exit 1; }
+  stop_server # our server idle beside the peer would still take CPU
+  peers="$PWD/target/peers"
+  [ -d "$peers" ] || cp -r "$PEERS_DIR" "$peers"
+  psql -d postgres -q -c "CREATE DATABASE bench" 2>/dev/null || true # the harness's database
+  load peers_start
+  (cd "$peers" && PGUSER="$PGUSER" REPS="$PEER_REPS" N="$DRAIN_JOBS" ./run.sh drain) > "$work/peers.txt" 2>&1 ||
+    { echo "the peer harness failed; see $work/peers.txt" >&2; exit 1; }
+  load peers_end
+  best=0
+  for t in 16 32; do
+    r=$(awk -v s="db-scheduler-t$t" '$1 == s && $2 == "drain" { for (i = 3; i <= NF; i++) if ($i ~ /^exec_per_s=/) { sub(/^exec_per_s=/, "", $i); print $i } }' "$work/peers.txt")
+    echo "peer_drain_rate[db-scheduler-t$t] ${r:-?} jobs/s (median of $PEER_REPS)"
+    [ -n "$r" ] && [ "${r%.*}" -gt "$best" ] && best=${r%.*}
+  done
+  [ "$best" -gt 0 ] || { echo "no db-scheduler figure in $work/peers.txt" >&2; exit 1; }
+  echo "drain_ratio_db_scheduler $(awk -v a="$drain_measured" -v b="$best" 'BEGIN { printf "%.2f", a / b }') (this run's drain $drain_measured jobs/s over db-scheduler's best thread count, $best jobs/s)"
+  start_server
+fi
+
 # ---- steady: creates over HTTP with JWT -------------------------------------------------------
 if part steady; then
+load steady_start
 # warm-up: the same load for WARMUP_SECONDS, not measured (JIT compilation of the request path).
 # On 2 cores the JIT needs minutes under this load: after 45 s a profile still found 31% of the
 # request threads' time in the interpreter and C2 compiling ~10 methods/s; creates/s rose over
@@ -170,13 +207,20 @@ echo "steady_unfinished_after_3s $(sql "SELECT COUNT(*) FROM job WHERE status NO
 echo "steady_start_latency_p50 $(sql "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY start_at - create_at) FROM job WHERE start_at > 0") ms"
 echo "steady_start_latency_p99 $(sql "SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY start_at - create_at) FROM job WHERE start_at > 0") ms"
 echo "steady_rss_peak $(( $(cat "$work/rss_peak" 2>/dev/null || echo 0) / 1024 )) MB"
+load steady_end
 fi
 
 # ---- ceiling: the same clients on a request that does no database work -------------------------
 if part ceiling; then
 java bench/Bench.java rate "http://localhost:$PORT" "$TOKEN" 10 "$CLIENTS" /api/v4/jobs/types > /dev/null
 java bench/Bench.java rate "http://localhost:$PORT" "$TOKEN" "$STEADY_SECONDS" "$CLIENTS" /api/v4/jobs/types \
-  | sed 's/^rate/ceiling_rate/'
+  | sed 's/^rate/ceiling_rate/' | tee "$work/ceiling.txt"
+load ceiling_end
+if [ -f "$work/steady.txt" ]; then
+  creates=$(awk '$1 == "steady_create_rate" { print $2 }' "$work/steady.txt")
+  ceiling=$(awk '$1 ~ /^ceiling_rate/ { print $2 }' "$work/ceiling.txt")
+  echo "creates_to_ceiling $(awk -v a="$creates" -v b="$ceiling" 'BEGIN { printf "%.2f", a / b }') (steady creates $creates/s over the ceiling's $ceiling requests/s, same run)"
+fi
 fi
 
 # ---- list: a table of LIST_JOBS finished jobs ---------------------------------------------------

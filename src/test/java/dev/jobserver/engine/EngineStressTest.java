@@ -566,8 +566,26 @@ class EngineStressTest {
         status = "null";
       }
       if (!p[1].equals(status)) {
+        // the whole chain, with who wrote each event and when: enough to tell the paths apart
         failures.add(
-            "(a) job " + job + ": an event from " + p[1] + " after one to " + status + ": " + row);
+            "(a) job "
+                + job
+                + ": an event from "
+                + p[1]
+                + " after one to "
+                + status
+                + ": "
+                + row
+                + "; its events: "
+                + db.rows(
+                    "SELECT id, at, actor, old_status, new_status, message FROM job_event"
+                        + " WHERE job_id = ? ORDER BY id",
+                    job)
+                + "; the job now: "
+                + db.rows(
+                    "SELECT status, attempt, lease_owner, has_dependents, deps_waiting FROM job"
+                        + " WHERE id = ?",
+                    job));
       }
       status = p[2];
     }
