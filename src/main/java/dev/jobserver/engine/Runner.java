@@ -158,15 +158,20 @@ final class Runner {
 
   /** The outcome of a run that was stopped from outside (null: nothing to record). */
   private RunOutcome stoppedOutcome(Run run) {
-    return switch (run.stopReason) {
-      case CANCELED -> ended(run, Cause.STOP_CANCELED, Map.of(), "canceled on request");
-      case TIMEOUT ->
-          failure(
-              run,
-              "The job timed out after " + run.handler.settings().timeout().toMillis() + " ms.",
-              null);
-      case SUPERSEDED, SHUTDOWN -> null;
-    };
+    // no switch on the enum: javac would put its table in a class of its own (Runner$1), loaded
+    // at the first stop, which after an undeploy is a run the shutdown stopped, when the server has
+    // closed the application's class loader already (NoClassDefFoundError in the domain's log)
+    Run.StopReason reason = run.stopReason;
+    if (reason == Run.StopReason.CANCELED) {
+      return ended(run, Cause.STOP_CANCELED, Map.of(), "canceled on request");
+    }
+    if (reason == Run.StopReason.TIMEOUT) {
+      return failure(
+          run,
+          "The job timed out after " + run.handler.settings().timeout().toMillis() + " ms.",
+          null);
+    }
+    return null; // superseded, or the instance shuts down: nothing of the run is recorded
   }
 
   /** A run that ended without an error: it completed, warned, or stopped on a cancel. */
