@@ -56,7 +56,7 @@ public class DatabaseMigration {
         LongStatements longer = LongStatements.on(connection)) {
       postgres =
           connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
-      update(connection);
+      onThreadOfItsOwn(() -> update(connection));
       migrated = true;
       LOG.info(
           "Database schema is up to date on "
@@ -118,6 +118,39 @@ public class DatabaseMigration {
 
   private static String redacted(String url) {
     return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+  }
+
+  /** Work that may throw, run on a thread of its own. */
+  interface Work {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs the work on a thread of its own and waits for it: Liquibase keeps its scope in thread
+   * locals that it never removes, and on the deploying thread (one of the server's, kept after an
+   * undeploy) they held the application's classes (Payara Server logged a warning per leaked thread
+   * local at undeploy). They end with this thread.
+   */
+  static void onThreadOfItsOwn(Work work) throws Exception {
+    Throwable[] failed = {null};
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                work.run();
+              } catch (Throwable e) {
+                failed[0] = e;
+              }
+            },
+            "jobserver-migration");
+    thread.start();
+    thread.join();
+    if (failed[0] instanceof Error e) {
+      throw e;
+    }
+    if (failed[0] != null) {
+      throw (Exception) failed[0];
+    }
   }
 
   /**

@@ -226,4 +226,44 @@ class DatabaseMigrationTest {
     String m = DatabaseMigration.causes(wrapped);
     assertTrue(m.contains("wrapper") && m.contains("Connection to db:5432 refused"), m);
   }
+
+  /**
+   * Liquibase leaves its scope in thread locals of the thread that migrates: the migration runs on
+   * a thread of its own, so that the server's deploying thread keeps nothing of the application
+   * (Payara Server warned of each at undeploy); what fails there reaches the deployment.
+   */
+  @Test
+  void theMigrationRunsOnAThreadOfItsOwnAndItsFailureReachesTheDeployment() throws Exception {
+    DataSource ds = freshH2();
+    Thread[] ranOn = {null};
+    try (Connection c = ds.getConnection()) {
+      DatabaseMigration.onThreadOfItsOwn(
+          () -> {
+            ranOn[0] = Thread.currentThread();
+            DatabaseMigration.update(c);
+          });
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM job")) {
+        assertTrue(rs.next());
+      }
+    }
+    assertTrue(ranOn[0] != null && ranOn[0] != Thread.currentThread());
+    assertTrue(!ranOn[0].isAlive(), "the migration's thread has ended");
+    Exception refused =
+        assertThrows(
+            java.sql.SQLException.class,
+            () ->
+                DatabaseMigration.onThreadOfItsOwn(
+                    () -> {
+                      throw new java.sql.SQLException("no such database");
+                    }));
+    assertEquals("no such database", refused.getMessage());
+    assertThrows(
+        AssertionError.class,
+        () ->
+            DatabaseMigration.onThreadOfItsOwn(
+                () -> {
+                  throw new AssertionError("an error, not an exception");
+                }));
+  }
 }
