@@ -80,65 +80,67 @@ final class RunLedger {
       ends.forEach(o -> touched.add(o.jobId()));
       StoreSql.lockInOrder(c, touched);
       Statements statements = new Statements(store, c);
-      List<RunStart> written = new ArrayList<>();
-      List<RunOutcome> combined = new ArrayList<>();
-      List<String> keys = new ArrayList<>();
-      for (RunStart s : starts) {
+      // each start is followed by its index k: a job may have two starts here (an old run's,
+      // written before with its answer lost, and a new attempt's), so nothing is keyed by job id
+      int n = starts.size();
+      String[] keys = new String[n];
+      RunOutcome[] endedWith = new RunOutcome[n]; // the end written in the start's statement
+      for (int k = 0; k < n; k++) {
+        RunStart s = starts.get(k);
         RunOutcome end = endOf.get(s.jobId() + "#" + s.attempt());
-        JobRowUpdate.Values v = new JobRowUpdate.Values(now);
-        v.startedAt = s.startedAt();
-        v.owner = owner;
-        v.attemptBefore = s.attempt() - 1;
         Transition then = end == null ? null : plainEnd(end);
+        keys[k] = JobRowUpdate.sql(start, then == null ? start : then, false);
+        JobRowUpdate.Values v = startValues(s, owner, now);
         if (then != null) {
           v.reportedProgress = end.progress();
-          JobRowUpdate.add(
-              statements.get(JobRowUpdate.sql(start, then, false)), s.jobId(), start, then, v);
-          combined.add(end);
-        } else {
-          JobRowUpdate.add(
-              statements.get(JobRowUpdate.sql(start, start, false)), s.jobId(), start, start, v);
+          endedWith[k] = end;
         }
-        written.add(s);
-        keys.add(JobRowUpdate.sql(start, then == null ? start : then, false));
+        JobRowUpdate.add(statements.get(keys[k]), s.jobId(), start, then == null ? start : then, v);
       }
       Map<String, int[]> counts = statements.executeUpdates();
       // which starts applied: a statement's counts come in the order its rows were added
-      Set<String> unapplied = new HashSet<>();
+      boolean[] applied = new boolean[n];
       Map<String, Integer> next = new HashMap<>();
-      for (int k = 0; k < written.size(); k++) {
-        String sql = keys.get(k);
-        int index = next.merge(sql, 1, Integer::sum) - 1;
-        if (counts.get(sql)[index] == 0) {
-          unapplied.add(written.get(k).jobId());
-        }
+      for (int k = 0; k < n; k++) {
+        int index = next.merge(keys[k], 1, Integer::sum) - 1;
+        applied[k] = counts.get(keys[k])[index] != 0;
       }
       // a start written before (when its run opened its result) was not refused; its end, if it
       // came with it, is written below like any other
-      Set<String> deferred = new HashSet<>();
-      Set<String> startedBefore = alreadyStarted(c, owner, unapplied, written, deferred);
-      Set<String> refused = new HashSet<>(unapplied);
-      refused.removeAll(startedBefore);
-      refused.removeAll(deferred);
-      if (!deferred.isEmpty()) {
-        // some job depends on these: written as a start now, their ends below with the row read
-        for (RunStart s : written) {
-          if (deferred.contains(s.jobId())) {
-            JobRowUpdate.Values v = new JobRowUpdate.Values(now);
-            v.startedAt = s.startedAt();
-            v.owner = owner;
-            v.attemptBefore = s.attempt() - 1;
-            JobRowUpdate.add(
-                statements.get(JobRowUpdate.sql(start, start, false)), s.jobId(), start, start, v);
-          }
+      boolean[] startedBefore = new boolean[n];
+      boolean[] deferred = new boolean[n];
+      lookAtUnapplied(c, owner, starts, applied, startedBefore, deferred);
+      boolean anyDeferred = false;
+      for (int k = 0; k < n; k++) {
+        if (deferred[k]) {
+          // some job depends on it: written as a start now, its end below with the row read
+          RunStart s = starts.get(k);
+          JobRowUpdate.add(
+              statements.get(JobRowUpdate.sql(start, start, false)),
+              s.jobId(),
+              start,
+              start,
+              startValues(s, owner, now));
+          applied[k] = true;
+          anyDeferred = true;
         }
-        statements.executeUpdates(); // the rows are locked: each applies
-        unapplied.removeAll(deferred);
       }
-      for (RunStart s : written) {
-        if (unapplied.contains(s.jobId())) {
+      if (anyDeferred) {
+        statements.executeUpdates(); // the rows are locked: each applies
+      }
+      Set<String> refused = new HashSet<>();
+      Set<String> kept = new HashSet<>();
+      List<RunOutcome> rest = new ArrayList<>(ends);
+      for (int k = 0; k < n; k++) {
+        RunStart s = starts.get(k);
+        if (!applied[k]) {
+          (startedBefore[k] ? kept : refused).add(s.jobId());
+          if (endedWith[k] != null && !startedBefore[k]) {
+            rest.remove(endedWith[k]); // its start was refused: the run is not the job's any more
+          }
           continue;
         }
+        kept.add(s.jobId());
         statements.count(s.type(), start, s.startedAt(), 0);
         if (s.dueAt() > 0) {
           statements.counts.started(s.type(), s.startedAt() - s.dueAt());
@@ -150,24 +152,16 @@ final class RunLedger {
             JobStatus.PENDING,
             JobStatus.RUNNING,
             s.attempt() > 1 ? "attempt " + s.attempt() : null);
-      }
-      List<RunOutcome> rest = new ArrayList<>(ends);
-      for (RunOutcome o : combined) {
-        if (deferred.contains(o.jobId())) {
-          continue; // written by finishIn, which reads the row and its dependents
+        RunOutcome o = endedWith[k];
+        if (o != null && !deferred[k]) {
+          // written with its start; no job depends on it (the statement applies only then)
+          rest.remove(o);
+          Transition end = plainEnd(o);
+          statements.event(o.jobId(), now, actor, JobStatus.RUNNING, end.to(), eventMessage(o));
+          statements.count(s.type(), end, now, s.startedAt());
         }
-        if (unapplied.contains(o.jobId())) {
-          if (!startedBefore.contains(o.jobId())) {
-            rest.remove(o); // its start was refused: the run is not the job's any more
-          }
-          continue;
-        }
-        rest.remove(o);
-        Transition end = plainEnd(o);
-        statements.event(o.jobId(), now, actor, JobStatus.RUNNING, end.to(), eventMessage(o));
-        statements.count(typeOf(written, o.jobId()), end, now, startOf(written, o.jobId()));
-        // no job depends on it: the statement applies only to a job without dependents
       }
+      refused.removeAll(kept); // another start of the job here applied, or was written before
       finishIn(c, statements, owner, rest, actor, now);
       statements.executeAll();
       store.commit(c, statements);
@@ -175,16 +169,12 @@ final class RunLedger {
     }
   }
 
-  private static String typeOf(List<RunStart> starts, String jobId) {
-    return starts.stream().filter(s -> s.jobId().equals(jobId)).findFirst().orElseThrow().type();
-  }
-
-  private static long startOf(List<RunStart> starts, String jobId) {
-    return starts.stream()
-        .filter(s -> s.jobId().equals(jobId))
-        .findFirst()
-        .orElseThrow()
-        .startedAt();
+  private static JobRowUpdate.Values startValues(RunStart s, String owner, long now) {
+    JobRowUpdate.Values v = new JobRowUpdate.Values(now);
+    v.startedAt = s.startedAt();
+    v.owner = owner;
+    v.attemptBefore = s.attempt() - 1;
+    return v;
   }
 
   /** The end of a run that can be written together with its start, or null. */
@@ -198,39 +188,46 @@ final class RunLedger {
   }
 
   /**
-   * Of the starts that changed no row, those whose job is already running this very run (its start
-   * was written before, e.g. when its result was opened): they were not refused. Those still
-   * reserved for the run whose job has dependents go to {@code deferred}: the statement that writes
-   * a start and a plain end at once applies only to jobs without dependents, whose ending needs no
-   * further look.
+   * Looks at the starts that changed no row ({@code applied[k]} false), under the rows' locks. A
+   * start whose job is already running this very run (its start was written before, e.g. when its
+   * result was opened) was not refused: {@code startedBefore[k]}. One still reserved for the run
+   * whose job has dependents is {@code deferred[k]}: the statement that writes a start and a plain
+   * end at once applies only to jobs without dependents, whose ending needs no further look.
    */
-  private static Set<String> alreadyStarted(
+  private static void lookAtUnapplied(
       Connection c,
       String owner,
-      Set<String> candidates,
       List<RunStart> starts,
-      Set<String> deferred)
+      boolean[] applied,
+      boolean[] startedBefore,
+      boolean[] deferred)
       throws SQLException {
-    if (candidates.isEmpty()) {
-      return Set.of();
-    }
-    Map<String, Integer> attempts = new HashMap<>();
-    for (RunStart s : starts) {
-      attempts.put(s.jobId(), s.attempt());
-    }
-    Set<String> started = new HashSet<>();
-    for (Row row : lockAll(c, candidates, false).values()) {
-      if (owner.equals(row.leaseOwner)
-          && row.attempt == attempts.get(row.id)
-          && (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
-        started.add(row.id);
-      } else if (Leases.reservedBy(row, owner)
-          && row.attempt == attempts.get(row.id) - 1
-          && row.hasDependents) {
-        deferred.add(row.id); // still our reservation: the start-and-end statement skips these
+    Set<String> candidates = new HashSet<>();
+    for (int k = 0; k < starts.size(); k++) {
+      if (!applied[k]) {
+        candidates.add(starts.get(k).jobId());
       }
     }
-    return started;
+    if (candidates.isEmpty()) {
+      return;
+    }
+    Map<String, Row> rows = lockAll(c, candidates, false);
+    for (int k = 0; k < starts.size(); k++) {
+      RunStart s = starts.get(k);
+      Row row = rows.get(s.jobId());
+      if (applied[k] || row == null) {
+        continue;
+      }
+      if (owner.equals(row.leaseOwner)
+          && row.attempt == s.attempt()
+          && (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
+        startedBefore[k] = true;
+      } else if (Leases.reservedBy(row, owner)
+          && row.attempt == s.attempt() - 1
+          && row.hasDependents) {
+        deferred[k] = true; // still our reservation: the start-and-end statement skips these
+      }
+    }
   }
 
   /**

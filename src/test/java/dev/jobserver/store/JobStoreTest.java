@@ -547,6 +547,77 @@ class JobStoreTest {
     assertTrue(((String) row("slow").get("data")).contains("\"n\":\"1\""));
   }
 
+  /**
+   * The same job's start twice in one batch (its reservation expired while the instance could not
+   * write, and the instance claimed it again before the first run's start was written): one start
+   * applies, with its event; the ledger never writes a job's end without its start (the stress test
+   * found a chain "to PENDING, then from RUNNING" on PostgreSQL).
+   */
+  @Test
+  void aJobStartedTwiceInOneBatchGetsOneStartEventBeforeItsEnd() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("twice", "noop", 0, now, "PENDING", 0);
+    insert("plain", "noop", 0, now + 1, "PENDING", 0);
+    reserve("me", 2, now, now + 10_000);
+    RunOutcome withData =
+        new RunOutcome("twice", 1, Cause.SUCCEED, 9, Map.of("n", "1"), null, null, 0, null);
+    RunOutcome plain = new RunOutcome("plain", 1, Cause.SUCCEED, 7, Map.of(), null, null, 0, null);
+    Set<String> refused =
+        queue.record(
+            "me",
+            List.of(
+                new RunStart("twice", "noop", 1, now + 1),
+                new RunStart("plain", "noop", 1, now + 1),
+                new RunStart("twice", "noop", 1, now + 2),
+                new RunStart("plain", "noop", 1, now + 2)),
+            List.of(withData, plain, withData, plain),
+            "e");
+    for (String id : List.of("twice", "plain")) {
+      assertEquals("COMPLETED", row(id).get("status"), id);
+      assertEquals(1, row(id).get("attempt"), id);
+      assertEquals(List.of("PENDING>RUNNING@e", "RUNNING>COMPLETED@e"), events(id), id);
+    }
+    assertEquals(Set.of(), refused, "one of the two was written: the job's run did start");
+  }
+
+  /**
+   * An old run's start written again (its commit applied but the answer was lost) in one batch with
+   * the job's next attempt, after the job was recovered and claimed again: the old start is refused
+   * alone, the new one gets its event, and the job is not told refused (its new run goes on).
+   */
+  @Test
+  void aStaleStartBesideTheNextAttemptsStartLeavesTheNewOneItsEvent() throws Exception {
+    long now = System.currentTimeMillis();
+    insert("again", "noop", 0, now, "PENDING", 0);
+    reserve("me", 1, now, now + 10_000);
+    RunStart old = new RunStart("again", "noop", 1, now + 1);
+    assertEquals(Set.of(), queue.record("me", List.of(old), List.of(), "e"));
+    try (Connection c = ds.getConnection()) {
+      // the lease expired and recovery gave the job back (as Recovery does, event included)
+      c.createStatement()
+          .executeUpdate(
+              "UPDATE job SET status = 'PENDING', lease_owner = NULL, lease_expires_at = 0"
+                  + " WHERE id = 'again'");
+      c.createStatement()
+          .executeUpdate(
+              "INSERT INTO job_event (job_id, at, actor, old_status, new_status)"
+                  + " VALUES ('again', 0, 'r', 'RUNNING', 'PENDING')");
+    }
+    reserve("me", 1, now, now + 10_000);
+    RunOutcome ended =
+        new RunOutcome("again", 2, Cause.SUCCEED, 5, Map.of("n", "2"), null, null, 0, null);
+    Set<String> refused =
+        queue.record(
+            "me", List.of(old, new RunStart("again", "noop", 2, now + 3)), List.of(ended), "e");
+    assertEquals(Set.of(), refused);
+    assertEquals("COMPLETED", row("again").get("status"));
+    assertEquals(2, row("again").get("attempt"));
+    assertEquals(
+        List.of(
+            "PENDING>RUNNING@e", "RUNNING>PENDING@r", "PENDING>RUNNING@e", "RUNNING>COMPLETED@e"),
+        events("again"));
+  }
+
   @Test
   void aReservationGivenUpOrExpiredIsFreeForAnyInstanceAndWritesNoEvent() throws Exception {
     long now = System.currentTimeMillis();
