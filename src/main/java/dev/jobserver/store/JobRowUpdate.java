@@ -63,7 +63,8 @@ final class JobRowUpdate {
    * has started: as {@code start} alone ({@code t == start}), or as {@code start} and then {@code
    * t} in one statement, for a run that ended before its start was written. Either way it applies
    * only while the job is still the reservation the start was decided on ({@link
-   * Leases#RESERVED_BY}, with the attempt); the two at once only to a job no other job depends on.
+   * Leases#RESERVED_BY}, with the attempt): the ledger decides it on the row it locked and read,
+   * and the condition fences the row all the same.
    */
   private static String sql(
       Transition start, Transition t, boolean rewritesData, boolean keepLease) {
@@ -101,10 +102,6 @@ final class JobRowUpdate {
     set.append(" WHERE id = ?");
     if (start != null) {
       set.append(" AND ").append(Leases.RESERVED_BY).append(" AND attempt = ?");
-    }
-    if (start != null && t != start) {
-      // a job that others depend on ends where its dependents are looked at (RunLedger.finishIn)
-      set.append(" AND has_dependents = FALSE");
     }
     return set.toString();
   }

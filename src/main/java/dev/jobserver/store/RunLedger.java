@@ -47,11 +47,15 @@ final class RunLedger {
 
   /**
    * Records, in one transaction, that runs started (their reserved jobs become RUNNING, as the
-   * state machine's START) and how runs ended. A run that both started and ended since the last
+   * state machine's START) and how runs ended. The rows are locked and read first, in id order, and
+   * each start and end is decided from what they say, in the batch's order: a start applies to the
+   * reservation it was made on (this instance's, one attempt before the run's); a start written
+   * before (its run opened its result first, or the commit's answer was lost) is not refused; an
+   * end applies while the job is still its run's. A run that both started and ended since the last
    * call, plainly (completed or skipped, no data to add), is written in one statement.
    *
-   * @return the starts that were refused: the job is no longer the reservation the run was started
-   *     on (canceled, changed or taken over meanwhile); those runs must stop
+   * @return the jobs whose start was refused: the job is no longer the reservation the run was
+   *     started on (canceled, changed or taken over meanwhile); those runs must stop
    */
   public Set<String> record(
       String owner, List<RunStart> starts, List<RunOutcome> ends, String actor)
@@ -66,115 +70,98 @@ final class RunLedger {
       String owner, List<RunStart> starts, List<RunOutcome> ends, String actor)
       throws SQLException {
     long now = System.currentTimeMillis();
-    Transition start = JobLifecycle.decide(JobStatus.PENDING, Cause.START, 0, 1);
     Map<String, RunOutcome> endOf = new HashMap<>();
     for (RunOutcome o : ends) {
       endOf.put(o.jobId() + "#" + o.attempt(), o);
     }
     try (Connection c = store.transaction()) {
-      // the rows this transaction writes, locked first and in id order: its batched statements
-      // (one per shape of update) would otherwise take them in the order of their shapes, and a
-      // create locking its dependencies in id order could wait for it in a cycle (issue 25)
+      // the rows this transaction writes, locked and read first, in id order: its batched
+      // statements (one per shape of update) would otherwise take them in the order of their
+      // shapes, and a create locking its dependencies in id order could wait for it in a cycle
       Set<String> touched = new HashSet<>();
       starts.forEach(s -> touched.add(s.jobId()));
       ends.forEach(o -> touched.add(o.jobId()));
-      StoreSql.lockInOrder(c, touched);
+      boolean needsData = ends.stream().anyMatch(o -> !o.data().isEmpty() || o.error() != null);
+      Map<String, Row> rows = lockAll(c, touched, needsData);
       Statements statements = new Statements(store, c);
-      // each start is followed by its index k: a job may have two starts here (an old run's,
-      // written before with its answer lost, and a new attempt's), so nothing is keyed by job id
-      int n = starts.size();
-      String[] keys = new String[n];
-      RunOutcome[] endedWith = new RunOutcome[n]; // the end written in the start's statement
-      for (int k = 0; k < n; k++) {
-        RunStart s = starts.get(k);
-        RunOutcome end = endOf.get(s.jobId() + "#" + s.attempt());
-        Transition then = end == null ? null : plainEnd(end);
-        keys[k] = JobRowUpdate.sql(start, then == null ? start : then, false);
-        JobRowUpdate.Values v = startValues(s, owner, now);
-        if (then != null) {
-          v.reportedProgress = end.progress();
-          endedWith[k] = end;
-        }
-        JobRowUpdate.add(statements.get(keys[k]), s.jobId(), start, then == null ? start : then, v);
-      }
-      Map<String, int[]> counts = statements.executeUpdates();
-      // which starts applied: a statement's counts come in the order its rows were added
-      boolean[] applied = new boolean[n];
-      Map<String, Integer> next = new HashMap<>();
-      for (int k = 0; k < n; k++) {
-        int index = next.merge(keys[k], 1, Integer::sum) - 1;
-        applied[k] = counts.get(keys[k])[index] != 0;
-      }
-      // a start written before (when its run opened its result) was not refused; its end, if it
-      // came with it, is written below like any other
-      boolean[] startedBefore = new boolean[n];
-      boolean[] deferred = new boolean[n];
-      lookAtUnapplied(c, owner, starts, applied, startedBefore, deferred);
-      boolean anyDeferred = false;
-      for (int k = 0; k < n; k++) {
-        if (deferred[k]) {
-          // some job depends on it: written as a start now, its end below with the row read
-          RunStart s = starts.get(k);
-          JobRowUpdate.add(
-              statements.get(JobRowUpdate.sql(start, start, false)),
-              s.jobId(),
-              start,
-              start,
-              startValues(s, owner, now));
-          applied[k] = true;
-          anyDeferred = true;
-        }
-      }
-      if (anyDeferred) {
-        statements.executeUpdates(); // the rows are locked: each applies
-      }
       Set<String> refused = new HashSet<>();
       Set<String> kept = new HashSet<>();
       List<RunOutcome> rest = new ArrayList<>(ends);
-      for (int k = 0; k < n; k++) {
-        RunStart s = starts.get(k);
-        if (!applied[k]) {
-          (startedBefore[k] ? kept : refused).add(s.jobId());
-          if (endedWith[k] != null && !startedBefore[k]) {
-            rest.remove(endedWith[k]); // its start was refused: the run is not the job's any more
+      for (RunStart s : starts) {
+        Row row = rows.get(s.jobId());
+        if (row != null && Leases.reservedBy(row, owner) && row.attempt == s.attempt() - 1) {
+          kept.add(s.jobId());
+          RunOutcome end = endOf.get(s.jobId() + "#" + s.attempt());
+          if (start(statements, row, s, end, owner, actor, now)) {
+            rest.remove(end);
           }
-          continue;
-        }
-        kept.add(s.jobId());
-        statements.count(s.type(), start, s.startedAt(), 0);
-        if (s.dueAt() > 0) {
-          statements.counts.started(s.type(), s.startedAt() - s.dueAt());
-        }
-        statements.event(
-            s.jobId(),
-            s.startedAt(),
-            actor,
-            JobStatus.PENDING,
-            JobStatus.RUNNING,
-            s.attempt() > 1 ? "attempt " + s.attempt() : null);
-        RunOutcome o = endedWith[k];
-        if (o != null && !deferred[k]) {
-          // written with its start; no job depends on it (the statement applies only then)
-          rest.remove(o);
-          Transition end = plainEnd(o);
-          statements.event(o.jobId(), now, actor, JobStatus.RUNNING, end.to(), eventMessage(o));
-          statements.count(s.type(), end, now, s.startedAt());
+        } else if (row != null
+            && owner.equals(row.leaseOwner)
+            && row.attempt == s.attempt()
+            && (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
+          kept.add(s.jobId()); // written before: its run opened its result first, or an answer
+        } else {
+          refused.add(s.jobId()); // canceled, changed or taken over while reserved
         }
       }
-      refused.removeAll(kept); // another start of the job here applied, or was written before
-      finishIn(c, statements, owner, rest, actor, now);
+      // one job may have two starts here: an old run's written again beside its next attempt's
+      refused.removeAll(kept);
+      // the other ends, decided from the rows as they are now (after the starts above)
+      finishIn(c, statements, owner, rest, actor, now, rows);
       statements.executeAll();
       store.commit(c, statements);
       return refused;
     }
   }
 
-  private static JobRowUpdate.Values startValues(RunStart s, String owner, long now) {
+  /**
+   * Writes the start of a run on its reservation ({@code row}, locked), with its end in the same
+   * statement when that end is plain, and leaves {@code row} as the statement leaves the job.
+   *
+   * @return whether the end was written with it
+   */
+  private static boolean start(
+      Statements statements,
+      Row row,
+      RunStart s,
+      RunOutcome end,
+      String owner,
+      String actor,
+      long now)
+      throws SQLException {
+    Transition start = JobLifecycle.decide(JobStatus.PENDING, Cause.START, 0, 1);
+    Transition then = end == null ? null : plainEnd(end);
+    Transition written = then == null ? start : then;
     JobRowUpdate.Values v = new JobRowUpdate.Values(now);
     v.startedAt = s.startedAt();
     v.owner = owner;
-    v.attemptBefore = s.attempt() - 1;
-    return v;
+    v.attemptBefore = row.attempt;
+    v.reportedProgress = end == null ? 0 : end.progress();
+    JobRowUpdate.add(
+        statements.get(JobRowUpdate.sql(start, written, false)), s.jobId(), start, written, v);
+    statements.count(s.type(), start, s.startedAt(), 0);
+    if (s.dueAt() > 0) {
+      statements.counts.started(s.type(), s.startedAt() - s.dueAt());
+    }
+    statements.event(
+        s.jobId(),
+        s.startedAt(),
+        actor,
+        JobStatus.PENDING,
+        JobStatus.RUNNING,
+        s.attempt() > 1 ? "attempt " + s.attempt() : null);
+    row.status = JobStatus.RUNNING;
+    row.attempt = s.attempt();
+    row.startAt = s.startedAt();
+    if (then == null) {
+      return false;
+    }
+    statements.event(s.jobId(), now, actor, JobStatus.RUNNING, then.to(), eventMessage(end));
+    statements.count(s.type(), then, now, s.startedAt());
+    statements.ended(s.jobId(), then, row.hasDependents);
+    row.status = then.to();
+    row.leaseOwner = null;
+    return true;
   }
 
   /** The end of a run that can be written together with its start, or null. */
@@ -185,49 +172,6 @@ final class RunLedger {
       return null; // data to add, or an earlier attempt's error to clear: the row is read first
     }
     return JobLifecycle.decide(JobStatus.RUNNING, o.cause(), o.attempt(), o.attempt());
-  }
-
-  /**
-   * Looks at the starts that changed no row ({@code applied[k]} false), under the rows' locks. A
-   * start whose job is already running this very run (its start was written before, e.g. when its
-   * result was opened) was not refused: {@code startedBefore[k]}. One still reserved for the run
-   * whose job has dependents is {@code deferred[k]}: the statement that writes a start and a plain
-   * end at once applies only to jobs without dependents, whose ending needs no further look.
-   */
-  private static void lookAtUnapplied(
-      Connection c,
-      String owner,
-      List<RunStart> starts,
-      boolean[] applied,
-      boolean[] startedBefore,
-      boolean[] deferred)
-      throws SQLException {
-    Set<String> candidates = new HashSet<>();
-    for (int k = 0; k < starts.size(); k++) {
-      if (!applied[k]) {
-        candidates.add(starts.get(k).jobId());
-      }
-    }
-    if (candidates.isEmpty()) {
-      return;
-    }
-    Map<String, Row> rows = lockAll(c, candidates, false);
-    for (int k = 0; k < starts.size(); k++) {
-      RunStart s = starts.get(k);
-      Row row = rows.get(s.jobId());
-      if (applied[k] || row == null) {
-        continue;
-      }
-      if (owner.equals(row.leaseOwner)
-          && row.attempt == s.attempt()
-          && (row.status == JobStatus.RUNNING || row.status == JobStatus.CANCEL_REQUESTED)) {
-        startedBefore[k] = true;
-      } else if (Leases.reservedBy(row, owner)
-          && row.attempt == s.attempt() - 1
-          && row.hasDependents) {
-        deferred[k] = true; // still our reservation: the start-and-end statement skips these
-      }
-    }
   }
 
   /**
