@@ -251,11 +251,10 @@ final class JobCreates {
 
   /**
    * Flags a new job's dependencies as having dependents before the job's transaction: from then on
-   * an ending of one of them looks for its dependents (the statement that writes a start and a
-   * plain end at once skips flagged jobs) and locks its row to do so. The rows nobody holds are
-   * flagged together, then each one held by a start or an ending in a transaction of its own, in id
-   * order; a flagged row is not touched. A create that then fails leaves the flag: an ending finds
-   * no dependent, as for a dependent deleted since.
+   * an ending of one of them looks for its dependents (the run ledger reads the flag on the row it
+   * locked). The rows nobody holds are flagged together, then each one held by a start or an ending
+   * in a transaction of its own, in id order; a flagged row is not touched. A create that then
+   * fails leaves the flag: an ending finds no dependent, as for a dependent deleted since.
    *
    * @param sorted the dependencies' ids, in id order, without repeats
    */
