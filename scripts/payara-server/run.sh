@@ -167,6 +167,13 @@ DB="$DB" WORKERS="$WORKERS" INSTANCE=das OUT="$work/screenshots" \
 [ "${REDEPLOY:-0}" = 0 ] || bash scripts/payara-server/redeploy.sh "$work" "$ADMIN_PORT" "$HTTP_PORT" "$DB" "$TOKEN" \
   "$domaindir/$domain/config/pid"
 
+# What the domain logged through the deploys (and redeploys): none of these was Jobserver's at the
+# last look (a NoClassDefFoundError at undeploy, Liquibase's thread locals, RAR5031 at each deploy
+# and undeploy were, issue 21); printed, not failed on, as the server may log its own
+echo "the domain's log: $(grep -c '\[SEVERE\]' "$domaindir/$domain/logs/server.log" || true) SEVERE," \
+  "$(grep -c '\[WARNING\]' "$domaindir/$domain/logs/server.log" || true) WARNING records"
+grep -A2 -E '\[(SEVERE|WARNING)\]' "$domaindir/$domain/logs/server.log" | grep -v '^\s*at ' | cut -c1-200 | head -20 || true
+
 # The engine's shutdown path (hand-back at undeploy) writes through the operator's data source too,
 # not the embedded default (issue 21: it wrote to an H2 file in the data dir and handed nothing back)
 if grep -q "Preparing the shutdown path failed" "$domaindir/$domain/logs/server.log"; then

@@ -45,31 +45,19 @@ public class DatabaseMigration {
   private static volatile boolean migrated;
 
   @PostConstruct
+  @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED) // see JobEngine.boot
   void migrate() {
     String named = Settings.get(JobserverDataSource.SETTING);
     if (named == null) {
       // the WAR's own pool reads it through ${MPCONFIG=...}: a malformed value is refused here
       Settings.number("JOBSERVER_DB_POOL_WAIT_MS", 2000, 0, 600_000);
     }
-    // an index built on a large table may take minutes: no socket timeout meanwhile
-    try (Connection connection = dataSource.getConnection();
-        LongStatements longer = LongStatements.on(connection)) {
-      postgres =
-          connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
-      onThreadOfItsOwn(() -> update(connection));
-      migrated = true;
-      LOG.info(
-          "Database schema is up to date on "
-              + connection.getMetaData().getDatabaseProductName()
-              + " "
-              + connection.getMetaData().getDatabaseProductVersion()
-              + (named == null
-                  ? " (Jobserver's own pool)"
-                  : " (the server's data source "
-                      + named
-                      + ", "
-                      + Settings.describe(JobserverDataSource.SETTING)
-                      + ")"));
+    try {
+      // the connection is taken on the migration's thread too: taken on the deploying thread, the
+      // server enlisted it in that thread's transaction, which Liquibase's commits on the other
+      // thread left unable to commit (Payara Server: RAR5031 "Cannot commit when autoCommit is
+      // enabled" at deploy)
+      onThreadOfItsOwn(() -> migrateOn(named));
     } catch (Exception e) {
       // the deployment fails here, naming the data source and the cause: nothing half-started
       throw new IllegalStateException(
@@ -83,6 +71,29 @@ public class DatabaseMigration {
     }
   }
 
+  private void migrateOn(String named) throws Exception {
+    // an index built on a large table may take minutes: no socket timeout meanwhile
+    try (Connection connection = dataSource.getConnection();
+        LongStatements longer = LongStatements.on(connection)) {
+      postgres =
+          connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
+      update(connection);
+      migrated = true;
+      LOG.info(
+          "Database schema is up to date on "
+              + connection.getMetaData().getDatabaseProductName()
+              + " "
+              + connection.getMetaData().getDatabaseProductVersion()
+              + (named == null
+                  ? " (Jobserver's own pool)"
+                  : " (the server's data source "
+                      + named
+                      + ", "
+                      + Settings.describe(JobserverDataSource.SETTING)
+                      + ")"));
+    }
+  }
+
   /**
    * The embedded H2 file database is closed with the application, so that an undeploy leaves no
    * open file behind for the next deployment (a redeploy in a Payara Server domain failed with
@@ -90,6 +101,7 @@ public class DatabaseMigration {
    * depends on this one, so it is destroyed last.
    */
   @PreDestroy
+  @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
   void closeEmbedded() {
     String url = DatabaseSettings.url();
     if (Settings.get(JobserverDataSource.SETTING) != null || !url.startsWith("jdbc:h2:file:")) {

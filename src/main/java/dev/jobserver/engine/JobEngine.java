@@ -84,7 +84,12 @@ public class JobEngine {
   private EngineShutdown shutdown;
   private Thread shutdownHook;
 
+  // The class's NOT_SUPPORTED does not reach a singleton's lifecycle callbacks: without their own,
+  // Payara Server ran them in a transaction of their own, enlisted the store's connections in it
+  // and then could not commit it ("RAR5031 ... Cannot commit when autoCommit is enabled" at every
+  // deploy and undeploy): the store commits its own transactions.
   @PostConstruct
+  @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
   void boot() {
     settings = EngineSettings.fromEnvironment();
     store = pooledStore;
@@ -306,6 +311,7 @@ public class JobEngine {
    * stopping, the hook is already doing it (and keeps the JVM alive until it is done).
    */
   @PreDestroy
+  @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
   void undeployed() {
     try {
       Runtime.getRuntime().removeShutdownHook(shutdownHook);
