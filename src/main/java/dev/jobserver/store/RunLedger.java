@@ -106,7 +106,9 @@ final class RunLedger {
       }
       // one job may have two starts here: an old run's written again beside its next attempt's
       refused.removeAll(kept);
-      // the other ends, decided from the rows as they are now (after the starts above)
+      // the other ends, decided from the rows as they are now (after the starts above); their
+      // statements run after the starts' (Statements keeps its statements in the order of their
+      // first use), so an end never lands on a row whose start is still to be written
       finishIn(c, statements, owner, rest, actor, now, rows);
       statements.executeAll();
       store.commit(c, statements);
