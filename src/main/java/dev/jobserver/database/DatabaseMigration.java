@@ -53,10 +53,9 @@ public class DatabaseMigration {
       Settings.number("JOBSERVER_DB_POOL_WAIT_MS", 2000, 0, 600_000);
     }
     try {
-      // the connection is taken on the migration's thread too: taken on the deploying thread, the
-      // server enlisted it in that thread's transaction, which Liquibase's commits on the other
-      // thread left unable to commit (Payara Server: RAR5031 "Cannot commit when autoCommit is
-      // enabled" at deploy)
+      // the connection is taken, used and closed on the migration's thread: one thread owns it
+      // from the pool to its return (the RAR5031 at deploy came from the lifecycle callback's
+      // transaction, now NOT_SUPPORTED on the method itself, see JobEngine.boot)
       onThreadOfItsOwn(() -> migrateOn(named));
     } catch (Exception e) {
       // the deployment fails here, naming the data source and the cause: nothing half-started
